@@ -1,0 +1,275 @@
+#include "core/cloud.h"
+
+#include <algorithm>
+
+#include "core/names.h"
+#include "core/os_vif.h"
+
+namespace lmh::core {
+
+bool is_terminal_migration_status(const std::string& s) {
+  return s == "completed" || s == "error" || s == "failed" || s == "cancelled";
+}
+
+// ---------------------------------------------------------------- Cloud
+
+Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behaviour behaviour)
+    : loop_(loop), timeline_(timeline), hypervisor_(hypervisor), behaviour_(behaviour),
+      neutron_(timeline) {
+  neutron_.set_vif_event_sink([this](const std::string& event, const std::string& port_id) {
+    vif_events_.push_back(event + " " + port_id);
+    timeline_.record("nova.api", "external event " + event + " port " + port_id.substr(0, 11));
+  });
+  neutron_.set_binding_activate_notifier([this](const std::string& port, const std::string& host) {
+    if (auto* a = agent(host)) a->binding_activate(port, host);
+  });
+  neutron_.set_binding_deactivate_notifier([this](const std::string& port, const std::string& host) {
+    if (auto* a = agent(host)) a->binding_deactivate(port, host);
+  });
+}
+
+Cloud::~Cloud() {
+  for (auto& [host, agent] : agents_) agent->stop();
+}
+
+Status Cloud::add_host(HostConfig config, HostNetwork& net) {
+  if (computes_.count(config.name)) return {StatusCode::kAlreadyExists, "host " + config.name};
+  LinuxBridgeAgentConfig ac{config.name, config.polling_interval, config.physical_interface_mappings};
+  agents_[config.name] = std::make_unique<LinuxBridgeAgent>(ac, net, neutron_, loop_, timeline_);
+  computes_[config.name] = std::make_unique<ComputeManager>(*this, config, net);
+  agents_[config.name]->start();
+  return ok_status();
+}
+
+ComputeManager* Cloud::compute(const std::string& host) {
+  auto it = computes_.find(host);
+  return it == computes_.end() ? nullptr : it->second.get();
+}
+
+LinuxBridgeAgent* Cloud::agent(const std::string& host) {
+  auto it = agents_.find(host);
+  return it == agents_.end() ? nullptr : it->second.get();
+}
+
+Instance* Cloud::instance(const std::string& uuid) {
+  auto it = instances_.find(uuid);
+  return it == instances_.end() ? nullptr : &it->second;
+}
+
+Migration* Cloud::migration(int id) {
+  for (auto& m : migrations_) if (m.id == id) return &m;
+  return nullptr;
+}
+
+void Cloud::set_migration_status(Migration& m, const std::string& status) {
+  m.status = status;
+  timeline_.record("conductor", "migration " + std::to_string(m.id) + " status " + status);
+}
+
+Status Cloud::boot(Instance instance, const std::string& host) {
+  ComputeManager* c = compute(host);
+  if (!c) return not_found("host " + host);
+  if (instances_.count(instance.uuid)) return {StatusCode::kAlreadyExists, "instance " + instance.uuid};
+  for (const auto& port : instance.port_ids) {
+    LMH_RETURN_IF_ERROR(neutron_.create_binding(port, host));
+  }
+  instance.host = host;
+  std::string uuid = instance.uuid;
+  instances_.emplace(uuid, std::move(instance));
+  timeline_.record("nova.api", "boot " + uuid.substr(0, 8) + " on " + host);
+  return c->spawn(uuid);
+}
+
+StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& dest) {
+  Migration m;
+  m.id = static_cast<int>(migrations_.size()) + 1;
+  m.instance_uuid = uuid;
+  m.dest = dest;
+  Instance* inst = instance(uuid);
+  m.source = inst ? inst->host : "";
+  migrations_.push_back(m);
+  Migration& mig = migrations_.back();
+  set_migration_status(mig, "accepted");
+
+  // LiveMigrationTask checks.
+  Status check;
+  if (!inst) check = not_found("instance " + uuid);
+  else if (inst->vm_state != "active") check = failed_precondition("instance is " + inst->vm_state + ", not active");
+  else if (!inst->task_state.empty()) check = failed_precondition("instance task_state is " + inst->task_state);
+  else if (!compute(inst->host)) check = failed_precondition("source host " + inst->host + " is not up");
+  else if (!compute(dest)) check = failed_precondition("destination host " + dest + " does not exist");
+  else if (dest == inst->host) check = failed_precondition("destination " + dest + " is the instance's host");
+  if (!check.ok()) {
+    timeline_.record("conductor", "live migration refused: " + check.message());
+    set_migration_status(mig, "error");
+    return check;
+  }
+  inst->task_state = "migrating";
+  // Multiple port bindings: an INACTIVE binding on the destination first.
+  for (const auto& port : inst->port_ids) {
+    Status s = neutron_.create_binding(port, dest);
+    if (!s.ok()) {
+      set_migration_status(mig, "error");
+      inst->task_state.clear();
+      return s;
+    }
+  }
+  int id = mig.id;
+  std::string source = inst->host;
+  loop_.post([this, uuid, dest, id, source] { compute(source)->live_migration(uuid, dest, id); });
+  return id;
+}
+
+std::vector<std::string> Cloud::check_invariants(const std::string& uuid, int migration_id) {
+  std::vector<std::string> v;
+  Instance* inst = instance(uuid);
+  if (!inst) return {"instance " + uuid + " is not in the database"};
+  auto running = hypervisor_.hosts_running(uuid);
+  if (running.size() != 1) {
+    std::string hosts;
+    for (const auto& h : running) hosts += (hosts.empty() ? "" : ",") + h;
+    v.push_back("instance runs on " + std::to_string(running.size()) + " hosts (" + hosts + ")");
+  } else if (running[0] != inst->host) {
+    v.push_back("instance runs on " + running[0] + " but the database says " + inst->host);
+  }
+  for (const auto& port_id : inst->port_ids) {
+    const Port* p = neutron_.port(port_id);
+    const PortBinding* b = p ? p->active_binding() : nullptr;
+    if (!b) v.push_back("port " + port_id + " has no ACTIVE binding");
+    else if (b->host != inst->host)
+      v.push_back("port " + port_id + " ACTIVE binding on " + b->host + ", instance on " + inst->host);
+    for (const auto& [host, compute] : computes_) {
+      if (host == inst->host) continue;
+      if (compute->network().link_exists(tap_name(port_id)))
+        v.push_back("tap " + tap_name(port_id) + " left on " + host);
+    }
+  }
+  if (Migration* m = migration(migration_id); m && !is_terminal_migration_status(m->status)) {
+    v.push_back("migration " + std::to_string(m->id) + " ended in non-terminal status " + m->status);
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------- ComputeManager
+
+ComputeManager::ComputeManager(Cloud& cloud, HostConfig config, HostNetwork& net)
+    : cloud_(cloud), config_(std::move(config)), net_(net) {}
+
+Status ComputeManager::plug_vifs(const Instance& instance, bool provide_vlan) {
+  for (const auto& port_id : instance.port_ids) {
+    auto vif = cloud_.neutron().vif_for(port_id, config_.name);
+    if (!vif.ok()) return vif.status();
+    LinuxBridgePlugOptions opts;
+    opts.should_provide_vlan = provide_vlan;
+    auto m = config_.physical_interface_mappings.find(vif->network.physnet);
+    if (m != config_.physical_interface_mappings.end()) opts.bridge_interface = m->second;
+    else if (provide_vlan) return failed_precondition("no bridge_interface for physnet " + vif->network.physnet);
+    LMH_RETURN_IF_ERROR(plug_linux_bridge(*vif, opts, net_, cloud_.timeline(), source()));
+  }
+  return ok_status();
+}
+
+Status ComputeManager::spawn(const std::string& uuid) {
+  Instance* inst = cloud_.instance(uuid);
+  LMH_RETURN_IF_ERROR(plug_vifs(*inst, false));
+  GuestSpec spec{inst->uuid, inst->name, {}};
+  for (const auto& port_id : inst->port_ids) {
+    auto vif = cloud_.neutron().vif_for(port_id, config_.name);
+    if (!vif.ok()) return vif.status();
+    spec.interfaces.push_back({vif->mac, vif->devname, vif->network_bridge, "bridge"});
+  }
+  cloud_.timeline().record(source(), "spawn " + uuid.substr(0, 8));
+  return cloud_.hypervisor().spawn(config_.name, spec);
+}
+
+Status ComputeManager::pre_live_migration(const std::string& uuid, const std::string& src) {
+  Instance* inst = cloud_.instance(uuid);
+  if (!inst) return not_found("instance " + uuid);
+  cloud_.timeline().record(source(), "pre_live_migration " + uuid.substr(0, 8) + " from " + src);
+  LMH_RETURN_IF_ERROR(plug_vifs(*inst, cloud_.behaviour().pre_plug_vlan_uplink));
+  // The port update that announces the destination to neutron (seed 001:
+  // in Queens this update itself produced a premature network-vif-plugged).
+  for (const auto& port_id : inst->port_ids) {
+    LMH_RETURN_IF_ERROR(cloud_.neutron().update_profile(port_id, "migrating_to", config_.name));
+  }
+  return ok_status();
+}
+
+void ComputeManager::live_migration(const std::string& uuid, const std::string& dest, int mid) {
+  Migration* mig = cloud_.migration(mid);
+  cloud_.set_migration_status(*mig, "preparing");
+  ComputeManager* dst = cloud_.compute(dest);
+  Status s = dst->pre_live_migration(uuid, config_.name);
+  if (!s.ok()) {
+    rollback_live_migration(uuid, dest, mid, s.with_context("pre_live_migration"));
+    return;
+  }
+  cloud_.set_migration_status(*mig, "running");
+  // The destination domain XML's interfaces, from the destination binding.
+  std::vector<GuestInterface> dest_ifaces;
+  for (const auto& port_id : cloud_.instance(uuid)->port_ids) {
+    auto vif = cloud_.neutron().vif_for(port_id, dest);
+    if (!vif.ok()) {
+      rollback_live_migration(uuid, dest, mid, vif.status());
+      return;
+    }
+    dest_ifaces.push_back({vif->mac, vif->devname, vif->network_bridge, "bridge"});
+  }
+  cloud_.timeline().record(source(), "driver live_migration to " + dest);
+  LiveMigrationCallbacks cb;
+  cb.on_paused = [this] { cloud_.timeline().record(source(), "guest paused for switchover"); };
+  cb.on_resumed = [this, dest] { cloud_.timeline().record("compute." + dest, "guest resumed"); };
+  cb.on_done = [this, uuid, dest, mid](Status st) {
+    if (st.ok()) post_live_migration(uuid, dest, mid);
+    else rollback_live_migration(uuid, dest, mid, st.with_context("live_migration"));
+  };
+  cloud_.hypervisor().live_migrate(uuid, config_.name, dest, dest_ifaces, std::move(cb));
+}
+
+void ComputeManager::post_live_migration(const std::string& uuid, const std::string& dest, int mid) {
+  Instance* inst = cloud_.instance(uuid);
+  cloud_.timeline().record(source(), "post_live_migration");
+  for (const auto& port_id : inst->port_ids) {
+    auto vif = cloud_.neutron().vif_for(port_id, config_.name);
+    if (vif.ok()) (void)unplug_linux_bridge(*vif, net_);
+  }
+  Status s = cloud_.compute(dest)->post_live_migration_at_destination(uuid);
+  if (!s.ok()) cloud_.timeline().record(source(), "post_live_migration_at_destination failed: " + s.to_string());
+  // The source binding is now INACTIVE; nova removes it from the old host.
+  for (const auto& port_id : inst->port_ids) (void)cloud_.neutron().delete_binding(port_id, config_.name);
+  cloud_.set_migration_status(*cloud_.migration(mid), s.ok() ? "completed" : "error");
+}
+
+Status ComputeManager::post_live_migration_at_destination(const std::string& uuid) {
+  Instance* inst = cloud_.instance(uuid);
+  cloud_.timeline().record(source(), "post_live_migration_at_destination");
+  for (const auto& port_id : inst->port_ids) {
+    LMH_RETURN_IF_ERROR(cloud_.neutron().activate_binding(port_id, config_.name));
+    LMH_RETURN_IF_ERROR(cloud_.neutron().update_profile(port_id, "migrating_to", std::nullopt));
+  }
+  inst->host = config_.name;
+  inst->task_state.clear();
+  cloud_.timeline().record(source(), "instance host = " + config_.name);
+  return ok_status();
+}
+
+void ComputeManager::rollback_live_migration(const std::string& uuid, const std::string& dest,
+                                             int mid, const Status& why) {
+  cloud_.timeline().record(source(), "rollback_live_migration: " + why.to_string());
+  cloud_.compute(dest)->rollback_live_migration_at_destination(uuid);
+  if (Instance* inst = cloud_.instance(uuid)) inst->task_state.clear();
+  cloud_.set_migration_status(*cloud_.migration(mid), "error");
+}
+
+void ComputeManager::rollback_live_migration_at_destination(const std::string& uuid) {
+  Instance* inst = cloud_.instance(uuid);
+  cloud_.timeline().record(source(), "rollback_live_migration_at_destination");
+  for (const auto& port_id : inst->port_ids) {
+    auto vif = cloud_.neutron().vif_for(port_id, config_.name);
+    if (vif.ok()) (void)unplug_linux_bridge(*vif, net_);
+    (void)cloud_.neutron().update_profile(port_id, "migrating_to", std::nullopt);
+    (void)cloud_.neutron().delete_binding(port_id, config_.name);
+  }
+}
+
+}  // namespace lmh::core

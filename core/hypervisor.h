@@ -1,0 +1,53 @@
+// The hypervisor side-effect family: what nova's libvirt driver asks libvirt
+// to do. The emulated tier implements it with namespaces (harness/), the
+// libvirt tier later with libvirtd + QEMU; unit tests use a fake.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace lmh::core {
+
+// One guest NIC as the domain XML describes it (<interface type='bridge'>):
+// libvirt creates 'target_dev' and attaches it to 'bridge'; it does not
+// create the bridge.
+struct GuestInterface {
+  std::string mac;
+  std::string target_dev;  // tap name
+  std::string bridge;      // <source bridge=...>
+  std::string type = "bridge";
+};
+
+struct GuestSpec {
+  std::string instance_uuid;
+  std::string name;
+  std::vector<GuestInterface> interfaces;
+};
+
+// Phases of a live migration, named as libvirt's protocol names them.
+struct LiveMigrationCallbacks {
+  std::function<void()> on_paused;     // Perform: switchover began on the source
+  std::function<void()> on_resumed;    // Finish: guest runs on the destination
+  std::function<void(Status)> on_done; // Confirm done (ok) or the job failed
+};
+
+class Hypervisor {
+ public:
+  virtual ~Hypervisor() = default;
+  // Defines and starts the guest on 'host' (taps attached per 'spec').
+  virtual Status spawn(const std::string& host, const GuestSpec& spec) = 0;
+  // Starts a live migration of 'instance_uuid' from 'source' to
+  // 'destination', whose domain gets 'dest_interfaces' (the destination XML
+  // computed by core). Runs asynchronously; reports through 'callbacks'.
+  virtual void live_migrate(const std::string& instance_uuid, const std::string& source,
+                            const std::string& destination,
+                            const std::vector<GuestInterface>& dest_interfaces,
+                            LiveMigrationCallbacks callbacks) = 0;
+  // Hosts on which a domain of 'instance_uuid' is running (for invariants).
+  virtual std::vector<std::string> hosts_running(const std::string& instance_uuid) = 0;
+};
+
+}  // namespace lmh::core

@@ -1,0 +1,112 @@
+#include "core/lb_agent.h"
+
+#include "core/names.h"
+
+namespace lmh::core {
+
+LinuxBridgeAgent::LinuxBridgeAgent(LinuxBridgeAgentConfig config, HostNetwork& net,
+                                   NeutronServer& neutron, EventLoop& loop, Timeline& timeline)
+    : config_(std::move(config)), net_(net), neutron_(neutron), loop_(loop), timeline_(timeline) {}
+
+LinuxBridgeAgent::~LinuxBridgeAgent() { stop(); }
+
+void LinuxBridgeAgent::start() {
+  if (running_) return;
+  running_ = true;
+  timer_ = loop_.post([this] { poll(); });
+}
+
+void LinuxBridgeAgent::stop() {
+  if (!running_) return;
+  running_ = false;
+  loop_.cancel(timer_);
+}
+
+void LinuxBridgeAgent::binding_activate(const std::string& port_id, const std::string& host) {
+  if (host != config_.host) return;
+  updated_.insert(tap_name(port_id));
+  timeline_.record(source(), "binding_activate " + tap_name(port_id) + " (next poll)");
+}
+
+void LinuxBridgeAgent::binding_deactivate(const std::string& port_id, const std::string& host) {
+  if (host != config_.host) return;
+  // The real agent removes the tap from its bridge; ours is already gone
+  // with the source guest, so only forget it.
+  known_.erase(tap_name(port_id));
+  timeline_.record(source(), "binding_deactivate " + tap_name(port_id));
+}
+
+void LinuxBridgeAgent::poll() {
+  auto taps = net_.list_links("tap");
+  if (!taps.ok()) {
+    timeline_.record(source(), "poll failed: " + taps.status().to_string());
+  } else {
+    std::set<std::string> current(taps->begin(), taps->end());
+    for (auto it = known_.begin(); it != known_.end();) {
+      if (!current.count(*it)) {
+        timeline_.record(source(), "device removed " + *it);
+        neutron_.update_device_down(*it, config_.host);
+        it = known_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& dev : current) {
+      bool is_new = !known_.count(dev);
+      if (!is_new && !updated_.count(dev)) continue;
+      DeviceDetails details = neutron_.get_device_details(dev, config_.host);
+      if (details.kind != DeviceDetails::Kind::kDetails) {
+        // Retried next poll; logged once so the timeline shows the wait.
+        if (skipped_logged_.insert(dev).second) {
+          timeline_.record(source(), "skip " + dev + (details.kind == DeviceDetails::Kind::kNoActiveBinding
+                                                          ? ": NO_ACTIVE_BINDING"
+                                                          : ": not defined on plugin"));
+        }
+        continue;
+      }
+      Status s = plug_interface(dev, details);
+      if (!s.ok()) {
+        timeline_.record(source(), "plug " + dev + " failed: " + s.to_string());
+        continue;
+      }
+      updated_.erase(dev);
+      skipped_logged_.erase(dev);
+      known_.insert(dev);
+      neutron_.update_device_up(dev, config_.host);
+      timeline_.record(source(), "device up " + dev);
+    }
+  }
+  if (running_) timer_ = loop_.post_after(config_.polling_interval, [this] { poll(); });
+}
+
+Status LinuxBridgeAgent::plug_interface(const std::string& device, const DeviceDetails& d) {
+  auto mapping = config_.physical_interface_mappings.find(d.physnet);
+  if (mapping == config_.physical_interface_mappings.end()) {
+    return failed_precondition("no physical_interface_mappings entry for " + d.physnet);
+  }
+  const std::string& bridge = d.bridge_name;
+  if (!net_.link_exists(bridge)) timeline_.record(source(), "ensure bridge " + bridge);
+  LMH_RETURN_IF_ERROR(net_.ensure_bridge(bridge));
+  // ensure_physical_in_bridge: the VLAN subinterface (or the flat NIC).
+  std::string uplink = mapping->second;
+  if (d.network_type == "vlan") {
+    uplink = vlan_interface_name(mapping->second, d.segmentation_id);
+    if (!net_.link_exists(uplink)) timeline_.record(source(), "ensure vlan " + uplink);
+    LMH_RETURN_IF_ERROR(net_.ensure_vlan_interface(mapping->second, d.segmentation_id));
+  }
+  auto uplink_master = net_.master_of(uplink);
+  if (!uplink_master.ok()) return uplink_master.status();
+  if (*uplink_master != bridge) {
+    LMH_RETURN_IF_ERROR(net_.set_master(uplink, bridge));
+    timeline_.record(source(), "enslave uplink " + uplink + " to " + bridge);
+  }
+  auto tap_master = net_.master_of(device);
+  if (!tap_master.ok()) return tap_master.status();
+  if (*tap_master != bridge) {
+    LMH_RETURN_IF_ERROR(net_.set_master(device, bridge));
+    timeline_.record(source(), "enslave " + device + " to " + bridge);
+  }
+  return net_.set_up(device);
+}
+
+}  // namespace lmh::core

@@ -1,0 +1,65 @@
+// The neutron linuxbridge agent of one host, modelled on the real one: every
+// 'polling_interval' it lists tap devices; for new ones (and ones whose
+// binding was just activated here) it asks the server for device details;
+// only when the port's ACTIVE binding is on this host does it ensure the
+// network's bridge and physical uplink ("<phys>.<vlan>" for VLAN networks,
+// the mapped NIC for flat), enslave the tap and report the device up.
+// A device answered NO_ACTIVE_BINDING is retried at every poll.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/event_loop.h"
+#include "core/host_network.h"
+#include "core/neutron.h"
+#include "core/timeline.h"
+
+namespace lmh::core {
+
+struct LinuxBridgeAgentConfig {
+  std::string host;
+  MonoClock::duration polling_interval = std::chrono::seconds(2);
+  std::map<std::string, std::string> physical_interface_mappings;  // physnet -> NIC
+};
+
+class LinuxBridgeAgent {
+ public:
+  LinuxBridgeAgent(LinuxBridgeAgentConfig config, HostNetwork& net, NeutronServer& neutron,
+                   EventLoop& loop, Timeline& timeline);
+  ~LinuxBridgeAgent();
+  LinuxBridgeAgent(const LinuxBridgeAgent&) = delete;
+  LinuxBridgeAgent& operator=(const LinuxBridgeAgent&) = delete;
+
+  // Starts polling: the first poll runs at once, like the agent's daemon loop.
+  void start();
+  void stop();
+  // RPC from the server: the binding of 'port_id' became ACTIVE on 'host'.
+  void binding_activate(const std::string& port_id, const std::string& host);
+  // RPC from the server: the binding of 'port_id' on 'host' was deactivated.
+  void binding_deactivate(const std::string& port_id, const std::string& host);
+  // Runs one polling iteration now (tests; the timer calls it too).
+  void poll();
+
+  const std::string& host() const { return config_.host; }
+  const std::set<std::string>& plugged_devices() const { return known_; }
+
+ private:
+  // Ensures bridge + uplink and enslaves 'device'. Returns whether plugged.
+  Status plug_interface(const std::string& device, const DeviceDetails& details);
+  std::string source() const { return "agent.lb." + config_.host; }
+
+  LinuxBridgeAgentConfig config_;
+  HostNetwork& net_;
+  NeutronServer& neutron_;
+  EventLoop& loop_;
+  Timeline& timeline_;
+  bool running_ = false;
+  EventLoop::TimerId timer_ = 0;
+  std::set<std::string> known_;    // devices processed and reported up
+  std::set<std::string> updated_;  // devices to re-process at the next poll
+  std::set<std::string> skipped_logged_;
+};
+
+}  // namespace lmh::core

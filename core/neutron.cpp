@@ -1,0 +1,177 @@
+#include "core/neutron.h"
+
+#include "core/names.h"
+
+namespace lmh::core {
+
+const PortBinding* Port::active_binding() const {
+  for (const auto& b : bindings) if (b.status == BindingStatus::kActive) return &b;
+  return nullptr;
+}
+
+const PortBinding* Port::binding_for(const std::string& host) const {
+  for (const auto& b : bindings) if (b.host == host) return &b;
+  return nullptr;
+}
+
+Status NeutronServer::create_network(Network network) {
+  if (networks_.count(network.id)) return {StatusCode::kAlreadyExists, "network " + network.id};
+  networks_.emplace(network.id, std::move(network));
+  return ok_status();
+}
+
+Status NeutronServer::create_port(Port port) {
+  if (!networks_.count(port.network_id)) return not_found("network " + port.network_id);
+  if (ports_.count(port.id)) return {StatusCode::kAlreadyExists, "port " + port.id};
+  ports_.emplace(port.id, std::move(port));
+  return ok_status();
+}
+
+const Network* NeutronServer::network(const std::string& id) const {
+  auto it = networks_.find(id);
+  return it == networks_.end() ? nullptr : &it->second;
+}
+
+const Port* NeutronServer::port(const std::string& id) const {
+  auto it = ports_.find(id);
+  return it == ports_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Port*> NeutronServer::ports_of_device(const std::string& device_id) const {
+  std::vector<const Port*> out;
+  for (const auto& [id, p] : ports_) if (p.device_id == device_id) out.push_back(&p);
+  return out;
+}
+
+Status NeutronServer::create_binding(const std::string& port_id, const std::string& host) {
+  auto it = ports_.find(port_id);
+  if (it == ports_.end()) return not_found("port " + port_id);
+  Port& port = it->second;
+  if (port.binding_for(host)) return {StatusCode::kAlreadyExists, "binding of " + port_id + " on " + host};
+  const Network& net = networks_.at(port.network_id);
+  // The linuxbridge mechanism driver: vif_type bridge, the agent's bridge name.
+  PortBinding b;
+  b.host = host;
+  b.vif_type = "bridge";
+  b.vif_details = {{"bridge_name", lb_bridge_name(net.id)},
+                   {"physical_network", net.physnet},
+                   {"port_filter", "true"}};
+  b.status = port.bindings.empty() ? BindingStatus::kActive : BindingStatus::kInactive;
+  port.bindings.push_back(b);
+  timeline_.record("neutron", "binding created port " + port_id.substr(0, 11) + " host " + host +
+                                  (b.status == BindingStatus::kActive ? " ACTIVE" : " INACTIVE"));
+  return ok_status();
+}
+
+Status NeutronServer::activate_binding(const std::string& port_id, const std::string& host) {
+  auto it = ports_.find(port_id);
+  if (it == ports_.end()) return not_found("port " + port_id);
+  Port& port = it->second;
+  if (!port.binding_for(host)) return not_found("binding of " + port_id + " on " + host);
+  std::string previous;
+  for (auto& b : port.bindings) {
+    if (b.status == BindingStatus::kActive && b.host != host) previous = b.host;
+    b.status = b.host == host ? BindingStatus::kActive : BindingStatus::kInactive;
+  }
+  timeline_.record("neutron", "binding activated port " + port_id.substr(0, 11) + " host " + host);
+  if (!previous.empty() && on_deactivate_) on_deactivate_(port_id, previous);
+  if (on_activate_) on_activate_(port_id, host);
+  return ok_status();
+}
+
+Status NeutronServer::delete_binding(const std::string& port_id, const std::string& host) {
+  auto it = ports_.find(port_id);
+  if (it == ports_.end()) return not_found("port " + port_id);
+  auto& bs = it->second.bindings;
+  for (auto b = bs.begin(); b != bs.end(); ++b) {
+    if (b->host == host) {
+      bs.erase(b);
+      timeline_.record("neutron", "binding deleted port " + port_id.substr(0, 11) + " host " + host);
+      return ok_status();
+    }
+  }
+  return ok_status();  // already gone
+}
+
+Status NeutronServer::update_profile(const std::string& port_id, const std::string& key,
+                                     const std::optional<std::string>& value) {
+  auto it = ports_.find(port_id);
+  if (it == ports_.end()) return not_found("port " + port_id);
+  if (value) it->second.profile[key] = *value; else it->second.profile.erase(key);
+  timeline_.record("neutron", "port " + port_id.substr(0, 11) + " binding:profile " + key + "=" +
+                                  (value ? *value : std::string("(removed)")));
+  return ok_status();
+}
+
+Port* NeutronServer::find_port_by_device(const std::string& device) {
+  for (auto& [id, p] : ports_) if (tap_name(id) == device) return &p;
+  return nullptr;
+}
+
+const Port* NeutronServer::find_port_by_device(const std::string& device) const {
+  for (const auto& [id, p] : ports_) if (tap_name(id) == device) return &p;
+  return nullptr;
+}
+
+DeviceDetails NeutronServer::get_device_details(const std::string& device,
+                                                const std::string& host) const {
+  DeviceDetails d;
+  const Port* port = find_port_by_device(device);
+  if (!port) return d;  // kUnknown: "device not defined on plugin"
+  d.port_id = port->id;
+  const PortBinding* active = port->active_binding();
+  if (!active || active->host != host) {
+    d.kind = DeviceDetails::Kind::kNoActiveBinding;
+    return d;
+  }
+  const Network& net = networks_.at(port->network_id);
+  d.kind = DeviceDetails::Kind::kDetails;
+  d.network_id = net.id;
+  d.network_type = net.network_type;
+  d.physnet = net.physnet;
+  d.segmentation_id = net.segmentation_id;
+  d.bridge_name = active->vif_details.at("bridge_name");
+  return d;
+}
+
+void NeutronServer::set_status(Port& port, const std::string& status) {
+  if (port.status == status) return;
+  port.status = status;
+  timeline_.record("neutron", "port " + port.id.substr(0, 11) + " status " + status);
+  // The nova notifier sends network-vif-plugged/-unplugged on status changes.
+  if (vif_sink_) vif_sink_(status == "ACTIVE" ? "network-vif-plugged" : "network-vif-unplugged", port.id);
+}
+
+void NeutronServer::update_device_up(const std::string& device, const std::string& host) {
+  Port* port = find_port_by_device(device);
+  if (!port) return;
+  const PortBinding* active = port->active_binding();
+  if (!active || active->host != host) return;  // a stale agent's report does not count
+  set_status(*port, "ACTIVE");
+}
+
+void NeutronServer::update_device_down(const std::string& device, const std::string& host) {
+  Port* port = find_port_by_device(device);
+  if (!port) return;
+  const PortBinding* active = port->active_binding();
+  if (!active || active->host != host) return;
+  set_status(*port, "DOWN");
+}
+
+StatusOr<Vif> NeutronServer::vif_for(const std::string& port_id, const std::string& host) const {
+  const Port* p = port(port_id);
+  if (!p) return not_found("port " + port_id);
+  const PortBinding* b = p->binding_for(host);
+  if (!b) return not_found("binding of " + port_id + " on " + host);
+  Vif v;
+  v.port_id = p->id;
+  v.mac = p->mac;
+  v.vif_type = b->vif_type;
+  v.details = b->vif_details;
+  v.devname = tap_name(p->id);
+  v.network = networks_.at(p->network_id);
+  v.network_bridge = b->vif_details.count("bridge_name") ? b->vif_details.at("bridge_name") : "";
+  return v;
+}
+
+}  // namespace lmh::core

@@ -1,0 +1,120 @@
+// Neutron's server side as the migration needs it: networks with segments,
+// ports with one binding per host (Rocky's multiple port bindings, one
+// ACTIVE), the linuxbridge mechanism driver deciding vif_type/vif_details,
+// the ML2 RPC the agents call, and the nova notifier.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "core/timeline.h"
+
+namespace lmh::core {
+
+struct Network {
+  std::string id;
+  std::string network_type;  // "vlan" | "flat"
+  std::string physnet;
+  int segmentation_id = 0;   // 0 for flat
+};
+
+enum class BindingStatus { kActive, kInactive };
+
+struct PortBinding {
+  std::string host;
+  std::string vif_type;                            // "bridge"
+  std::map<std::string, std::string> vif_details;  // bridge_name, physical_network ...
+  BindingStatus status = BindingStatus::kInactive;
+};
+
+struct Port {
+  std::string id;
+  std::string network_id;
+  std::string mac;
+  std::string ip;
+  std::string device_id;       // instance uuid
+  std::string status = "DOWN"; // DOWN | ACTIVE
+  std::map<std::string, std::string> profile;  // binding:profile (migrating_to)
+  std::vector<PortBinding> bindings;
+
+  const PortBinding* active_binding() const;
+  const PortBinding* binding_for(const std::string& host) const;
+};
+
+// What get_device_details answers an agent.
+struct DeviceDetails {
+  enum class Kind { kDetails, kNoActiveBinding, kUnknown } kind = Kind::kUnknown;
+  std::string port_id;
+  std::string network_id;
+  std::string network_type;
+  std::string physnet;
+  int segmentation_id = 0;
+  std::string bridge_name;
+};
+
+// Nova's view of a port: the network model entry nova builds VIF configs from.
+struct Vif {
+  std::string port_id;
+  std::string mac;
+  std::string vif_type;
+  std::map<std::string, std::string> details;
+  std::string devname;
+  Network network;
+  std::string network_bridge;  // network model "bridge" (from the binding)
+};
+
+class NeutronServer {
+ public:
+  using VifEventSink = std::function<void(const std::string& event, const std::string& port_id)>;
+  using AgentNotifier = std::function<void(const std::string& port_id, const std::string& host)>;
+
+  explicit NeutronServer(Timeline& timeline) : timeline_(timeline) {}
+
+  Status create_network(Network network);
+  Status create_port(Port port);
+  const Network* network(const std::string& id) const;
+  const Port* port(const std::string& id) const;
+  std::vector<const Port*> ports_of_device(const std::string& device_id) const;
+
+  // Creates an INACTIVE binding of 'port_id' on 'host' (ACTIVE when it is the
+  // port's first binding), decided by the linuxbridge mechanism driver.
+  Status create_binding(const std::string& port_id, const std::string& host);
+  // Makes the binding on 'host' the ACTIVE one (others INACTIVE) and tells
+  // the agents (binding_activate / binding_deactivate).
+  Status activate_binding(const std::string& port_id, const std::string& host);
+  Status delete_binding(const std::string& port_id, const std::string& host);
+  Status update_profile(const std::string& port_id, const std::string& key,
+                        const std::optional<std::string>& value);
+
+  // ML2 RPC get_device_details: 'device' is a tap name; answers only when the
+  // port's ACTIVE binding is on 'host' (NO_ACTIVE_BINDING otherwise).
+  DeviceDetails get_device_details(const std::string& device, const std::string& host) const;
+  // ML2 RPC update_device_up/down: port status, then the nova notifier.
+  void update_device_up(const std::string& device, const std::string& host);
+  void update_device_down(const std::string& device, const std::string& host);
+
+  // The VIF nova sees for 'port_id' on 'host' (from that host's binding).
+  StatusOr<Vif> vif_for(const std::string& port_id, const std::string& host) const;
+
+  void set_vif_event_sink(VifEventSink sink) { vif_sink_ = std::move(sink); }
+  void set_binding_activate_notifier(AgentNotifier n) { on_activate_ = std::move(n); }
+  void set_binding_deactivate_notifier(AgentNotifier n) { on_deactivate_ = std::move(n); }
+
+ private:
+  Port* find_port_by_device(const std::string& device);
+  const Port* find_port_by_device(const std::string& device) const;
+  void set_status(Port& port, const std::string& status);
+
+  Timeline& timeline_;
+  std::map<std::string, Network> networks_;
+  std::map<std::string, Port> ports_;
+  VifEventSink vif_sink_;
+  AgentNotifier on_activate_;
+  AgentNotifier on_deactivate_;
+};
+
+}  // namespace lmh::core

@@ -1,0 +1,129 @@
+// A scenario is data: the lab topology, the network, the guest, the
+// migration, the probe, the behaviour switches and the expectation. Loaded
+// from YAML and validated into this struct; every error names the file, the
+// line and the key (or the --set override that caused it).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace lmh::harness {
+
+// Linux neighbour (ARP) timers of the peer namespace. They decide how soon a
+// peer whose pings go unanswered re-resolves the guest by broadcast, which is
+// one of the ways a stale fabric entry gets corrected (seed 001).
+struct NeighTimers {
+  int base_reachable_time_ms = 30000;
+  int delay_first_probe_time_s = 5;
+  int retrans_time_ms = 1000;
+  int ucast_solicit = 3;
+  int mcast_solicit = 3;
+};
+
+struct HostSpec {
+  std::string name;                    // "src", "dst"; [a-z0-9]{1,8}
+  std::string backend = "linuxbridge"; // only "linuxbridge" for now
+  std::string physical_interface = "eth1";  // the host NIC, a trunk to the fabric
+};
+
+struct FabricSpec {
+  int mac_ageing_s = 300;  // 15..3600 (Open vSwitch's bounds)
+};
+
+struct NetworkSpec {
+  std::string id;            // neutron network UUID
+  std::string type = "vlan"; // "vlan" | "flat"
+  std::string physnet = "physnet1";
+  int segmentation_id = 100; // 1..4094 for vlan
+  std::string cidr = "198.18.0.0/24";  // RFC 2544 benchmarking range: lab only
+};
+
+struct GuestSpec {
+  std::string name = "vm1";
+  std::string instance_uuid;
+  std::string port_id;       // neutron port UUID; tap = "tap" + port_id[:11]
+  std::string mac;           // fa:16:3e:xx:xx:xx
+  std::string ip;            // inside network.cidr
+  // When set, the guest sends one datagram to the peer this long after it
+  // resumes on the destination (what chronyd did in seed 001).
+  std::optional<int> traffic_after_resume_ms;
+};
+
+struct PeerSpec {
+  std::string ip;  // the gateway, inside network.cidr
+  NeighTimers neigh;
+};
+
+struct MigrationSpec {
+  std::string source = "src";
+  std::string destination = "dst";
+  int precopy_ms = 500;  // emulated pre-copy duration
+  int pause_ms = 30;     // emulated switchover pause (guest downtime)
+};
+
+struct ProbeSpec {
+  int interval_ms = 5;          // 1..1000
+  int reply_timeout_ms = 1000;
+  int settle_ms = 1000;         // probing before the migration starts
+  int observe_ms = 5000;        // probing after the migration completes
+};
+
+struct AgentSpec {
+  int polling_interval_ms = 2000;  // linuxbridge agent polling_interval
+};
+
+// Behaviour switches: one scenario runs "as shipped" and "with the fix".
+struct Behaviour {
+  bool pre_plug_vlan_uplink = false;  // os-vif ensure_vlan_bridge in pre_live_migration
+};
+
+struct ExpectSpec {
+  double max_downtime_ms = 1000;  // verdict threshold on downtime_ms
+  int recover_within_ms = 5000;   // connectivity must be back this long after resume
+};
+
+struct Scenario {
+  std::string source_file;
+  std::string name;
+  std::string description;
+  std::string tier = "emulated";
+  bool warm_destination = false;  // destination already hosts the network
+  std::vector<HostSpec> hosts;    // default: src and dst
+  FabricSpec fabric;
+  NetworkSpec network;
+  GuestSpec guest;
+  PeerSpec peer;
+  MigrationSpec migration;
+  ProbeSpec probe;
+  AgentSpec agent;
+  Behaviour behaviour;
+  ExpectSpec expect;
+  // The --set overrides applied, in order, as "key=value" (shown in names).
+  std::vector<std::string> overrides;
+
+  const HostSpec* host(const std::string& name) const {
+    for (const auto& h : hosts) if (h.name == name) return &h;
+    return nullptr;
+  }
+  // Behaviour switches as strings, for reports.
+  std::map<std::string, std::string> behaviour_map() const;
+  // "name" or "name[k=v,...]" when overrides were given.
+  std::string display_name() const;
+};
+
+// Loads and validates 'path'. 'overrides' are "dotted.key=value" strings
+// applied on top of the file before validation (values parsed as YAML
+// scalars). Errors are kInvalidArgument with a message of the form
+//   "<file>:<line>: <key>: <what is wrong>"
+// (for an override: "<file>: --set <key>: <what is wrong>").
+StatusOr<Scenario> load_scenario(const std::string& path,
+                                 const std::vector<std::string>& overrides = {});
+// The same from text ('source_name' stands in for the file name in errors).
+StatusOr<Scenario> parse_scenario(const std::string& yaml_text, const std::string& source_name,
+                                  const std::vector<std::string>& overrides = {});
+
+}  // namespace lmh::harness

@@ -1,0 +1,65 @@
+// What one scenario run produced, as plain data. The harness fills it; the
+// writers here turn it into result.json, junit.xml and the summary table.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lmh::reports {
+
+struct TimelineEntry {
+  double t_ms = 0;
+  std::string source;  // "conductor", "compute.dst", "agent.lb.dst", "guest", ...
+  std::string event;
+};
+
+struct AnnounceEntry {
+  int seq = 0;
+  double t_ms = 0;
+  std::vector<std::string> seen_at;
+};
+
+struct MetricsEntry {
+  int loss = 0;
+  int probes = 0;
+  double interval_ms = 0;
+  double max_gap_ms = 0;
+  double downtime_ms = 0;
+  std::optional<double> recovery_ms;
+  std::optional<double> stale_forwarding_ms;
+};
+
+struct FallbackEntry {
+  std::string capability;  // "8021q"
+  bool available = false;
+  std::string used;        // what lmh used instead, or "native"
+};
+
+struct ScenarioResult {
+  std::string name;         // scenario name plus any --set overrides, e.g. "lb-vlan-cold-destination[pre_plug_vlan_uplink=true]"
+  std::string scenario_file;
+  std::string tier;         // "emulated" | "libvirt"
+  std::map<std::string, std::string> behaviour;  // switch -> value
+  std::string verdict;      // "pass" | "fail" | "error"
+  std::string verdict_reason;
+  MetricsEntry metrics;
+  std::string recovery_cause;  // "announce", "guest_traffic", "peer_arp", "fabric_ageing", "none"
+  std::string migration_status;  // final Migration record status
+  std::vector<AnnounceEntry> announces;
+  std::vector<TimelineEntry> timeline;
+  std::vector<FallbackEntry> fallbacks;
+  std::vector<std::string> invariant_violations;
+  std::vector<std::string> pcaps;  // file names relative to the run dir
+  double wall_ms = 0;       // lab up -> teardown done
+  double lab_setup_ms = 0;
+};
+
+struct RunReport {
+  std::string run_id;
+  std::string started_at;  // ISO 8601 UTC
+  std::vector<ScenarioResult> scenarios;
+};
+
+}  // namespace lmh::reports

@@ -1,0 +1,121 @@
+// Fakes of core's side-effect interfaces: links kept in a map, a hypervisor
+// whose phases run on the event loop under a SimulatedClock.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "core/event_loop.h"
+#include "core/host_network.h"
+#include "core/hypervisor.h"
+#include "core/names.h"
+
+namespace lmh::core::testing {
+
+class FakeHostNetwork : public HostNetwork {
+ public:
+  struct Link { std::string kind; std::string master; bool up = false; };
+  std::map<std::string, Link> links;
+  std::vector<std::string> calls;  // "ensure_bridge brq..", "set_master a b"
+
+  StatusOr<std::vector<std::string>> list_links(const std::string& prefix) override {
+    std::vector<std::string> out;
+    for (const auto& [n, l] : links) if (n.rfind(prefix, 0) == 0) out.push_back(n);
+    return out;
+  }
+  bool link_exists(const std::string& name) override { return links.count(name) > 0; }
+  Status ensure_bridge(const std::string& name) override {
+    calls.push_back("ensure_bridge " + name);
+    auto& l = links[name];
+    l.kind = "bridge";
+    l.up = true;
+    return ok_status();
+  }
+  Status ensure_vlan_interface(const std::string& phys, int vlan) override {
+    std::string n = vlan_interface_name(phys, vlan);
+    calls.push_back("ensure_vlan " + n);
+    if (!links.count(phys)) return not_found(phys);
+    auto& l = links[n];
+    l.kind = "vlan";
+    l.up = true;
+    return ok_status();
+  }
+  Status set_master(const std::string& dev, const std::string& br) override {
+    calls.push_back("set_master " + dev + " " + br);
+    if (!links.count(dev)) return not_found(dev);
+    if (!links.count(br) || links[br].kind != "bridge") return not_found(br);
+    links[dev].master = br;
+    return ok_status();
+  }
+  StatusOr<std::string> master_of(const std::string& dev) override {
+    if (!links.count(dev)) return not_found(dev);
+    return links[dev].master;
+  }
+  Status set_up(const std::string& dev) override {
+    if (!links.count(dev)) return not_found(dev);
+    links[dev].up = true;
+    return ok_status();
+  }
+};
+
+// Does what libvirt does for <interface type='bridge'>: creates the tap and
+// attaches it to the named bridge, failing when the bridge is missing.
+class FakeHypervisor : public Hypervisor {
+ public:
+  FakeHypervisor(EventLoop& loop, std::map<std::string, FakeHostNetwork*> hosts)
+      : loop_(loop), hosts_(std::move(hosts)) {}
+
+  MonoClock::duration precopy = std::chrono::milliseconds(500);
+  MonoClock::duration pause = std::chrono::milliseconds(30);
+  bool fail_migration = false;
+  std::map<std::string, std::string> running;  // uuid -> host
+  std::vector<GuestInterface> last_dest_interfaces;
+
+  Status attach(const std::string& host, const GuestInterface& gi) {
+    auto& net = *hosts_.at(host);
+    if (!net.links.count(gi.bridge)) return not_found("bridge " + gi.bridge + " on " + host);
+    net.links[gi.target_dev] = {"tap", gi.bridge, true};
+    return ok_status();
+  }
+  Status spawn(const std::string& host, const GuestSpec& spec) override {
+    for (const auto& gi : spec.interfaces) LMH_RETURN_IF_ERROR(attach(host, gi));
+    running[spec.instance_uuid] = host;
+    return ok_status();
+  }
+  void live_migrate(const std::string& uuid, const std::string& src, const std::string& dst,
+                    const std::vector<GuestInterface>& ifaces, LiveMigrationCallbacks cb) override {
+    last_dest_interfaces = ifaces;
+    loop_.post([=, this] {
+      for (const auto& gi : ifaces) {
+        Status s = attach(dst, gi);  // Prepare: QEMU -incoming creates the tap
+        if (!s.ok()) { cb.on_done(s); return; }
+      }
+      if (fail_migration) {
+        for (const auto& gi : ifaces) hosts_.at(dst)->links.erase(gi.target_dev);
+        loop_.post_after(precopy, [cb] { cb.on_done(internal_error("job failed")); });
+        return;
+      }
+      loop_.post_after(precopy, [=, this] {
+        cb.on_paused();
+        loop_.post_after(pause, [=, this] {
+          running[uuid] = dst;
+          cb.on_resumed();
+          for (const auto& gi : ifaces) hosts_.at(src)->links.erase(gi.target_dev);
+          cb.on_done(ok_status());
+        });
+      });
+    });
+  }
+  std::vector<std::string> hosts_running(const std::string& uuid) override {
+    auto it = running.find(uuid);
+    if (it == running.end()) return {};
+    return {it->second};
+  }
+
+ private:
+  EventLoop& loop_;
+  std::map<std::string, FakeHostNetwork*> hosts_;
+};
+
+}  // namespace lmh::core::testing

@@ -1,0 +1,168 @@
+// The live-migration flow against fakes under a simulated clock: the order of
+// plug, resume and uplink enslavement that decides seed 001's outage.
+#include <gtest/gtest.h>
+
+#include "core/cloud.h"
+#include "core/names.h"
+#include "fakes.h"
+
+namespace lmh::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeHostNetwork;
+using testing::FakeHypervisor;
+
+const std::string kNet = "0fe9c836-5866-4a7e-b5a1-3f1c0a2d4e11";
+const std::string kPort = "cfcfd97b-b5c2-4e0b-9f4a-6d2e8c1a7b30";
+const std::string kVm = "7c1e2a5b-3d4f-4a6b-8c9d-0e1f2a3b4c5d";
+
+class LiveMigrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override { build(Behaviour{}); }
+
+  void build(Behaviour b) {
+    src.links["eth1"] = {"nic", "", true};
+    dst.links["eth1"] = {"nic", "", true};
+    hv = std::make_unique<FakeHypervisor>(loop, std::map<std::string, FakeHostNetwork*>{{"src", &src}, {"dst", &dst}});
+    cloud = std::make_unique<Cloud>(loop, timeline, *hv, b);
+    ASSERT_TRUE(cloud->neutron().create_network({kNet, "vlan", "physnet1", 100}).ok());
+    Port p;
+    p.id = kPort;
+    p.network_id = kNet;
+    p.mac = "fa:16:3e:3a:7b:01";
+    p.device_id = kVm;
+    ASSERT_TRUE(cloud->neutron().create_port(p).ok());
+    for (auto* h : {"src", "dst"}) {
+      HostConfig hc{h, {{"physnet1", "eth1"}}, 2s};
+      ASSERT_TRUE(cloud->add_host(hc, std::string(h) == "src" ? static_cast<HostNetwork&>(src) : dst).ok());
+    }
+    Instance vm{kVm, "vm1", "", "active", "", {kPort}};
+    ASSERT_TRUE(cloud->boot(vm, "src").ok());
+    // Let the source agent plug the port (first poll is immediate).
+    ASSERT_TRUE(loop.run_for(100ms).ok());
+  }
+
+  MonoTime when(const std::string& source, const std::string& prefix) {
+    auto e = timeline.first(source, prefix);
+    EXPECT_TRUE(e.has_value()) << source << " / " << prefix;
+    return e ? e->t : MonoTime::max();
+  }
+
+  int migrate() {
+    auto id = cloud->live_migrate(kVm, "dst");
+    EXPECT_TRUE(id.ok()) << id.status().to_string();
+    auto done = [&] { return is_terminal_migration_status(cloud->migration(*id)->status); };
+    EXPECT_TRUE(loop.run_until(done, clock.now() + 30s).ok());
+    return *id;
+  }
+
+  SimulatedClock clock;
+  EventLoop loop{clock};
+  Timeline timeline{clock};
+  FakeHostNetwork src, dst;
+  std::unique_ptr<FakeHypervisor> hv;
+  std::unique_ptr<Cloud> cloud;
+};
+
+TEST_F(LiveMigrationTest, BootPlugsSourceUplinkAndPortGoesActive) {
+  EXPECT_EQ(src.links.at(tap_name(kPort)).master, lb_bridge_name(kNet));
+  EXPECT_EQ(src.links.at("eth1.100").master, lb_bridge_name(kNet));
+  EXPECT_EQ(cloud->neutron().port(kPort)->status, "ACTIVE");
+  EXPECT_EQ(cloud->received_vif_events(), std::vector<std::string>{"network-vif-plugged " + kPort});
+}
+
+TEST_F(LiveMigrationTest, AsShippedUplinkIsEnslavedOnlyAfterResumeAndActivation) {
+  hv->precopy = 3s;  // long enough for a destination poll to see the new tap
+  int id = migrate();
+  ASSERT_TRUE(loop.run_for(5s).ok());  // let the destination agent poll
+  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  MonoTime resumed = when("compute.dst", "guest resumed");
+  MonoTime activated = when("neutron", "binding activated port " + kPort.substr(0, 11) + " host dst");
+  MonoTime uplink = when("agent.lb.dst", "enslave uplink eth1.100");
+  EXPECT_LT(resumed, uplink);
+  EXPECT_LE(activated, uplink);
+  // Until activation the destination agent is told NO_ACTIVE_BINDING.
+  EXPECT_LT(when("agent.lb.dst", "skip " + tap_name(kPort) + ": NO_ACTIVE_BINDING"), activated);
+  // pre_live_migration only ensured the bridge (os-vif ensure_bridge).
+  EXPECT_LT(when("compute.dst", "os-vif ensure_bridge " + lb_bridge_name(kNet)), resumed);
+  EXPECT_FALSE(timeline.first("compute.dst", "os-vif ensure_vlan_bridge").has_value());
+  // The agent acts at its next poll after activation: within one interval.
+  EXPECT_LE(uplink - activated, 2s);
+  EXPECT_EQ(dst.links.at("eth1.100").master, lb_bridge_name(kNet));
+  EXPECT_TRUE(cloud->check_invariants(kVm, id).empty());
+}
+
+TEST_F(LiveMigrationTest, FixedPrePlugsUplinkBeforeResume) {
+  cloud.reset();
+  src = {};
+  dst = {};
+  build(Behaviour{.pre_plug_vlan_uplink = true});
+  int id = migrate();
+  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  MonoTime resumed = when("compute.dst", "guest resumed");
+  MonoTime plugged = when("compute.dst", "os-vif ensure_vlan_bridge " + lb_bridge_name(kNet) + " eth1.100");
+  EXPECT_LT(plugged, resumed);
+  EXPECT_EQ(dst.links.at("eth1.100").master, lb_bridge_name(kNet));
+  // The destination tap was attached to the bridge named by the destination binding.
+  ASSERT_EQ(hv->last_dest_interfaces.size(), 1u);
+  EXPECT_EQ(hv->last_dest_interfaces[0].bridge, lb_bridge_name(kNet));
+  EXPECT_EQ(hv->last_dest_interfaces[0].target_dev, tap_name(kPort));
+}
+
+TEST_F(LiveMigrationTest, MigrationStatusesAndBindingsFollowNova) {
+  int id = migrate();
+  std::vector<std::string> statuses;
+  for (const auto& e : timeline.all("conductor", "migration " + std::to_string(id) + " status "))
+    statuses.push_back(e.event.substr(e.event.rfind(' ') + 1));
+  EXPECT_EQ(statuses, (std::vector<std::string>{"accepted", "preparing", "running", "completed"}));
+  const Port* p = cloud->neutron().port(kPort);
+  ASSERT_EQ(p->bindings.size(), 1u);
+  EXPECT_EQ(p->bindings[0].host, "dst");
+  EXPECT_EQ(p->bindings[0].status, BindingStatus::kActive);
+  EXPECT_FALSE(p->profile.count("migrating_to"));
+  EXPECT_EQ(cloud->instance(kVm)->host, "dst");
+  // migrating_to was set during pre_live_migration.
+  EXPECT_LT(when("neutron", "port " + kPort.substr(0, 11) + " binding:profile migrating_to=dst"),
+            when("compute.dst", "guest resumed"));
+}
+
+TEST_F(LiveMigrationTest, ConductorRefusesSameHostAndUnknownHost) {
+  auto same = cloud->live_migrate(kVm, "src");
+  EXPECT_EQ(same.status().code(), StatusCode::kFailedPrecondition);
+  auto unknown = cloud->live_migrate(kVm, "nowhere");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(cloud->migration(1)->status, "error");
+  EXPECT_EQ(cloud->migration(2)->status, "error");
+  EXPECT_EQ(cloud->instance(kVm)->task_state, "");
+  EXPECT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);  // no destination binding made
+}
+
+TEST_F(LiveMigrationTest, FailedJobRollsBackDestinationBinding) {
+  hv->fail_migration = true;
+  int id = migrate();
+  EXPECT_EQ(cloud->migration(id)->status, "error");
+  const Port* p = cloud->neutron().port(kPort);
+  ASSERT_EQ(p->bindings.size(), 1u);
+  EXPECT_EQ(p->bindings[0].host, "src");
+  EXPECT_EQ(cloud->instance(kVm)->host, "src");
+  EXPECT_TRUE(cloud->check_invariants(kVm, id).empty());
+}
+
+TEST_F(LiveMigrationTest, InvariantsCatchATapLeftOnTheOtherHost) {
+  int id = migrate();
+  src.links[tap_name(kPort)] = {"tap", "", true};  // a source tap that was not removed
+  auto v = cloud->check_invariants(kVm, id);
+  ASSERT_EQ(v.size(), 1u);
+  EXPECT_EQ(v[0], "tap " + tap_name(kPort) + " left on src");
+}
+
+TEST(Names, FitIfnamsizAndFollowNeutron) {
+  EXPECT_EQ(tap_name(kPort), "tapcfcfd97b-b5");
+  EXPECT_EQ(lb_bridge_name(kNet), "brq0fe9c836-58");
+  EXPECT_EQ(vlan_interface_name("eth1", 100), "eth1.100");
+  EXPECT_LE(tap_name(kPort).size(), 15u);
+}
+
+}  // namespace
+}  // namespace lmh::core
