@@ -37,6 +37,7 @@ void LinuxBridgeAgent::binding_deactivate(const std::string& port_id, const std:
 }
 
 void LinuxBridgeAgent::poll() {
+  last_poll_ = loop_.now();
   auto taps = net_.list_links("tap");
   if (!taps.ok()) {
     timeline_.record(source(), "poll failed: " + taps.status().to_string());

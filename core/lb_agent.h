@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -44,6 +45,9 @@ class LinuxBridgeAgent {
 
   const std::string& host() const { return config_.host; }
   const std::set<std::string>& plugged_devices() const { return known_; }
+  // When the last poll ran (nullopt before the first).
+  std::optional<MonoTime> last_poll() const { return last_poll_; }
+  MonoClock::duration polling_interval() const { return config_.polling_interval; }
 
  private:
   // Ensures bridge + uplink and enslaves 'device'. Returns whether plugged.
@@ -60,6 +64,7 @@ class LinuxBridgeAgent {
   std::set<std::string> known_;    // devices processed and reported up
   std::set<std::string> updated_;  // devices to re-process at the next poll
   std::set<std::string> skipped_logged_;
+  std::optional<MonoTime> last_poll_;
 };
 
 }  // namespace lmh::core

@@ -1,10 +1,19 @@
 #include "core/timeline.h"
 
+#include <iterator>
+
 namespace lmh::core {
 
 void Timeline::record(std::string source, std::string event) {
   std::lock_guard lock(mu_);
   events_.push_back({clock_.now(), std::move(source), std::move(event)});
+}
+
+void Timeline::record_at(MonoTime t, std::string source, std::string event) {
+  std::lock_guard lock(mu_);
+  auto pos = events_.end();
+  while (pos != events_.begin() && std::prev(pos)->t > t) --pos;
+  events_.insert(pos, {t, std::move(source), std::move(event)});
 }
 
 std::vector<TimelineEvent> Timeline::events() const {

@@ -25,6 +25,8 @@ class Timeline {
   explicit Timeline(const Clock& clock) : clock_(clock) {}
   // Appends an event stamped with the clock's now().
   void record(std::string source, std::string event);
+  // Appends an event that happened at 't' (kept in time order).
+  void record_at(MonoTime t, std::string source, std::string event);
   std::vector<TimelineEvent> events() const;
   // The first event from 'source' whose text starts with 'prefix', if any.
   std::optional<TimelineEvent> first(const std::string& source, const std::string& prefix) const;

@@ -63,6 +63,10 @@ struct MigrationSpec {
   std::string destination = "dst";
   int precopy_ms = 500;  // emulated pre-copy duration
   int pause_ms = 30;     // emulated switchover pause (guest downtime)
+  // When set, the migration starts so that the guest resumes this long after
+  // a poll of the destination's L2 agent (modulo its polling interval). The
+  // agent's phase decides whether seed 001's outage happens; this pins it.
+  std::optional<int> resume_after_dest_poll_ms;
 };
 
 struct ProbeSpec {

@@ -1,0 +1,150 @@
+#include "capture/analysis.h"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+namespace lmh::capture {
+namespace {
+
+using std::chrono::milliseconds;
+
+// How far an announce sighting may be from its emission: capture stamps
+// can precede the recorded emission slightly, and the frame crosses a few
+// hops; announces are at least 50 ms apart so windows never overlap.
+constexpr auto kAnnounceBefore = milliseconds(2);
+constexpr auto kAnnounceAfter = milliseconds(40);
+
+double to_ms(MonoTime::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// Returns the reply time of 'r' when it counts as a reply: within
+// 'timeout' of sending (the prober already drops later ones; this keeps the
+// definition in one place for hand-made records too).
+std::optional<MonoTime> valid_reply(const ProbeRecord& r, Millis timeout) {
+  if (!r.replied || *r.replied - r.sent > timeout) return std::nullopt;
+  return r.replied;
+}
+
+// Returns the longest gap between consecutive replies of the probes sent in
+// the window, plus the tail to 'window_end' when probes after the last reply
+// went unanswered (an outage that never ended). The lead-in from
+// 'window_start' to the first reply is not a gap.
+MonoTime::duration max_gap(const AnalysisInput& in) {
+  std::vector<MonoTime> replies;
+  std::vector<MonoTime> unanswered;
+  for (const ProbeRecord& r : in.probes) {
+    if (r.sent < in.window_start || r.sent > in.window_end) continue;
+    if (auto t = valid_reply(r, in.reply_timeout)) {
+      replies.push_back(*t);
+    } else {
+      unanswered.push_back(r.sent);
+    }
+  }
+  if (replies.empty()) return std::max(in.window_end - in.window_start, MonoTime::duration::zero());
+
+  std::sort(replies.begin(), replies.end());
+  MonoTime::duration gap = MonoTime::duration::zero();
+  for (size_t i = 1; i < replies.size(); ++i) gap = std::max(gap, replies[i] - replies[i - 1]);
+  MonoTime last = replies.back();
+  bool lost_tail = std::any_of(unanswered.begin(), unanswered.end(),
+                               [&](MonoTime sent) { return sent > last; });
+  if (lost_tail) gap = std::max(gap, in.window_end - last);
+  return gap;
+}
+
+// Returns the first packet (by time) at 'point' after 'after' that satisfies
+// 'pred', or nullptr.
+template <typename Pred>
+const Packet* first_after(const std::vector<Packet>& packets, const std::string& point,
+                          MonoTime after, Pred pred) {
+  const Packet* best = nullptr;
+  for (const Packet& p : packets) {
+    if (p.point != point || p.t <= after || !pred(p.frame)) continue;
+    if (best == nullptr || p.t < best->t) best = &p;
+  }
+  return best;
+}
+
+// Names what made the destination fabric port learn the guest: the first
+// frame from the guest's MAC seen there after 'resume'.
+std::string recovery_cause(const AnalysisInput& in, MonoTime resume) {
+  const Packet* first = first_after(in.packets, in.dst_fabric_point, resume,
+                                    [&](const Frame& f) { return f.src == in.guest_mac; });
+  // Nothing from the guest went out, yet replies came back: they reached the
+  // peer through a flooded path until the fabric aged its entry out.
+  if (first == nullptr) return "fabric_ageing";
+  const Frame& f = first->frame;
+  switch (f.kind) {
+    case FrameKind::kRarp:
+      return "announce";
+    case FrameKind::kArp:
+      if (f.arp_op == 2 && f.arp_tpa == in.peer_ip) return "peer_arp";
+      return "guest_traffic";
+    case FrameKind::kIcmp:
+      // An echo reply first means the request reached the guest by flooding.
+      if (f.icmp_type == 0) return "fabric_ageing";
+      return "guest_traffic";
+    default:
+      return "guest_traffic";
+  }
+}
+
+bool is_guest_announce(const Frame& f, const Mac& guest) {
+  return f.kind == FrameKind::kRarp && (f.src == guest || f.arp_sha == guest);
+}
+
+}  // namespace
+
+Metrics analyze(const AnalysisInput& in) {
+  Metrics m;
+  m.interval_ms = std::chrono::duration<double, std::milli>(in.interval).count();
+
+  for (const ProbeRecord& r : in.probes) {
+    if (r.sent < in.window_start || r.sent > in.window_end) continue;
+    ++m.probes;
+    if (!valid_reply(r, in.reply_timeout)) ++m.loss;
+  }
+  m.max_gap_ms = to_ms(max_gap(in));
+  m.downtime_ms = std::max(0.0, m.max_gap_ms - m.interval_ms);
+
+  if (in.resume) {
+    const MonoTime resume = *in.resume;
+    std::optional<MonoTime> first_reply;
+    for (const ProbeRecord& r : in.probes) {
+      auto t = valid_reply(r, in.reply_timeout);
+      if (t && *t > resume && (!first_reply || *t < *first_reply)) first_reply = t;
+    }
+    m.recovered = first_reply.has_value();
+    if (m.recovered) m.recovery_ms = to_ms(*first_reply - resume);
+
+    MonoTime::duration stale = MonoTime::duration::zero();
+    for (const Packet& p : in.packets) {
+      const Frame& f = p.frame;
+      if (p.point == in.src_fabric_point && p.t > resume && f.kind == FrameKind::kIcmp &&
+          f.icmp_type == 8 && f.ip_dst == in.guest_ip) {
+        stale = std::max(stale, p.t - resume);
+      }
+    }
+    m.stale_forwarding_ms = to_ms(stale);
+    m.recovery_cause = m.recovered ? recovery_cause(in, resume) : "none";
+  }
+
+  for (size_t i = 0; i < in.announces_sent.size(); ++i) {
+    const MonoTime sent = in.announces_sent[i];
+    AnnounceSighting s;
+    s.seq = static_cast<int>(i + 1);
+    s.t_ms = ms_since(in.origin, sent);
+    std::set<std::string> points;
+    for (const Packet& p : in.packets) {
+      if (p.t >= sent - kAnnounceBefore && p.t < sent + kAnnounceAfter &&
+          is_guest_announce(p.frame, in.guest_mac)) {
+        points.insert(p.point);
+      }
+    }
+    s.seen_at.assign(points.begin(), points.end());
+    m.announces.push_back(std::move(s));
+  }
+  return m;
+}
+
+}  // namespace lmh::capture

@@ -1,0 +1,216 @@
+#include "capture/packet.h"
+
+#include <arpa/inet.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace lmh::capture {
+namespace {
+
+constexpr size_t kEthHeader = 14;
+constexpr size_t kVlanTag = 4;
+constexpr size_t kArpBody = 28;  // Ethernet/IPv4 ARP and RARP
+constexpr size_t kIpv4MinHeader = 20;
+constexpr size_t kIpv6Header = 40;
+constexpr size_t kIcmpEchoHeader = 8;
+constexpr int kMaxVlanTags = 2;
+
+constexpr uint16_t kEthArp = 0x0806;
+constexpr uint16_t kEthRarp = 0x8035;
+constexpr uint16_t kEthIpv4 = 0x0800;
+constexpr uint16_t kEthIpv6 = 0x86dd;
+constexpr uint16_t kEthVlan = 0x8100;   // 802.1Q
+constexpr uint16_t kEthQinQ = 0x88a8;   // 802.1ad service tag
+constexpr uint8_t kIpProtoIcmp = 1;
+
+uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+uint32_t be32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};
+}
+
+void put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+Mac mac_at(const uint8_t* p) {
+  Mac m;
+  std::memcpy(m.data(), p, m.size());
+  return m;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Fills the ARP/RARP fields of 'f' from 'body' ('len' bytes after the
+// Ethernet header); kind stays as set by the caller unless the body is short
+// or not Ethernet/IPv4.
+void decode_arp(const uint8_t* body, size_t len, Frame& f) {
+  if (len < kArpBody) {
+    f.kind = FrameKind::kTruncated;
+    return;
+  }
+  // Only Ethernet/IPv4 address sizes have the fixed layout read below.
+  if (body[4] != 6 || body[5] != 4) {
+    f.kind = FrameKind::kOther;
+    return;
+  }
+  f.arp_op = be16(body + 6);
+  f.arp_sha = mac_at(body + 8);
+  f.arp_spa = be32(body + 14);
+  f.arp_tpa = be32(body + 24);
+}
+
+// Fills the IPv4 (and ICMP) fields of 'f' from 'ip' ('len' bytes).
+void decode_ipv4(const uint8_t* ip, size_t len, Frame& f) {
+  if (len < kIpv4MinHeader) {
+    f.kind = FrameKind::kTruncated;
+    return;
+  }
+  size_t ihl = size_t{ip[0] & 0x0fu} * 4;
+  if ((ip[0] >> 4) != 4 || ihl < kIpv4MinHeader) {
+    f.kind = FrameKind::kOther;
+    return;
+  }
+  if (len < ihl) {
+    f.kind = FrameKind::kTruncated;
+    return;
+  }
+  f.ip_proto = ip[9];
+  f.ip_src = be32(ip + 12);
+  f.ip_dst = be32(ip + 16);
+  f.kind = FrameKind::kIpv4Other;
+  // A non-first fragment carries no ICMP header.
+  bool first_fragment = (be16(ip + 6) & 0x1fff) == 0;
+  if (f.ip_proto != kIpProtoIcmp || !first_fragment) return;
+
+  const uint8_t* icmp = ip + ihl;
+  size_t icmp_len = len - ihl;
+  if (icmp_len < 4) {
+    f.kind = FrameKind::kTruncated;
+    return;
+  }
+  f.icmp_type = icmp[0];
+  bool echo = f.icmp_type == 0 || f.icmp_type == 8;
+  if (echo) {
+    if (icmp_len < kIcmpEchoHeader) {
+      f.kind = FrameKind::kTruncated;
+      return;
+    }
+    f.icmp_id = be16(icmp + 4);
+    f.icmp_seq = be16(icmp + 6);
+  }
+  f.kind = FrameKind::kIcmp;
+}
+
+}  // namespace
+
+std::optional<Mac> parse_mac(const std::string& text) {
+  // Exactly six two-digit hex groups separated by ':'.
+  if (text.size() != 17) return std::nullopt;
+  Mac mac;
+  for (size_t i = 0; i < mac.size(); ++i) {
+    size_t pos = i * 3;
+    if (i > 0 && text[pos - 1] != ':') return std::nullopt;
+    int hi = hex_value(text[pos]);
+    int lo = hex_value(text[pos + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    mac[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return mac;
+}
+
+std::string format_mac(const Mac& mac) {
+  char buf[18];
+  std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                mac[3], mac[4], mac[5]);
+  return buf;
+}
+
+std::optional<uint32_t> parse_ipv4(const std::string& text) {
+  // inet_pton accepts only the strict four-part dotted-decimal form.
+  in_addr addr{};
+  if (::inet_pton(AF_INET, text.c_str(), &addr) != 1) return std::nullopt;
+  return ntohl(addr.s_addr);
+}
+
+std::string format_ipv4(uint32_t host_order) {
+  in_addr addr{};
+  addr.s_addr = htonl(host_order);
+  char buf[INET_ADDRSTRLEN];
+  if (::inet_ntop(AF_INET, &addr, buf, sizeof buf) == nullptr) return "";
+  return buf;
+}
+
+Frame decode_frame(std::span<const uint8_t> bytes) {
+  Frame f;
+  const uint8_t* p = bytes.data();
+  size_t n = bytes.size();
+  if (n >= 6) f.dst = mac_at(p);
+  if (n >= 12) f.src = mac_at(p + 6);
+  if (n < kEthHeader) {
+    f.kind = FrameKind::kTruncated;
+    return f;
+  }
+  size_t off = 12;
+  f.ethertype = be16(p + off);
+  off += 2;
+  for (int tags = 0; tags < kMaxVlanTags && (f.ethertype == kEthVlan || f.ethertype == kEthQinQ);
+       ++tags) {
+    if (n < off + kVlanTag) {
+      f.kind = FrameKind::kTruncated;
+      return f;
+    }
+    if (tags == 0) f.vlan = be16(p + off) & 0x0fff;
+    f.ethertype = be16(p + off + 2);
+    off += kVlanTag;
+  }
+
+  const uint8_t* body = p + off;
+  size_t len = n - off;
+  switch (f.ethertype) {
+    case kEthArp:
+      f.kind = FrameKind::kArp;
+      decode_arp(body, len, f);
+      break;
+    case kEthRarp:
+      f.kind = FrameKind::kRarp;
+      decode_arp(body, len, f);
+      break;
+    case kEthIpv4:
+      decode_ipv4(body, len, f);
+      break;
+    case kEthIpv6:
+      f.kind = len < kIpv6Header ? FrameKind::kTruncated : FrameKind::kIpv6;
+      break;
+    default:
+      f.kind = FrameKind::kOther;
+      break;
+  }
+  return f;
+}
+
+std::array<uint8_t, 60> build_rarp_announce(const Mac& mac) {
+  // Same bytes as QEMU's announce_self_create(); the tail stays zero padding.
+  std::array<uint8_t, 60> buf{};
+  uint8_t* p = buf.data();
+  std::memset(p, 0xff, 6);
+  std::memcpy(p + 6, mac.data(), 6);
+  put16(p + 12, kEthRarp);
+  put16(p + 14, 1);         // hardware type: Ethernet
+  put16(p + 16, kEthIpv4);  // protocol type: IPv4
+  p[18] = 6;
+  p[19] = 4;
+  put16(p + 20, 3);  // reverse request
+  std::memcpy(p + 22, mac.data(), 6);
+  std::memcpy(p + 32, mac.data(), 6);
+  return buf;
+}
+
+}  // namespace lmh::capture

@@ -1,0 +1,221 @@
+#include "harness/emulated_hypervisor.h"
+
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "capture/packet.h"
+#include "common/netns.h"
+
+namespace lmh::harness {
+
+namespace {
+
+// libvirt gives the host side of a tap the guest MAC with the first byte
+// 0xfe, so the bridge never picks it as its own address.
+std::string host_side_mac(const std::string& guest_mac) { return "fe" + guest_mac.substr(2); }
+
+std::string ms_text(MonoClock::duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
+}  // namespace
+
+std::vector<MonoClock::duration> announce_offsets(const EmulatedGuestTiming& t) {
+  std::vector<MonoClock::duration> out;
+  MonoClock::duration at{0};
+  MonoClock::duration gap = t.announce_initial;
+  for (int i = 0; i < t.announce_rounds; ++i) {
+    out.push_back(at);
+    at += gap;
+    gap += t.announce_step;
+  }
+  return out;
+}
+
+EmulatedHypervisor::Guest::~Guest() {
+  if (packet_fd >= 0) ::close(packet_fd);
+}
+
+EmulatedHypervisor::EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Timeline& timeline)
+    : lab_(lab), loop_(loop), timeline_(timeline) {}
+
+EmulatedHypervisor::~EmulatedHypervisor() = default;
+
+void EmulatedHypervisor::configure_guest(const std::string& uuid, std::string ip_cidr,
+                                         EmulatedGuestTiming timing) {
+  auto g = std::make_unique<Guest>();
+  g->uuid = uuid;
+  g->ip_cidr = std::move(ip_cidr);
+  g->timing = std::move(timing);
+  guests_[uuid] = std::move(g);
+}
+
+int EmulatedHypervisor::guest_netns_fd(const std::string& uuid) const {
+  auto it = guests_.find(uuid);
+  return it == guests_.end() ? -1 : it->second->ns.fd();
+}
+
+Status EmulatedHypervisor::attach(Guest& g, const std::string& host, const core::GuestInterface& gi) {
+  LabHost* h = lab_.host(host);
+  if (!h) return not_found("host " + host);
+  Netlink& hn = h->net->netlink();
+  // libvirt fails the same way when <source bridge> names a missing bridge.
+  if (!hn.exists(gi.bridge)) return failed_precondition("bridge " + gi.bridge + " does not exist on " + host);
+  LMH_RETURN_IF_ERROR(hn.create_veth(gi.target_dev, guest_port(host), g.ns.fd()));
+  Status s = hn.set_mac(gi.target_dev, host_side_mac(gi.mac));
+  if (s.ok()) s = hn.set_master(gi.target_dev, gi.bridge);
+  if (s.ok()) s = hn.set_up(gi.target_dev);
+  if (s.ok()) s = g.nl->set_up(guest_port(host));
+  if (!s.ok()) (void)hn.delete_link(gi.target_dev);
+  return s;
+}
+
+Status EmulatedHypervisor::spawn(const std::string& host, const core::GuestSpec& spec) {
+  auto it = guests_.find(spec.instance_uuid);
+  if (it == guests_.end()) return failed_precondition("guest " + spec.instance_uuid + " not configured");
+  Guest& g = *it->second;
+  if (spec.interfaces.size() != 1) return invalid_argument("the emulated guest has exactly one NIC");
+  const core::GuestInterface& gi = spec.interfaces[0];
+  g.name = spec.name;
+  auto ns = lab_.make_namespace("g-" + spec.name);
+  if (!ns.ok()) return ns.status();
+  g.ns = std::move(ns).value();
+  auto nl = Netlink::open(g.ns.fd());
+  if (!nl.ok()) return nl.status();
+  g.nl = std::move(nl).value();
+  Netlink& n = *g.nl;
+  LMH_RETURN_IF_ERROR(n.create_bridge("eth0"));
+  LMH_RETURN_IF_ERROR(n.set_mac("eth0", gi.mac));
+  LMH_RETURN_IF_ERROR(n.create_veth("anchor0", "anchor1"));
+  LMH_RETURN_IF_ERROR(n.set_master("anchor0", "eth0"));
+  LMH_RETURN_IF_ERROR(n.set_up("anchor1"));
+  LMH_RETURN_IF_ERROR(n.set_up("anchor0"));
+  LMH_RETURN_IF_ERROR(n.add_address("eth0", g.ip_cidr));
+  LMH_RETURN_IF_ERROR(n.set_up("eth0"));
+  {
+    ScopedNetns in(g.ns.fd());
+    if (!in.ok()) return in.status();
+    g.packet_fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (g.packet_fd < 0) return internal_error(std::string("packet socket: ") + std::strerror(errno));
+    g.eth0_index = static_cast<int>(::if_nametoindex("eth0"));
+  }
+  LMH_RETURN_IF_ERROR(attach(g, host, gi));
+  LMH_RETURN_IF_ERROR(n.set_master(guest_port(host), "eth0"));
+  g.host = host;
+  g.interfaces = spec.interfaces;
+  timeline_.record("guest", "started on " + host + ", " + gi.target_dev + " on " + gi.bridge);
+  return ok_status();
+}
+
+void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string& source,
+                                      const std::string& destination,
+                                      const std::vector<core::GuestInterface>& dest_interfaces,
+                                      core::LiveMigrationCallbacks cb) {
+  auto it = guests_.find(uuid);
+  if (it == guests_.end() || it->second->host != source || dest_interfaces.size() != 1) {
+    loop_.post([cb] { cb.on_done(failed_precondition("no such guest running on the source")); });
+    return;
+  }
+  Guest* g = it->second.get();
+  loop_.post([=, this] {
+    timeline_.record("libvirt", "Begin on " + source);
+    Status s = attach(*g, destination, dest_interfaces[0]);
+    if (!s.ok()) {
+      timeline_.record("libvirt", "Prepare on " + destination + " failed: " + s.message());
+      cb.on_done(s.with_context("Prepare"));
+      return;
+    }
+    timeline_.record("libvirt", "Prepare on " + destination + ": " + dest_interfaces[0].target_dev +
+                                    " attached to " + dest_interfaces[0].bridge);
+    timeline_.record("libvirt", "Perform: pre-copy " + ms_text(g->timing.precopy));
+    loop_.post_after(g->timing.precopy, [=, this] {
+      // Switchover: the guest stops on the source.
+      Status r = g->nl->release(guest_port(source));
+      timeline_.record("guest", "paused on " + source + (r.ok() ? "" : " (" + r.message() + ")"));
+      cb.on_paused();
+      loop_.post_after(g->timing.pause, [=, this] {
+        Status m = g->nl->set_master(guest_port(destination), "eth0");
+        if (!m.ok()) {
+          timeline_.record("guest", "resume on " + destination + " failed: " + m.message());
+          cb.on_done(m.with_context("Finish"));
+          return;
+        }
+        g->host = destination;
+        g->interfaces = dest_interfaces;
+        timeline_.record("guest", "resumed on " + destination);
+        timeline_.record("libvirt", "Finish on " + destination);
+        cb.on_resumed();
+        // QEMU announces from the destination right after resume; the first
+        // round goes now, before anything else the loop has to do.
+        auto offsets = announce_offsets(g->timing);
+        for (size_t i = 0; i < offsets.size(); ++i) {
+          auto announce = [=, this] {
+            Status a = send_announce(*g, static_cast<int>(i) + 1);
+            if (!a.ok()) timeline_.record("guest", "announce failed: " + a.message());
+          };
+          if (offsets[i] == MonoClock::duration::zero()) announce();
+          else loop_.post_after(offsets[i], announce);
+        }
+        if (g->timing.traffic_after_resume) {
+          loop_.post_after(*g->timing.traffic_after_resume, [=, this] {
+            Status t = send_traffic(*g);
+            if (!t.ok()) timeline_.record("guest", "traffic failed: " + t.message());
+          });
+        }
+        // Confirm: the source QEMU exits and takes its tap with it.
+        loop_.post([=, this] {
+          LabHost* src = lab_.host(source);
+          for (const auto& gi : dest_interfaces) (void)src->net->netlink().delete_link(gi.target_dev);
+          timeline_.record("libvirt", "Confirm on " + source + ": source domain gone");
+          cb.on_done(ok_status());
+        });
+      });
+    });
+  });
+}
+
+Status EmulatedHypervisor::send_announce(Guest& g, int round) {
+  auto mac = capture::parse_mac(g.interfaces.at(0).mac);
+  if (!mac) return invalid_argument("bad guest MAC");
+  auto frame = capture::build_rarp_announce(*mac);
+  sockaddr_ll addr{};
+  addr.sll_family = AF_PACKET;
+  addr.sll_ifindex = g.eth0_index;
+  addr.sll_halen = ETH_ALEN;
+  std::memset(addr.sll_addr, 0xff, ETH_ALEN);
+  ssize_t n = ::sendto(g.packet_fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  MonoTime sent = MonoClock::now();
+  if (n != static_cast<ssize_t>(frame.size())) return internal_error(std::string("send RARP: ") + std::strerror(errno));
+  timeline_.record_at(sent, "guest", "announce RARP " + std::to_string(round));
+  return ok_status();
+}
+
+Status EmulatedHypervisor::send_traffic(Guest& g) {
+  ScopedNetns in(g.ns.fd());
+  if (!in.ok()) return in.status();
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return internal_error("udp socket");
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(123);  // what chronyd sends (seed 001)
+  ::inet_pton(AF_INET, g.timing.traffic_to.c_str(), &to.sin_addr);
+  const char payload[48] = {0x23};  // an NTP v4 client request header
+  ssize_t n = ::sendto(fd, payload, sizeof payload, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  int err = errno;
+  ::close(fd);
+  if (n < 0) return internal_error(std::string("send NTP: ") + std::strerror(err));
+  timeline_.record("guest", "traffic NTP to " + g.timing.traffic_to);
+  return ok_status();
+}
+
+std::vector<std::string> EmulatedHypervisor::hosts_running(const std::string& uuid) {
+  auto it = guests_.find(uuid);
+  if (it == guests_.end() || it->second->host.empty()) return {};
+  return {it->second->host};
+}
+
+}  // namespace lmh::harness

@@ -1,0 +1,94 @@
+// The fast guest tier. A guest is a namespace whose "NIC" is the bridge eth0
+// (guest MAC and IP, so the guest's ARP cache survives a move the way it
+// survives in QEMU's RAM), with one port per host attachment: a veth whose
+// other end is the tap in the host namespace. An always-up anchor port keeps
+// eth0's carrier on (a carrier drop would flush the guest's neighbours).
+//
+// Live migration does what libvirt + QEMU do, with real timing:
+//   Prepare:  the destination tap appears (QEMU -incoming), attached to the
+//             bridge named in the destination interface config (libvirt
+//             attaches, it never creates the bridge)
+//   Perform:  pre-copy for 'precopy', then the guest pauses: the source port
+//             leaves eth0
+//   Finish:   after 'pause', the destination port joins eth0 (resume) and
+//             QEMU's self-announce goes out: 5 RARPs at +0/50/200/450/800 ms
+//   Confirm:  the source QEMU exits: its tap disappears
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "core/hypervisor.h"
+#include "core/timeline.h"
+#include "harness/lab.h"
+
+namespace lmh::harness {
+
+struct EmulatedGuestTiming {
+  MonoClock::duration precopy = std::chrono::milliseconds(500);
+  MonoClock::duration pause = std::chrono::milliseconds(30);
+  // QEMU announce: 5 rounds, 50 ms initial, +100 ms step (qemu_announce_self).
+  int announce_rounds = 5;
+  MonoClock::duration announce_initial = std::chrono::milliseconds(50);
+  MonoClock::duration announce_step = std::chrono::milliseconds(100);
+  // A datagram from the guest to 'traffic_to' this long after resume.
+  std::optional<MonoClock::duration> traffic_after_resume;
+  std::string traffic_to;
+};
+
+// Offsets of the announce rounds after resume: 0, 50, 200, 450, 800 ms.
+std::vector<MonoClock::duration> announce_offsets(const EmulatedGuestTiming& t);
+
+class EmulatedHypervisor final : public core::Hypervisor {
+ public:
+  // 'guest_ip_cidr' gives the guest's address; instances get it by name.
+  EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Timeline& timeline);
+  ~EmulatedHypervisor() override;
+
+  // Sets the timing and address of a guest before spawn().
+  void configure_guest(const std::string& instance_uuid, std::string ip_cidr, EmulatedGuestTiming timing);
+
+  Status spawn(const std::string& host, const core::GuestSpec& spec) override;
+  void live_migrate(const std::string& instance_uuid, const std::string& source,
+                    const std::string& destination,
+                    const std::vector<core::GuestInterface>& dest_interfaces,
+                    core::LiveMigrationCallbacks callbacks) override;
+  std::vector<std::string> hosts_running(const std::string& instance_uuid) override;
+
+  // The guest's namespace fd (for tests and capture), -1 when unknown.
+  int guest_netns_fd(const std::string& instance_uuid) const;
+
+ private:
+  struct Guest {
+    std::string uuid;
+    std::string name;
+    std::string ip_cidr;
+    EmulatedGuestTiming timing;
+    NamedNetns ns;
+    std::unique_ptr<Netlink> nl;
+    std::string host;  // where it runs
+    std::vector<core::GuestInterface> interfaces;
+    // The guest's packet socket on eth0, opened once: closing one costs
+    // 10-20 ms (synchronize_net) that must not land between announces.
+    int packet_fd = -1;
+    int eth0_index = 0;
+    ~Guest();
+  };
+  // Creates tap 'gi.target_dev' on 'host' attached to 'gi.bridge', with its
+  // guest-side end "vif-<host>" in the guest (not yet in eth0).
+  Status attach(Guest& g, const std::string& host, const core::GuestInterface& gi);
+  Status send_announce(Guest& g, int round);
+  Status send_traffic(Guest& g);
+  static std::string guest_port(const std::string& host) { return "vif-" + host; }
+
+  Lab& lab_;
+  core::EventLoop& loop_;
+  core::Timeline& timeline_;
+  std::map<std::string, std::unique_ptr<Guest>> guests_;
+};
+
+}  // namespace lmh::harness

@@ -1,0 +1,115 @@
+// The lab of one scenario run: namespaces as hosts, the fabric switch, the
+// peer (gateway) namespace, and each host's NIC as a veth trunk to the
+// fabric. Built in order from the scenario's data; torn down in reverse by
+// destructors, so a failure or Ctrl-C at any point leaves nothing behind.
+//
+//   peer ns  eth0 ──── peer      (access port, VLAN of the network)
+//   fabric ns  OVS bridge "fabric" (datapath netdev, learning, ageing)
+//   host ns  eth1 ──── <host>-eth1  (trunk port)
+//            eth1.<vlan>: 802.1Q on eth1, or (no 8021q) a veth
+//                         ──── <host>-v<vlan> (access port)
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/host_network.h"
+#include "harness/capabilities.h"
+#include "harness/namespaces.h"
+#include "harness/netlink.h"
+#include "harness/ovs_fabric.h"
+#include "harness/scenario.h"
+
+namespace lmh::harness {
+
+// Directory holding one subdirectory of state per run (pid files, OVS db).
+inline constexpr const char* kStateRoot = "/run/lmh";
+// Every object of a run carries "lmh-<run_id>".
+std::string run_prefix(const std::string& run_id);
+// A fresh 6-hex-digit run id.
+std::string new_run_id();
+
+class Lab;
+
+// core::HostNetwork over netlink in one host's namespace.
+class LabHostNetwork final : public core::HostNetwork {
+ public:
+  LabHostNetwork(Lab& lab, std::string host, int netns_fd, std::unique_ptr<Netlink> nl)
+      : lab_(lab), host_(std::move(host)), netns_fd_(netns_fd), nl_(std::move(nl)) {}
+  StatusOr<std::vector<std::string>> list_links(const std::string& prefix) override;
+  bool link_exists(const std::string& name) override;
+  Status ensure_bridge(const std::string& name) override;
+  Status ensure_vlan_interface(const std::string& physical, int vlan) override;
+  Status set_master(const std::string& device, const std::string& bridge) override;
+  StatusOr<std::string> master_of(const std::string& device) override;
+  Status set_up(const std::string& device) override;
+
+  Netlink& netlink() { return *nl_; }
+  int netns_fd() const { return netns_fd_; }
+  const std::string& host() const { return host_; }
+
+ private:
+  Lab& lab_;
+  std::string host_;
+  int netns_fd_;
+  std::unique_ptr<Netlink> nl_;
+};
+
+struct LabHost {
+  HostSpec spec;
+  NamedNetns ns;
+  std::unique_ptr<LabHostNetwork> net;
+};
+
+class Lab {
+ public:
+  // Builds the lab for 'scenario' under run 'run_id'. On failure everything
+  // built so far is removed before returning.
+  static StatusOr<std::unique_ptr<Lab>> build(const Scenario& scenario, const std::string& run_id,
+                                              const Capabilities& caps);
+  ~Lab();
+
+  const std::string& run_id() const { return run_id_; }
+  std::string prefix() const { return run_prefix(run_id_); }
+  std::string state_dir() const { return std::string(kStateRoot) + "/" + run_id_; }
+  const Capabilities& capabilities() const { return caps_; }
+  const Scenario& scenario() const { return scenario_; }
+
+  LabHost* host(const std::string& name);
+  NamedNetns& fabric_ns() { return fabric_ns_; }
+  NamedNetns& peer_ns() { return peer_ns_; }
+  OvsFabric& fabric() { return *fabric_; }
+  Netlink& fabric_netlink() { return *fabric_nl_; }
+
+  // Fabric-side port name of 'host''s physical NIC, and of its uplink for the
+  // scenario's network (which differs when VLANs fall back to veths).
+  static std::string fabric_nic_port(const std::string& host) { return host + "-nic"; }
+  std::string fabric_uplink_port(const std::string& host) const;
+  // The host's uplink for the scenario's network ("eth1.100" or "eth1").
+  std::string uplink_name(const std::string& host);
+  // Creates the VLAN fallback: veth "<phys>.<vlan>" in the host with its peer
+  // as a fabric access port of 'vlan'.
+  Status create_vlan_uplink_veth(LabHost& host, const std::string& physical, int vlan);
+  // Creates a namespace of this run ("<prefix>-<suffix>") with IPv6 off.
+  StatusOr<NamedNetns> make_namespace(const std::string& suffix);
+
+ private:
+  Lab(Scenario scenario, std::string run_id, Capabilities caps)
+      : scenario_(std::move(scenario)), run_id_(std::move(run_id)), caps_(std::move(caps)) {}
+  Status build_all();
+
+  Scenario scenario_;
+  std::string run_id_;
+  Capabilities caps_;
+  bool state_dir_made_ = false;
+  // Declaration order = build order; destruction reverses it.
+  NamedNetns fabric_ns_;
+  std::unique_ptr<Netlink> fabric_nl_;
+  std::unique_ptr<OvsFabric> fabric_;
+  NamedNetns peer_ns_;
+  std::map<std::string, LabHost> hosts_;
+};
+
+}  // namespace lmh::harness

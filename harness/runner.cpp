@@ -1,0 +1,259 @@
+#include "harness/runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "capture/analysis.h"
+#include "capture/pcap_capture.h"
+#include "capture/prober.h"
+#include "core/cloud.h"
+#include "core/names.h"
+#include "harness/emulated_hypervisor.h"
+#include "harness/lab.h"
+
+namespace lmh::harness {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string fmt_ms(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f", v);
+  return b;
+}
+
+// Fills 'r' from the timeline (relative to 'origin').
+void copy_timeline(const core::Timeline& tl, MonoTime origin, reports::ScenarioResult& r) {
+  for (const auto& e : tl.events()) r.timeline.push_back({ms_since(origin, e.t), e.source, e.event});
+}
+
+// Everything one run holds, declared in build order so that destruction
+// (teardown) runs in reverse: capture and prober stop before the guest and
+// lab go away.
+struct RunState {
+  std::unique_ptr<Lab> lab;
+  core::RealClock clock;
+  std::unique_ptr<core::EventLoop> loop;
+  std::unique_ptr<core::Timeline> timeline;
+  std::unique_ptr<EmulatedHypervisor> hypervisor;
+  std::unique_ptr<core::Cloud> cloud;
+  std::unique_ptr<capture::CaptureSession> capture;
+  std::unique_ptr<capture::Prober> prober;
+  ~RunState() {
+    if (prober) prober->stop();
+    if (capture) capture->stop();
+    prober.reset();
+    capture.reset();
+    cloud.reset();
+    hypervisor.reset();
+    lab.reset();
+  }
+};
+
+// The verdict rule of DESIGN.md: pass when connectivity is back within the
+// scenario's limit, downtime is within threshold, the migration completed
+// and no invariant broke.
+void decide_verdict(const Scenario& sc, const capture::Metrics& m, reports::ScenarioResult& r) {
+  std::vector<std::string> why;
+  if (r.migration_status != "completed") why.push_back("migration ended " + r.migration_status);
+  if (!m.recovered) why.push_back("connectivity not restored by the end of the scenario");
+  else if (m.recovery_ms && *m.recovery_ms > sc.expect.recover_within_ms)
+    why.push_back("recovery " + fmt_ms(*m.recovery_ms) + " ms > " + std::to_string(sc.expect.recover_within_ms) + " ms");
+  if (m.downtime_ms > sc.expect.max_downtime_ms)
+    why.push_back("downtime " + fmt_ms(m.downtime_ms) + " ms > " + fmt_ms(sc.expect.max_downtime_ms) + " ms");
+  for (const auto& v : r.invariant_violations) why.push_back("invariant: " + v);
+  r.verdict = why.empty() ? "pass" : "fail";
+  for (const auto& w : why) r.verdict_reason += (r.verdict_reason.empty() ? "" : "; ") + w;
+}
+
+}  // namespace
+
+StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabilities& caps,
+                                               const RunOptions& opt, int index) {
+  reports::ScenarioResult r;
+  r.name = sc.display_name();
+  r.scenario_file = sc.source_file;
+  r.tier = sc.tier;
+  r.behaviour = sc.behaviour_map();
+  for (const auto& c : caps.list)
+    r.fallbacks.push_back({c.name, c.available, c.available ? "native" : (c.fallback.empty() ? "none" : c.fallback)});
+  const MonoTime origin = MonoClock::now();
+  const std::string sub_id = opt.run_id + std::to_string(index);  // a lab per scenario run
+  RunState st;
+  auto error = [&](const Status& s) -> StatusOr<reports::ScenarioResult> {
+    if (s.code() == StatusCode::kCancelled) return s;
+    r.verdict = "error";
+    r.verdict_reason = s.to_string();
+    if (st.timeline) copy_timeline(*st.timeline, origin, r);
+    return r;
+  };
+  auto lab = Lab::build(sc, sub_id.substr(sub_id.size() > 8 ? sub_id.size() - 8 : 0), caps);
+  if (!lab.ok()) return error(lab.status());
+  st.lab = std::move(lab).value();
+  r.lab_setup_ms = ms_since(origin, MonoClock::now());
+
+  st.loop = std::make_unique<core::EventLoop>(st.clock);
+  st.timeline = std::make_unique<core::Timeline>(st.clock);
+  st.hypervisor = std::make_unique<EmulatedHypervisor>(*st.lab, *st.loop, *st.timeline);
+  st.cloud = std::make_unique<core::Cloud>(*st.loop, *st.timeline, *st.hypervisor,
+                                           core::Behaviour{sc.behaviour.pre_plug_vlan_uplink});
+  core::Cloud& cloud = *st.cloud;
+  for (const auto& h : sc.hosts) {
+    core::HostConfig hc{h.name, {{sc.network.physnet, h.physical_interface}},
+                        std::chrono::milliseconds(sc.agent.polling_interval_ms)};
+    Status s = cloud.add_host(hc, *st.lab->host(h.name)->net);
+    if (!s.ok()) return error(s);
+  }
+  Status s = cloud.neutron().create_network({sc.network.id, sc.network.type, sc.network.physnet,
+                                             sc.network.type == "vlan" ? sc.network.segmentation_id : 0});
+  if (!s.ok()) return error(s);
+  const std::string prefix_len = sc.network.cidr.substr(sc.network.cidr.find('/'));
+
+  // The instance under test, and (warm destination) a bystander on the
+  // destination that made the agent build bridge and uplink there before.
+  struct Vm { std::string uuid, name, port, mac, ip, host; };
+  std::vector<Vm> vms = {{sc.guest.instance_uuid, sc.guest.name, sc.guest.port_id, sc.guest.mac, sc.guest.ip,
+                          sc.migration.source}};
+  if (sc.warm_destination) {
+    // Derived ids: same shape, first hex digit changed, so device names
+    // (the first 11 characters) differ too.
+    auto derive = [](std::string id) {
+      static const std::string hex = "0123456789abcdef";
+      auto pos = hex.find(static_cast<char>(std::tolower(id[0])));
+      id[0] = hex[(pos == std::string::npos ? 0 : pos + 1) % 16];
+      return id;
+    };
+    auto ip = capture::parse_ipv4(sc.guest.ip);
+    auto peer = capture::parse_ipv4(sc.peer.ip);
+    uint32_t other = *ip + 1 == *peer ? *ip + 2 : *ip + 1;
+    std::string mac = sc.guest.mac;
+    mac.back() = mac.back() == '0' ? '1' : '0';
+    vms.push_back({derive(sc.guest.instance_uuid), "warm", derive(sc.guest.port_id), mac,
+                   capture::format_ipv4(other), sc.migration.destination});
+  }
+  for (const auto& vm : vms) {
+    core::Port p;
+    p.id = vm.port;
+    p.network_id = sc.network.id;
+    p.mac = vm.mac;
+    p.ip = vm.ip;
+    p.device_id = vm.uuid;
+    if (Status ps = cloud.neutron().create_port(p); !ps.ok()) return error(ps);
+    EmulatedGuestTiming timing;
+    timing.precopy = std::chrono::milliseconds(sc.migration.precopy_ms);
+    timing.pause = std::chrono::milliseconds(sc.migration.pause_ms);
+    if (vm.uuid == sc.guest.instance_uuid && sc.guest.traffic_after_resume_ms)
+      timing.traffic_after_resume = std::chrono::milliseconds(*sc.guest.traffic_after_resume_ms);
+    timing.traffic_to = sc.peer.ip;
+    st.hypervisor->configure_guest(vm.uuid, vm.ip + prefix_len, timing);
+    core::Instance inst{vm.uuid, vm.name, "", "active", "", {vm.port}};
+    if (Status bs = cloud.boot(inst, vm.host); !bs.ok()) return error(bs.with_context("boot " + vm.name));
+  }
+  // Ready when every port is ACTIVE (its agent plugged it).
+  auto all_active = [&] {
+    for (const auto& vm : vms)
+      if (cloud.neutron().port(vm.port)->status != "ACTIVE") return false;
+    return true;
+  };
+  s = st.loop->run_until(all_active, st.loop->now() + 10s, opt.interrupt);
+  if (!s.ok()) return error(s.with_context("waiting for ports to become ACTIVE"));
+
+  // Capture points and the prober.
+  std::filesystem::create_directories(opt.results_dir);
+  const std::string& src = sc.migration.source;
+  const std::string& dst = sc.migration.destination;
+  const std::string tap = core::tap_name(sc.guest.port_id);
+  std::vector<capture::CapturePointSpec> points;
+  auto point = [&](const std::string& name, int fd, const std::string& ifname) {
+    std::string file = std::to_string(index) + "-" + name + ".pcap";
+    points.push_back({name, fd, ifname, opt.results_dir + "/" + file});
+    r.pcaps.push_back(file);
+  };
+  point("peer", st.lab->peer_ns().fd(), "eth0");
+  for (const auto& h : {src, dst}) {
+    point(h + ".fabric_port", st.lab->fabric_ns().fd(), st.lab->fabric_uplink_port(h));
+    point(h + ".uplink", st.lab->host(h)->ns.fd(), st.lab->uplink_name(h));
+    point(h + ".tap", st.lab->host(h)->ns.fd(), tap);
+  }
+  auto cap = capture::CaptureSession::start(points);
+  if (!cap.ok()) return error(cap.status());
+  st.capture = std::move(cap).value();
+  capture::ProbeConfig pc;
+  pc.netns_fd = st.lab->peer_ns().fd();
+  pc.target_ip = sc.guest.ip;
+  pc.interval = std::chrono::milliseconds(sc.probe.interval_ms);
+  pc.reply_timeout = std::chrono::milliseconds(sc.probe.reply_timeout_ms);
+  auto prober = capture::Prober::start(pc);
+  if (!prober.ok()) return error(prober.status());
+  st.prober = std::move(prober).value();
+  const MonoTime probe_start = MonoClock::now();
+  st.timeline->record("prober", "start, every " + std::to_string(sc.probe.interval_ms) + " ms");
+
+  s = st.loop->run_for(std::chrono::milliseconds(sc.probe.settle_ms), opt.interrupt);
+  if (!s.ok()) return error(s);
+
+  if (sc.migration.resume_after_dest_poll_ms) {
+    // Start so that the resume falls the given time after a destination
+    // agent poll (start-to-resume is pre-copy + pause plus a few ms of RPC).
+    core::LinuxBridgeAgent* agent = cloud.agent(dst);
+    auto interval = agent->polling_interval();
+    auto to_resume = std::chrono::milliseconds(sc.migration.precopy_ms + sc.migration.pause_ms);
+    MonoTime resume_at = *agent->last_poll() + std::chrono::milliseconds(*sc.migration.resume_after_dest_poll_ms);
+    while (resume_at - to_resume < st.loop->now()) resume_at += interval;
+    s = st.loop->run_for(resume_at - to_resume - st.loop->now(), opt.interrupt);
+    if (!s.ok()) return error(s);
+  }
+  auto mid = cloud.live_migrate(sc.guest.instance_uuid, dst);
+  if (!mid.ok()) return error(mid.status().with_context("live migration refused"));
+  auto terminal = [&] { return core::is_terminal_migration_status(cloud.migration(*mid)->status); };
+  s = st.loop->run_until(terminal, st.loop->now() + 120s, opt.interrupt);
+  if (!s.ok()) return error(s.with_context("waiting for the migration"));
+  s = st.loop->run_for(std::chrono::milliseconds(sc.probe.observe_ms), opt.interrupt);
+  if (!s.ok()) return error(s);
+
+  const MonoTime probe_end = MonoClock::now();
+  st.prober->stop();
+  st.capture->stop();
+  r.migration_status = cloud.migration(*mid)->status;
+  r.invariant_violations = cloud.check_invariants(sc.guest.instance_uuid, *mid);
+  if (auto port = st.lab->fabric().port_of(sc.guest.mac, sc.network.type == "vlan" ? sc.network.segmentation_id : 0);
+      port.ok()) {
+    st.timeline->record("fabric", "fdb: " + sc.guest.mac + " -> " + (port->empty() ? "(none)" : *port));
+  }
+
+  // Analysis.
+  capture::AnalysisInput in;
+  in.probes = st.prober->records();
+  in.interval = std::chrono::milliseconds(sc.probe.interval_ms);
+  in.reply_timeout = std::chrono::milliseconds(sc.probe.reply_timeout_ms);
+  in.origin = origin;
+  in.window_start = probe_start;
+  in.window_end = probe_end;
+  if (auto e = st.timeline->first("guest", "resumed on")) in.resume = e->t;
+  for (const auto& e : st.timeline->all("guest", "announce RARP")) in.announces_sent.push_back(e.t);
+  in.packets = st.capture->packets();
+  in.guest_mac = *capture::parse_mac(sc.guest.mac);
+  in.guest_ip = *capture::parse_ipv4(sc.guest.ip);
+  in.peer_ip = *capture::parse_ipv4(sc.peer.ip);
+  in.src_fabric_point = src + ".fabric_port";
+  in.dst_fabric_point = dst + ".fabric_port";
+  capture::Metrics m = capture::analyze(in);
+  r.metrics = {m.loss, m.probes, m.interval_ms, m.max_gap_ms, m.downtime_ms, m.recovery_ms, m.stale_forwarding_ms};
+  r.recovery_cause = m.recovery_cause;
+  for (const auto& a : m.announces) r.announces.push_back({a.seq, a.t_ms, a.seen_at});
+  decide_verdict(sc, m, r);
+  copy_timeline(*st.timeline, origin, r);
+
+  // Teardown now, so wall time covers it.
+  st.prober.reset();
+  st.capture.reset();
+  st.cloud.reset();
+  st.hypervisor.reset();
+  st.lab.reset();
+  r.wall_ms = ms_since(origin, MonoClock::now());
+  return r;
+}
+
+}  // namespace lmh::harness

@@ -1,0 +1,459 @@
+// result.json (nlohmann, keys in schema order), junit.xml and the summary
+// table. The JSON reader is strict about the keys the writer always emits,
+// so a truncated or hand-edited result names what is missing.
+#include "reports/writers.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace lmh::reports {
+namespace {
+
+using OrderedJson = nlohmann::ordered_json;  // keeps the schema's key order
+using Json = nlohmann::json;
+
+// Returns 'v' rounded to 3 decimals (microsecond resolution for *_ms), so
+// the file does not carry float noise like 30.000000000004.
+double round3(double v) {
+  if (!std::isfinite(v)) return v;
+  double r = std::round(v * 1000.0) / 1000.0;
+  return r == 0 ? 0.0 : r;  // no "-0.0"
+}
+
+OrderedJson optional_number(const std::optional<double>& v) {
+  return v ? OrderedJson(round3(*v)) : OrderedJson(nullptr);
+}
+
+OrderedJson scenario_to_json(const ScenarioResult& s) {
+  OrderedJson behaviour = OrderedJson::object();
+  for (const auto& [k, v] : s.behaviour) behaviour[k] = v;
+  OrderedJson metrics = {
+      {"loss", s.metrics.loss},
+      {"probes", s.metrics.probes},
+      {"interval_ms", round3(s.metrics.interval_ms)},
+      {"max_gap_ms", round3(s.metrics.max_gap_ms)},
+      {"downtime_ms", round3(s.metrics.downtime_ms)},
+      {"recovery_ms", optional_number(s.metrics.recovery_ms)},
+      {"stale_forwarding_ms", optional_number(s.metrics.stale_forwarding_ms)},
+  };
+  OrderedJson announces = OrderedJson::array();
+  for (const auto& a : s.announces)
+    announces.push_back({{"seq", a.seq}, {"t_ms", round3(a.t_ms)}, {"seen_at", a.seen_at}});
+  OrderedJson timeline = OrderedJson::array();
+  for (const auto& t : s.timeline)
+    timeline.push_back({{"t_ms", round3(t.t_ms)}, {"source", t.source}, {"event", t.event}});
+  OrderedJson fallbacks = OrderedJson::array();
+  for (const auto& f : s.fallbacks)
+    fallbacks.push_back(
+        {{"capability", f.capability}, {"available", f.available}, {"used", f.used}});
+  return {
+      {"name", s.name},
+      {"scenario_file", s.scenario_file},
+      {"tier", s.tier},
+      {"behaviour", behaviour},
+      {"verdict", s.verdict},
+      {"verdict_reason", s.verdict_reason},
+      {"metrics", metrics},
+      {"recovery_cause", s.recovery_cause},
+      {"migration_status", s.migration_status},
+      {"announces", announces},
+      {"timeline", timeline},
+      {"fallbacks", fallbacks},
+      {"invariant_violations", s.invariant_violations},
+      {"pcaps", s.pcaps},
+      {"wall_ms", round3(s.wall_ms)},
+      {"lab_setup_ms", round3(s.lab_setup_ms)},
+  };
+}
+
+// Thrown inside from_json_text only, turned into a Status at its boundary.
+struct SchemaError {
+  std::string message;
+};
+
+// Typed access to one JSON object, naming 'path' in errors.
+class Fields {
+ public:
+  Fields(const Json& obj, std::string path) : obj_(obj), path_(std::move(path)) {
+    if (!obj_.is_object()) fail(path_, "expected an object, got " + std::string(obj_.type_name()));
+  }
+
+  [[noreturn]] static void fail(const std::string& where, const std::string& what) {
+    throw SchemaError{(where.empty() ? "" : where + ": ") + what};
+  }
+  std::string where(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  const Json& at(const char* key) const {
+    auto it = obj_.find(key);
+    if (it == obj_.end()) fail(where(key), "missing key");
+    return *it;
+  }
+  std::string str(const char* key) const {
+    const Json& v = at(key);
+    if (!v.is_string()) wrong(key, "a string", v);
+    return v.get<std::string>();
+  }
+  bool boolean(const char* key) const {
+    const Json& v = at(key);
+    if (!v.is_boolean()) wrong(key, "true or false", v);
+    return v.get<bool>();
+  }
+  int integer(const char* key) const {
+    const Json& v = at(key);
+    if (!v.is_number_integer()) wrong(key, "an integer", v);
+    if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t{std::numeric_limits<int>::max()}
+                               : (v.get<int64_t>() < std::numeric_limits<int>::min() ||
+                                  v.get<int64_t>() > std::numeric_limits<int>::max()))
+      fail(where(key), "integer out of range");
+    return v.get<int>();
+  }
+  double number(const char* key) const {
+    const Json& v = at(key);
+    if (!v.is_number()) wrong(key, "a number", v);
+    return v.get<double>();
+  }
+  std::optional<double> optional_number(const char* key) const {
+    const Json& v = at(key);
+    if (v.is_null()) return std::nullopt;
+    return number(key);
+  }
+  const Json& array(const char* key) const {
+    const Json& v = at(key);
+    if (!v.is_array()) wrong(key, "a list", v);
+    return v;
+  }
+  std::vector<std::string> strings(const char* key) const {
+    std::vector<std::string> out;
+    const Json& list = array(key);
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_string())
+        fail(fmt::format("{}[{}]", where(key), i),
+             "expected a string, got " + std::string(list[i].type_name()));
+      out.push_back(list[i].get<std::string>());
+    }
+    return out;
+  }
+  Fields object(const char* key) const { return Fields(at(key), where(key)); }
+  const Json& raw() const { return obj_; }
+
+ private:
+  [[noreturn]] void wrong(const char* key, const char* expected, const Json& got) const {
+    fail(where(key), std::string("expected ") + expected + ", got " + got.type_name());
+  }
+
+  const Json& obj_;
+  std::string path_;
+};
+
+ScenarioResult scenario_from_json(const Fields& f) {
+  ScenarioResult s;
+  s.name = f.str("name");
+  s.scenario_file = f.str("scenario_file");
+  s.tier = f.str("tier");
+  Fields behaviour = f.object("behaviour");
+  for (const auto& [k, v] : behaviour.raw().items()) {
+    if (!v.is_string())
+      Fields::fail(behaviour.where(k.c_str()),
+                   std::string("expected a string, got ") + v.type_name());
+    s.behaviour[k] = v.get<std::string>();
+  }
+  s.verdict = f.str("verdict");
+  s.verdict_reason = f.str("verdict_reason");
+  Fields m = f.object("metrics");
+  s.metrics.loss = m.integer("loss");
+  s.metrics.probes = m.integer("probes");
+  s.metrics.interval_ms = m.number("interval_ms");
+  s.metrics.max_gap_ms = m.number("max_gap_ms");
+  s.metrics.downtime_ms = m.number("downtime_ms");
+  s.metrics.recovery_ms = m.optional_number("recovery_ms");
+  s.metrics.stale_forwarding_ms = m.optional_number("stale_forwarding_ms");
+  s.recovery_cause = f.str("recovery_cause");
+  s.migration_status = f.str("migration_status");
+  const Json& announces = f.array("announces");
+  for (size_t i = 0; i < announces.size(); ++i) {
+    Fields a(announces[i], fmt::format("{}[{}]", f.where("announces"), i));
+    s.announces.push_back({a.integer("seq"), a.number("t_ms"), a.strings("seen_at")});
+  }
+  const Json& timeline = f.array("timeline");
+  for (size_t i = 0; i < timeline.size(); ++i) {
+    Fields t(timeline[i], fmt::format("{}[{}]", f.where("timeline"), i));
+    s.timeline.push_back({t.number("t_ms"), t.str("source"), t.str("event")});
+  }
+  const Json& fallbacks = f.array("fallbacks");
+  for (size_t i = 0; i < fallbacks.size(); ++i) {
+    Fields b(fallbacks[i], fmt::format("{}[{}]", f.where("fallbacks"), i));
+    s.fallbacks.push_back({b.str("capability"), b.boolean("available"), b.str("used")});
+  }
+  s.invariant_violations = f.strings("invariant_violations");
+  s.pcaps = f.strings("pcaps");
+  s.wall_ms = f.number("wall_ms");
+  s.lab_setup_ms = f.number("lab_setup_ms");
+  return s;
+}
+
+// --- JUnit -----------------------------------------------------------------
+
+// Returns 's' escaped for XML element text or, if 'attribute', for an
+// attribute value. Characters XML 1.0 cannot carry at all (most C0 controls)
+// become U+FFFD.
+std::string xml_escape(const std::string& s, bool attribute = true) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      // Literal newlines and tabs in attributes are normalised to spaces by
+      // parsers; character references survive.
+      case '\n': out += attribute ? "&#10;" : "\n"; break;
+      case '\r': out += "&#13;"; break;
+      case '\t': out += attribute ? "&#9;" : "\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) out += "\xEF\xBF\xBD";
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string ms(double v) { return fmt::format("{:.1f}", v); }
+std::string ms_or_dash(const std::optional<double>& v) { return v ? ms(*v) : "-"; }
+std::string with_unit(const std::optional<double>& v) { return v ? ms(*v) + " ms" : "-"; }
+
+// Returns the pipeline stage of capture point 'point' (higher = further from
+// the guest), used to say where an announce stopped.
+int stage(const std::string& point) {
+  auto dot = point.rfind('.');
+  std::string kind = dot == std::string::npos ? point : point.substr(dot + 1);
+  if (kind == "tap") return 1;
+  if (kind == "bridge") return 2;
+  if (kind == "uplink") return 3;
+  if (kind == "fabric_port") return 4;
+  if (kind == "peer") return 5;
+  return 0;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Returns "k/N fabric" (k announces seen on a fabric port), followed by
+// "(where the others were last seen)" when some never got there; "-" when
+// the guest sent none.
+std::string announce_cell(const std::vector<AnnounceEntry>& announces) {
+  if (announces.empty()) return "-";
+  int at_fabric = 0;
+  std::vector<std::string> stops;
+  for (const auto& a : announces) {
+    if (std::any_of(a.seen_at.begin(), a.seen_at.end(),
+                    [](const std::string& p) { return ends_with(p, "fabric_port"); })) {
+      ++at_fabric;
+      continue;
+    }
+    std::string last = "not seen";
+    int best = -1;
+    for (const auto& p : a.seen_at) {
+      if (stage(p) >= best) {
+        best = stage(p);
+        last = p;
+      }
+    }
+    if (std::find(stops.begin(), stops.end(), last) == stops.end()) stops.push_back(last);
+  }
+  std::string cell = fmt::format("{}/{} fabric", at_fabric, announces.size());
+  if (!stops.empty()) {
+    cell += " (";
+    for (size_t i = 0; i < stops.size(); ++i) cell += (i ? ", " : "") + stops[i];
+    cell += ")";
+  }
+  return cell;
+}
+
+// Returns the one-line metrics summary used in JUnit messages and output.
+std::string metrics_summary(const ScenarioResult& s) {
+  const MetricsEntry& m = s.metrics;
+  return fmt::format(
+      "loss {}/{}, max gap {} ms, downtime {} ms, recovery {}, stale forwarding {}, "
+      "cause {}, announce {}",
+      m.loss, m.probes, ms(m.max_gap_ms), ms(m.downtime_ms), with_unit(m.recovery_ms),
+      with_unit(m.stale_forwarding_ms), s.recovery_cause.empty() ? "-" : s.recovery_cause,
+      announce_cell(s.announces));
+}
+
+struct Counts {
+  int passed = 0;
+  int failed = 0;
+  int errors = 0;
+};
+
+Counts count(const RunReport& r) {
+  Counts c;
+  for (const auto& s : r.scenarios) {
+    if (s.verdict == "pass") ++c.passed;
+    else if (s.verdict == "fail") ++c.failed;
+    else ++c.errors;  // "error", or anything a newer harness may invent
+  }
+  return c;
+}
+
+std::string plural(size_t n, const char* word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+Status write_file(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return environment_error("cannot write " + path + ": " + std::strerror(errno));
+  bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  int err = errno;
+  // fclose flushes; a full disk may only show here.
+  if (std::fclose(f) != 0 && written) {
+    written = false;
+    err = errno;
+  }
+  if (!written) return environment_error("cannot write " + path + ": " + std::strerror(err));
+  return ok_status();
+}
+
+}  // namespace
+
+std::string to_json_text(const RunReport& report) {
+  OrderedJson scenarios = OrderedJson::array();
+  for (const auto& s : report.scenarios) scenarios.push_back(scenario_to_json(s));
+  OrderedJson top = {
+      {"run_id", report.run_id},
+      {"started_at", report.started_at},
+      {"scenarios", scenarios},
+  };
+  return top.dump(2) + "\n";
+}
+
+StatusOr<RunReport> from_json_text(const std::string& text) {
+  Json doc;
+  try {
+    doc = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    return invalid_argument(std::string("result JSON: syntax error: ") + e.what());
+  }
+  try {
+    Fields top(doc, "");
+    RunReport r;
+    r.run_id = top.str("run_id");
+    r.started_at = top.str("started_at");
+    const Json& scenarios = top.array("scenarios");
+    for (size_t i = 0; i < scenarios.size(); ++i)
+      r.scenarios.push_back(
+          scenario_from_json(Fields(scenarios[i], fmt::format("scenarios[{}]", i))));
+    return r;
+  } catch (const SchemaError& e) {
+    return invalid_argument("result JSON: " + e.message);
+  }
+}
+
+std::string to_junit_xml(const RunReport& report) {
+  Counts c = count(report);
+  double total_s = 0;
+  for (const auto& s : report.scenarios) total_s += s.wall_ms / 1000.0;
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format(
+      "<testsuites name=\"lmh\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n",
+      report.scenarios.size(), c.failed, c.errors, total_s);
+  out += fmt::format(
+      "  <testsuite name=\"lmh.{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" "
+      "time=\"{:.3f}\" timestamp=\"{}\">\n",
+      xml_escape(report.run_id), report.scenarios.size(), c.failed, c.errors, total_s,
+      xml_escape(report.started_at));
+  for (const auto& s : report.scenarios) {
+    out += fmt::format("    <testcase classname=\"lmh.{}\" name=\"{}\" time=\"{:.3f}\">\n",
+                       xml_escape(s.tier), xml_escape(s.name), s.wall_ms / 1000.0);
+    std::string summary = metrics_summary(s);
+    if (s.verdict != "pass") {
+      // The message is what CI shows in one line; the body adds the details.
+      // A failed threshold is explained by the metrics; an error (the run did
+      // not get to measure) by its reason alone.
+      bool failed = s.verdict == "fail";
+      std::string message = failed ? s.verdict_reason + " (" + summary + ")" : s.verdict_reason;
+      std::string body = failed ? summary : s.verdict_reason;
+      for (const auto& v : s.invariant_violations) body += "\ninvariant violated: " + v;
+      if (!s.migration_status.empty()) body += "\nmigration status: " + s.migration_status;
+      const char* element = failed ? "failure" : "error";
+      out += fmt::format("      <{} message=\"{}\" type=\"{}\">{}</{}>\n", element,
+                         xml_escape(message), xml_escape(s.verdict), xml_escape(body, false),
+                         element);
+    }
+    out += fmt::format("      <system-out>{}</system-out>\n", xml_escape(summary, false));
+    out += "    </testcase>\n";
+  }
+  out += "  </testsuite>\n</testsuites>\n";
+  return out;
+}
+
+std::string summary_table(const RunReport& report) {
+  const std::vector<std::string> header = {"SCENARIO", "VERDICT", "LOSS", "MAX GAP ms",
+                                           "DOWNTIME ms", "RECOVERY ms", "STALE ms", "CAUSE",
+                                           "ANNOUNCE"};
+  // Numbers read best right-aligned.
+  const std::vector<bool> right = {false, false, true, true, true, true, true, false, false};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : report.scenarios) {
+    const MetricsEntry& m = s.metrics;
+    std::string verdict = s.verdict;
+    std::transform(verdict.begin(), verdict.end(), verdict.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    // Without probes (a run that errored early) there is nothing measured.
+    bool measured = m.probes > 0;
+    rows.push_back({
+        s.name,
+        verdict,
+        measured ? fmt::format("{}/{}", m.loss, m.probes) : "-",
+        measured ? ms(m.max_gap_ms) : "-",
+        measured ? ms(m.downtime_ms) : "-",
+        ms_or_dash(m.recovery_ms),
+        ms_or_dash(m.stale_forwarding_ms),
+        s.recovery_cause.empty() ? "-" : s.recovery_cause,
+        announce_cell(s.announces),
+    });
+  }
+  std::vector<size_t> width(header.size());
+  for (size_t i = 0; i < header.size(); ++i) {
+    width[i] = header[i].size();
+    for (const auto& r : rows) width[i] = std::max(width[i], r[i].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string l;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i) l += "  ";
+      l += right[i] ? fmt::format("{:>{}}", cells[i], width[i])
+                    : fmt::format("{:<{}}", cells[i], width[i]);
+    }
+    l.erase(l.find_last_not_of(' ') + 1);
+    return l + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& r : rows) out += line(r);
+  Counts c = count(report);
+  out += fmt::format("{}: {} passed, {} failed, {}\n", plural(report.scenarios.size(), "scenario"),
+                     c.passed, c.failed, plural(static_cast<size_t>(c.errors), "error"));
+  return out;
+}
+
+Status write_run_files(const RunReport& report, const std::string& dir) {
+  std::string base = dir;
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  LMH_RETURN_IF_ERROR(write_file(base + "/result.json", to_json_text(report)));
+  return write_file(base + "/junit.xml", to_junit_xml(report));
+}
+
+}  // namespace lmh::reports

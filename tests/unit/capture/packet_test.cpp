@@ -1,0 +1,337 @@
+// Decoding of hand-built frames, the QEMU announce bytes, and address parsing.
+#include "capture/packet.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+namespace lmh::capture {
+namespace {
+
+const Mac kGuest = {0xfa, 0x16, 0x3e, 0x00, 0x00, 0x01};
+const Mac kPeer = {0x02, 0x00, 0x00, 0xaa, 0xbb, 0xcc};
+const Mac kBroadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+constexpr uint32_t kGuestIp = 0xc6120002;  // 198.18.0.2
+constexpr uint32_t kPeerIp = 0xc6120001;   // 198.18.0.1
+
+// Appends big-endian fields to a frame under construction.
+class Bytes {
+ public:
+  Bytes& u8(uint8_t v) { b_.push_back(v); return *this; }
+  Bytes& u16(uint16_t v) { return u8(static_cast<uint8_t>(v >> 8)).u8(static_cast<uint8_t>(v)); }
+  Bytes& u32(uint32_t v) { return u16(static_cast<uint16_t>(v >> 16)).u16(static_cast<uint16_t>(v)); }
+  Bytes& mac(const Mac& m) { b_.insert(b_.end(), m.begin(), m.end()); return *this; }
+  Bytes& zeros(size_t n) { b_.insert(b_.end(), n, 0); return *this; }
+  std::vector<uint8_t> get() const { return b_; }
+
+ private:
+  std::vector<uint8_t> b_;
+};
+
+// Returns an Ethernet/IPv4 ARP body with 'op' and the given addresses.
+Bytes& arp_body(Bytes& b, uint16_t op, const Mac& sha, uint32_t spa, const Mac& tha, uint32_t tpa) {
+  return b.u16(1).u16(0x0800).u8(6).u8(4).u16(op).mac(sha).u32(spa).mac(tha).u32(tpa);
+}
+
+// Returns an IPv4 header (no options unless 'option_words') of protocol
+// 'proto' carrying 'payload_len' bytes.
+Bytes& ipv4_header(Bytes& b, uint8_t proto, uint32_t src, uint32_t dst, size_t payload_len,
+                   int option_words = 0) {
+  uint8_t ihl = static_cast<uint8_t>(5 + option_words);
+  b.u8(static_cast<uint8_t>(0x40 | ihl)).u8(0).u16(static_cast<uint16_t>(ihl * 4 + payload_len));
+  b.u16(0x1234).u16(0x4000).u8(64).u8(proto).u16(0).u32(src).u32(dst);
+  for (int i = 0; i < option_words; ++i) b.u32(0x01010101);  // NOPs
+  return b;
+}
+
+// Returns an echo request/reply frame, optionally with VLAN tags
+// ('tags' = list of {TPID, TCI}).
+std::vector<uint8_t> echo_frame(uint8_t type, uint16_t id, uint16_t seq,
+                                std::initializer_list<std::pair<uint16_t, uint16_t>> tags = {},
+                                int option_words = 0) {
+  Bytes b;
+  b.mac(kGuest).mac(kPeer);
+  for (auto [tpid, tci] : tags) b.u16(tpid).u16(tci);
+  b.u16(0x0800);
+  ipv4_header(b, 1, kPeerIp, kGuestIp, 8 + 56, option_words);
+  b.u8(type).u8(0).u16(0xbeef).u16(id).u16(seq).zeros(56);
+  return b.get();
+}
+
+std::vector<uint8_t> arp_frame(uint16_t op, std::initializer_list<std::pair<uint16_t, uint16_t>> tags = {}) {
+  Bytes b;
+  b.mac(kBroadcast).mac(kPeer);
+  for (auto [tpid, tci] : tags) b.u16(tpid).u16(tci);
+  b.u16(0x0806);
+  arp_body(b, op, kPeer, kPeerIp, Mac{}, kGuestIp);
+  return b.get();
+}
+
+Frame decode(const std::vector<uint8_t>& bytes) { return decode_frame(bytes); }
+
+// A copy of the first 'n' bytes, so reading past the span lands outside the
+// allocation (visible under AddressSanitizer).
+Frame decode_prefix(const std::vector<uint8_t>& bytes, size_t n) {
+  std::vector<uint8_t> prefix(bytes.begin(), bytes.begin() + static_cast<long>(n));
+  return decode_frame(prefix);
+}
+
+TEST(MacTest, ParsesAndFormatsLowercase) {
+  auto mac = parse_mac("FA:16:3e:00:0A:ff");
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(*mac, (Mac{0xfa, 0x16, 0x3e, 0x00, 0x0a, 0xff}));
+  EXPECT_EQ(format_mac(*mac), "fa:16:3e:00:0a:ff");
+  EXPECT_EQ(format_mac(kBroadcast), "ff:ff:ff:ff:ff:ff");
+  EXPECT_EQ(parse_mac(format_mac(kGuest)), kGuest);
+}
+
+TEST(MacTest, RejectsMalformed) {
+  for (const char* bad : {"", "fa:16:3e:00:00", "fa:16:3e:00:00:01:02", "fa-16-3e-00-00-01",
+                          "fa:16:3e:00:00:0g", "fa:16:3e:0:000:01", "fa:16:3e:00:00:1",
+                          " fa:16:3e:00:00:01", "fa:16:3e:00:00:01 ", "fa163e000001",
+                          "fa:16:3e:00:00:+1", "fa::16:3e:00:00:1"}) {
+    EXPECT_FALSE(parse_mac(bad).has_value()) << bad;
+  }
+}
+
+TEST(Ipv4Test, ParsesIntoHostOrder) {
+  EXPECT_EQ(parse_ipv4("198.18.0.1"), 0xc6120001u);
+  EXPECT_EQ(parse_ipv4("0.0.0.0"), 0u);
+  EXPECT_EQ(parse_ipv4("255.255.255.255"), 0xffffffffu);
+  EXPECT_EQ(format_ipv4(0xc6120001u), "198.18.0.1");
+  EXPECT_EQ(format_ipv4(0xc613ff0au), "198.19.255.10");
+}
+
+TEST(Ipv4Test, RejectsMalformed) {
+  for (const char* bad : {"", "198.18.0", "198.18.0.1.2", "256.0.0.1", "198.18.0.-1",
+                          "a.b.c.d", "198.18.0.1 ", " 198.18.0.1", "198.18.0.1/24", "::1",
+                          "198..0.1"}) {
+    EXPECT_FALSE(parse_ipv4(bad).has_value()) << bad;
+  }
+}
+
+TEST(RarpAnnounceTest, MatchesQemuBytes) {
+  const std::array<uint8_t, 60> expected = {
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff,  // dst: broadcast
+      0xfa, 0x16, 0x3e, 0x00, 0x00, 0x01,  // src: the guest
+      0x80, 0x35,                          // ethertype RARP
+      0x00, 0x01,                          // htype Ethernet
+      0x08, 0x00,                          // ptype IPv4
+      0x06, 0x04,                          // hlen, plen
+      0x00, 0x03,                          // op: reverse request
+      0xfa, 0x16, 0x3e, 0x00, 0x00, 0x01,  // sha
+      0x00, 0x00, 0x00, 0x00,              // spa
+      0xfa, 0x16, 0x3e, 0x00, 0x00, 0x01,  // tha
+      0x00, 0x00, 0x00, 0x00,              // tpa
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // padding to 60
+  };
+  EXPECT_EQ(build_rarp_announce(kGuest), expected);
+}
+
+TEST(DecodeTest, RarpAnnounce) {
+  auto bytes = build_rarp_announce(kGuest);
+  Frame f = decode_frame(bytes);
+  EXPECT_EQ(f.kind, FrameKind::kRarp);
+  EXPECT_EQ(f.dst, kBroadcast);
+  EXPECT_EQ(f.src, kGuest);
+  EXPECT_EQ(f.ethertype, 0x8035);
+  EXPECT_FALSE(f.vlan.has_value());
+  EXPECT_EQ(f.arp_op, 3);
+  EXPECT_EQ(f.arp_sha, kGuest);
+  EXPECT_EQ(f.arp_spa, 0u);
+  EXPECT_EQ(f.arp_tpa, 0u);
+}
+
+TEST(DecodeTest, UntaggedArpRequestAndReply) {
+  Frame req = decode(arp_frame(1));
+  EXPECT_EQ(req.kind, FrameKind::kArp);
+  EXPECT_EQ(req.ethertype, 0x0806);
+  EXPECT_FALSE(req.vlan.has_value());
+  EXPECT_EQ(req.dst, kBroadcast);
+  EXPECT_EQ(req.src, kPeer);
+  EXPECT_EQ(req.arp_op, 1);
+  EXPECT_EQ(req.arp_sha, kPeer);
+  EXPECT_EQ(req.arp_spa, kPeerIp);
+  EXPECT_EQ(req.arp_tpa, kGuestIp);
+
+  Frame reply = decode(arp_frame(2));
+  EXPECT_EQ(reply.kind, FrameKind::kArp);
+  EXPECT_EQ(reply.arp_op, 2);
+}
+
+TEST(DecodeTest, SingleTaggedArpMasksPriorityBits) {
+  // TCI 0xa064: PCP 5, DEI 0, VID 100.
+  Frame f = decode(arp_frame(1, {{0x8100, 0xa064}}));
+  EXPECT_EQ(f.kind, FrameKind::kArp);
+  ASSERT_TRUE(f.vlan.has_value());
+  EXPECT_EQ(*f.vlan, 100);
+  EXPECT_EQ(f.ethertype, 0x0806);
+  EXPECT_EQ(f.arp_spa, kPeerIp);
+  EXPECT_EQ(f.arp_tpa, kGuestIp);
+}
+
+TEST(DecodeTest, DoubleTaggedRecordsOuterVid) {
+  Frame f = decode(arp_frame(2, {{0x88a8, 200}, {0x8100, 0x1064}}));
+  EXPECT_EQ(f.kind, FrameKind::kArp);
+  ASSERT_TRUE(f.vlan.has_value());
+  EXPECT_EQ(*f.vlan, 200);
+  EXPECT_EQ(f.ethertype, 0x0806);
+  EXPECT_EQ(f.arp_op, 2);
+  EXPECT_EQ(f.arp_sha, kPeer);
+  EXPECT_EQ(f.arp_tpa, kGuestIp);
+
+  Frame q = decode(echo_frame(8, 7, 9, {{0x8100, 10}, {0x8100, 20}}));
+  EXPECT_EQ(q.kind, FrameKind::kIcmp);
+  EXPECT_EQ(*q.vlan, 10);
+  EXPECT_EQ(q.icmp_id, 7);
+  EXPECT_EQ(q.icmp_seq, 9);
+}
+
+TEST(DecodeTest, TaggedRarp) {
+  auto announce = build_rarp_announce(kGuest);
+  std::vector<uint8_t> bytes(announce.begin(), announce.begin() + 12);
+  for (uint8_t b : {0x81, 0x00, 0x00, 0x2a}) bytes.push_back(b);
+  bytes.insert(bytes.end(), announce.begin() + 12, announce.end());
+  Frame f = decode(bytes);
+  EXPECT_EQ(f.kind, FrameKind::kRarp);
+  EXPECT_EQ(*f.vlan, 42);
+  EXPECT_EQ(f.arp_op, 3);
+  EXPECT_EQ(f.arp_sha, kGuest);
+}
+
+TEST(DecodeTest, IcmpEchoRequestAndReply) {
+  Frame req = decode(echo_frame(8, 0x4c4d, 0xfffe));
+  EXPECT_EQ(req.kind, FrameKind::kIcmp);
+  EXPECT_EQ(req.ethertype, 0x0800);
+  EXPECT_EQ(req.ip_proto, 1);
+  EXPECT_EQ(req.ip_src, kPeerIp);
+  EXPECT_EQ(req.ip_dst, kGuestIp);
+  EXPECT_EQ(req.icmp_type, 8);
+  EXPECT_EQ(req.icmp_id, 0x4c4d);
+  EXPECT_EQ(req.icmp_seq, 0xfffe);
+
+  Frame reply = decode(echo_frame(0, 1, 2));
+  EXPECT_EQ(reply.kind, FrameKind::kIcmp);
+  EXPECT_EQ(reply.icmp_type, 0);
+  EXPECT_EQ(reply.icmp_id, 1);
+  EXPECT_EQ(reply.icmp_seq, 2);
+}
+
+TEST(DecodeTest, IcmpAfterIpOptionsUsesHeaderLength) {
+  Frame f = decode(echo_frame(8, 0x0102, 0x0304, {}, 2));
+  EXPECT_EQ(f.kind, FrameKind::kIcmp);
+  EXPECT_EQ(f.icmp_type, 8);
+  EXPECT_EQ(f.icmp_id, 0x0102);
+  EXPECT_EQ(f.icmp_seq, 0x0304);
+}
+
+TEST(DecodeTest, NonEchoIcmpHasNoIdOrSeq) {
+  Bytes b;
+  b.mac(kPeer).mac(kGuest).u16(0x0800);
+  ipv4_header(b, 1, kGuestIp, kPeerIp, 8);
+  b.u8(3).u8(1).u16(0).u16(0x1111).u16(0x2222);  // host unreachable
+  Frame f = decode(b.get());
+  EXPECT_EQ(f.kind, FrameKind::kIcmp);
+  EXPECT_EQ(f.icmp_type, 3);
+  EXPECT_EQ(f.icmp_id, 0);
+  EXPECT_EQ(f.icmp_seq, 0);
+}
+
+TEST(DecodeTest, OtherIpv4) {
+  Bytes b;
+  b.mac(kPeer).mac(kGuest).u16(0x0800);
+  ipv4_header(b, 17, kGuestIp, kPeerIp, 8);
+  b.u16(68).u16(67).u16(8).u16(0);
+  Frame f = decode(b.get());
+  EXPECT_EQ(f.kind, FrameKind::kIpv4Other);
+  EXPECT_EQ(f.ip_proto, 17);
+  EXPECT_EQ(f.ip_src, kGuestIp);
+  EXPECT_EQ(f.ip_dst, kPeerIp);
+  EXPECT_EQ(f.src, kGuest);
+}
+
+TEST(DecodeTest, Ipv6AndUnknownEthertypes) {
+  Bytes v6;
+  v6.mac(kPeer).mac(kGuest).u16(0x86dd).u32(0x60000000).u16(0).u8(58).u8(255).zeros(32);
+  EXPECT_EQ(decode(v6.get()).kind, FrameKind::kIpv6);
+
+  Bytes lldp;
+  lldp.mac(kBroadcast).mac(kGuest).u16(0x88cc).zeros(46);
+  Frame f = decode(lldp.get());
+  EXPECT_EQ(f.kind, FrameKind::kOther);
+  EXPECT_EQ(f.ethertype, 0x88cc);
+}
+
+TEST(DecodeTest, ShortHeadersAreTruncated) {
+  // The frames are exactly as long as their last decoded field needs; every
+  // shorter prefix must be kTruncated and must not read past the span.
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> bytes;
+    FrameKind full;
+  };
+  auto announce = build_rarp_announce(kGuest);
+  std::vector<Case> cases = {
+      {"arp", arp_frame(1), FrameKind::kArp},
+      {"tagged arp", arp_frame(1, {{0x8100, 5}}), FrameKind::kArp},
+      {"qinq arp", arp_frame(1, {{0x88a8, 5}, {0x8100, 6}}), FrameKind::kArp},
+      {"rarp", std::vector<uint8_t>(announce.begin(), announce.begin() + 42), FrameKind::kRarp},
+      {"echo", echo_frame(8, 1, 1), FrameKind::kIcmp},
+      {"tagged echo", echo_frame(0, 1, 1, {{0x8100, 5}}), FrameKind::kIcmp},
+  };
+  for (Case& c : cases) {
+    // Cut the echo payload: the decoder needs only the 8-byte ICMP header.
+    size_t needed = c.full == FrameKind::kIcmp ? c.bytes.size() - 56 : c.bytes.size();
+    c.bytes.resize(needed);
+    EXPECT_EQ(decode(c.bytes).kind, c.full) << c.name;
+    for (size_t n = 0; n < needed; ++n) {
+      EXPECT_EQ(decode_prefix(c.bytes, n).kind, FrameKind::kTruncated) << c.name << " len " << n;
+    }
+  }
+}
+
+TEST(DecodeTest, EveryShortLengthIsSafe) {
+  // 0..41 bytes of an untagged echo request: all below the 42 it needs.
+  auto frame = echo_frame(8, 1, 1);
+  for (size_t n = 0; n <= 41; ++n) {
+    Frame f = decode_prefix(frame, n);
+    EXPECT_EQ(f.kind, FrameKind::kTruncated) << n;
+    if (n >= 12) {
+      EXPECT_EQ(f.src, kPeer) << n;
+    }
+  }
+  EXPECT_EQ(decode_prefix(frame, 42).kind, FrameKind::kIcmp);
+
+  // A truncated IPv6 header too.
+  Bytes v6;
+  v6.mac(kPeer).mac(kGuest).u16(0x86dd).zeros(39);
+  EXPECT_EQ(decode(v6.get()).kind, FrameKind::kTruncated);
+}
+
+TEST(DecodeTest, IpHeaderLengthBeyondCaptureIsTruncated) {
+  auto frame = echo_frame(8, 1, 1, {}, 10);  // 60-byte IPv4 header
+  EXPECT_EQ(decode_prefix(frame, 14 + 40).kind, FrameKind::kTruncated);
+  EXPECT_EQ(decode(frame).kind, FrameKind::kIcmp);
+}
+
+TEST(DecodeTest, BadIpVersionOrHeaderLengthIsOther) {
+  auto frame = echo_frame(8, 1, 1);
+  frame[14] = 0x44;  // IHL 4: a 16-byte header cannot be
+  EXPECT_EQ(decode(frame).kind, FrameKind::kOther);
+  frame[14] = 0x65;  // version 6 under ethertype 0x0800
+  EXPECT_EQ(decode(frame).kind, FrameKind::kOther);
+}
+
+TEST(DecodeTest, LaterFragmentIsNotIcmp) {
+  auto frame = echo_frame(8, 1, 1);
+  frame[14 + 6] = 0x00;
+  frame[14 + 7] = 0x10;  // fragment offset 16 (x8 bytes)
+  Frame f = decode(frame);
+  EXPECT_EQ(f.kind, FrameKind::kIpv4Other);
+  EXPECT_EQ(f.ip_proto, 1);
+}
+
+}  // namespace
+}  // namespace lmh::capture

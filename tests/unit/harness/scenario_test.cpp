@@ -1,0 +1,518 @@
+// Scenario loading: the shipped files, defaults, every error class with its
+// exact file:line:key text, and --set overrides.
+#include "harness/scenario.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lmh::harness {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kDir = std::string(LMH_SOURCE_DIR) + "/scenarios/";
+
+// Returns the error message of parsing 'text' as "t.yaml" with 'overrides'
+// (or "OK" when it parses).
+std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  auto sc = parse_scenario(text, "t.yaml", overrides);
+  if (sc.ok()) return "OK";
+  EXPECT_EQ(sc.status().code(), StatusCode::kInvalidArgument);
+  return sc.status().message();
+}
+
+// Returns a valid scenario with 'extra' lines appended.
+std::string with(const std::string& extra) { return "name: t\n" + extra; }
+
+TEST(ScenarioShipped, WarmDestinationLoads) {
+  auto sc = load_scenario(kDir + "lb-vlan-warm-destination.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->name, "lb-vlan-warm-destination");
+  EXPECT_EQ(sc->source_file, kDir + "lb-vlan-warm-destination.yaml");
+  EXPECT_TRUE(sc->warm_destination);
+  ASSERT_EQ(sc->hosts.size(), 2u);
+  EXPECT_EQ(sc->hosts[0].name, "src");
+  EXPECT_EQ(sc->hosts[1].physical_interface, "eth1");
+  EXPECT_EQ(sc->network.type, "vlan");
+  EXPECT_EQ(sc->network.segmentation_id, 100);
+  EXPECT_EQ(sc->probe.interval_ms, 5);
+  EXPECT_EQ(sc->probe.observe_ms, 3000);
+  EXPECT_EQ(sc->migration.pause_ms, 30);
+  EXPECT_EQ(sc->agent.polling_interval_ms, 2000);
+  EXPECT_DOUBLE_EQ(sc->expect.max_downtime_ms, 50);
+  EXPECT_EQ(sc->expect.recover_within_ms, 1000);
+  EXPECT_FALSE(sc->behaviour.pre_plug_vlan_uplink);
+  EXPECT_FALSE(sc->guest.traffic_after_resume_ms.has_value());
+  EXPECT_FALSE(sc->description.empty());
+}
+
+TEST(ScenarioShipped, ColdDestinationLoads) {
+  auto sc = load_scenario(kDir + "lb-vlan-cold-destination.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->name, "lb-vlan-cold-destination");
+  EXPECT_FALSE(sc->warm_destination);
+  EXPECT_EQ(sc->probe.observe_ms, 8000);
+  EXPECT_EQ(sc->guest.traffic_after_resume_ms, 4000);
+  EXPECT_EQ(sc->peer.neigh.base_reachable_time_ms, 1000);
+  EXPECT_EQ(sc->peer.neigh.delay_first_probe_time_s, 1);
+  EXPECT_EQ(sc->peer.neigh.retrans_time_ms, 500);
+  EXPECT_EQ(sc->peer.neigh.ucast_solicit, 2);
+  EXPECT_EQ(sc->peer.neigh.mcast_solicit, 3);
+  EXPECT_EQ(sc->display_name(), "lb-vlan-cold-destination");
+}
+
+TEST(ScenarioShipped, ColdDestinationWithTheFix) {
+  auto sc = load_scenario(kDir + "lb-vlan-cold-destination.yaml",
+                          {"behaviour.pre_plug_vlan_uplink=true"});
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_TRUE(sc->behaviour.pre_plug_vlan_uplink);
+  EXPECT_EQ(sc->display_name(), "lb-vlan-cold-destination[pre_plug_vlan_uplink=true]");
+  EXPECT_EQ(sc->behaviour_map().at("pre_plug_vlan_uplink"), "true");
+}
+
+TEST(ScenarioLoad, UnreadableFile) {
+  auto sc = load_scenario("/nonexistent/x.yaml");
+  ASSERT_FALSE(sc.ok());
+  EXPECT_EQ(sc.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(sc.status().message(), "cannot read /nonexistent/x.yaml: No such file or directory");
+  auto dir = load_scenario("/");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.status().message(), "cannot read /: Is a directory");
+}
+
+TEST(ScenarioDefaults, OnlyNameGiven) {
+  auto sc = parse_scenario("name: minimal\n", "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->source_file, "t.yaml");
+  EXPECT_EQ(sc->tier, "emulated");
+  EXPECT_FALSE(sc->warm_destination);
+  ASSERT_EQ(sc->hosts.size(), 2u);
+  EXPECT_EQ(sc->hosts[0].name, "src");
+  EXPECT_EQ(sc->hosts[0].backend, "linuxbridge");
+  EXPECT_EQ(sc->hosts[1].name, "dst");
+  EXPECT_EQ(sc->hosts[1].physical_interface, "eth1");
+  EXPECT_EQ(sc->fabric.mac_ageing_s, 300);
+  EXPECT_EQ(sc->network.id, "0fe9c836-5866-4a7e-b5a1-3f1c0a2d4e11");
+  EXPECT_EQ(sc->network.type, "vlan");
+  EXPECT_EQ(sc->network.physnet, "physnet1");
+  EXPECT_EQ(sc->network.segmentation_id, 100);
+  EXPECT_EQ(sc->network.cidr, "198.18.0.0/24");
+  EXPECT_EQ(sc->guest.name, "vm1");
+  EXPECT_EQ(sc->guest.port_id, "cfcfd97b-b5c2-4e0b-9f4a-6d2e8c1a7b30");
+  EXPECT_EQ(sc->guest.instance_uuid, "7c1e2a5b-3d4f-4a6b-8c9d-0e1f2a3b4c5d");
+  EXPECT_EQ(sc->guest.mac, "fa:16:3e:3a:7b:01");
+  EXPECT_EQ(sc->guest.ip, "198.18.0.10");
+  EXPECT_FALSE(sc->guest.traffic_after_resume_ms.has_value());
+  EXPECT_EQ(sc->peer.ip, "198.18.0.1");
+  EXPECT_EQ(sc->peer.neigh.base_reachable_time_ms, 30000);
+  EXPECT_EQ(sc->migration.source, "src");
+  EXPECT_EQ(sc->migration.destination, "dst");
+  EXPECT_EQ(sc->migration.precopy_ms, 500);
+  EXPECT_EQ(sc->probe.interval_ms, 5);
+  EXPECT_EQ(sc->probe.observe_ms, 5000);
+  EXPECT_EQ(sc->agent.polling_interval_ms, 2000);
+  EXPECT_FALSE(sc->behaviour.pre_plug_vlan_uplink);
+  EXPECT_DOUBLE_EQ(sc->expect.max_downtime_ms, 1000);
+  EXPECT_EQ(sc->expect.recover_within_ms, 5000);
+  EXPECT_TRUE(sc->overrides.empty());
+  EXPECT_EQ(sc->behaviour_map(),
+            (std::map<std::string, std::string>{{"pre_plug_vlan_uplink", "false"}}));
+}
+
+TEST(ScenarioDefaults, EmptySectionsTakeDefaults) {
+  auto sc = parse_scenario("name: t\nprobe:\nbehaviour: {}\n", "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->probe.interval_ms, 5);
+}
+
+TEST(ScenarioDefaults, EveryKeyAtItsPath) {
+  auto sc = parse_scenario(R"(name: all.keys_1
+description: every key
+tier: emulated
+warm_destination: true
+hosts:
+  - name: a1
+    backend: linuxbridge
+    physical_interface: ens3
+  - name: b2
+    physical_interface: bond0
+  - name: c3
+fabric: {mac_ageing_s: 15}
+network:
+  id: 11111111-2222-3333-4444-555555555555
+  type: flat
+  physnet: provider
+  segmentation_id: 0
+  cidr: 10.1.0.0/16
+guest:
+  name: g
+  instance_uuid: 21111111-2222-3333-4444-555555555555
+  port_id: 31111111-2222-3333-4444-555555555555
+  mac: FA:16:3E:00:00:02
+  ip: 10.1.2.3
+  traffic_after_resume_ms: 0
+peer:
+  ip: 10.1.0.1
+  neigh: {base_reachable_time_ms: 1, delay_first_probe_time_s: 0, retrans_time_ms: 0,
+          ucast_solicit: 0, mcast_solicit: 0}
+migration: {source: b2, destination: a1, precopy_ms: 0, pause_ms: 60000}
+probe: {interval_ms: 1000, reply_timeout_ms: 60000, settle_ms: 0, observe_ms: 100}
+agent: {polling_interval_ms: 100}
+behaviour: {pre_plug_vlan_uplink: true}
+expect: {max_downtime_ms: 12.5, recover_within_ms: 0}
+)",
+                           "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->name, "all.keys_1");
+  EXPECT_EQ(sc->description, "every key");
+  EXPECT_TRUE(sc->warm_destination);
+  ASSERT_EQ(sc->hosts.size(), 3u);
+  EXPECT_EQ(sc->hosts[1].physical_interface, "bond0");
+  EXPECT_EQ(sc->hosts[2].physical_interface, "eth1");
+  EXPECT_EQ(sc->fabric.mac_ageing_s, 15);
+  EXPECT_EQ(sc->network.id, "11111111-2222-3333-4444-555555555555");
+  EXPECT_EQ(sc->network.type, "flat");
+  EXPECT_EQ(sc->network.physnet, "provider");
+  EXPECT_EQ(sc->network.segmentation_id, 0);  // not checked for flat
+  EXPECT_EQ(sc->guest.name, "g");
+  EXPECT_EQ(sc->guest.mac, "FA:16:3E:00:00:02");
+  EXPECT_EQ(sc->guest.traffic_after_resume_ms, 0);
+  EXPECT_EQ(sc->peer.neigh.base_reachable_time_ms, 1);
+  EXPECT_EQ(sc->migration.source, "b2");
+  EXPECT_EQ(sc->migration.pause_ms, 60000);
+  EXPECT_EQ(sc->probe.interval_ms, 1000);
+  EXPECT_EQ(sc->agent.polling_interval_ms, 100);
+  EXPECT_TRUE(sc->behaviour.pre_plug_vlan_uplink);
+  EXPECT_DOUBLE_EQ(sc->expect.max_downtime_ms, 12.5);
+  EXPECT_EQ(sc->expect.recover_within_ms, 0);
+  ASSERT_NE(sc->host("c3"), nullptr);
+}
+
+TEST(ScenarioErrors, SyntaxError) {
+  EXPECT_THAT(error_of("name: t\nprobe: [1, 2\n"),
+              ::testing::StartsWith("t.yaml:3: syntax error: "));
+  EXPECT_THAT(error_of("name: t\n  bad: indent\n"),
+              ::testing::StartsWith("t.yaml:2: syntax error: "));
+}
+
+TEST(ScenarioErrors, TopLevelNotAMap) {
+  EXPECT_EQ(error_of("- a\n- b\n"),
+            "t.yaml:1: (top level): expected a map of scenario keys, got a list");
+  EXPECT_EQ(error_of(""),
+            "t.yaml:1: (top level): expected a map of scenario keys, got an empty value");
+  EXPECT_EQ(error_of("name: a\n---\nname: b\n"),
+            "t.yaml:3: (top level): only one YAML document is allowed");
+}
+
+TEST(ScenarioErrors, MissingName) {
+  EXPECT_EQ(error_of("# comment\ntier: emulated\n"), "t.yaml:2: name: required key is missing");
+  EXPECT_EQ(error_of("name: has space\n"),
+            "t.yaml:1: name: must match [A-Za-z0-9._-]+, got 'has space'");
+}
+
+TEST(ScenarioErrors, UnknownKeyListsValidKeys) {
+  EXPECT_EQ(error_of(with("probe:\n  interval_ms: 5\n  intervl_ms: 5\n")),
+            "t.yaml:4: probe.intervl_ms: unknown key (valid keys: interval_ms, reply_timeout_ms, "
+            "settle_ms, observe_ms)");
+  EXPECT_EQ(error_of(with("bogus: 1\n")),
+            "t.yaml:2: bogus: unknown key (valid keys: name, description, tier, warm_destination, "
+            "hosts, fabric, network, guest, peer, migration, probe, agent, behaviour, expect)");
+  EXPECT_EQ(error_of(with("peer:\n  neigh:\n    ucast: 1\n")),
+            "t.yaml:4: peer.neigh.ucast: unknown key (valid keys: base_reachable_time_ms, "
+            "delay_first_probe_time_s, retrans_time_ms, ucast_solicit, mcast_solicit)");
+  EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, nic: eth0}\n")),
+            "t.yaml:4: hosts[1].nic: unknown key (valid keys: name, backend, physical_interface)");
+}
+
+TEST(ScenarioErrors, DuplicateKey) {
+  EXPECT_EQ(error_of(with("probe:\n  settle_ms: 1\n  settle_ms: 2\n")),
+            "t.yaml:4: probe.settle_ms: duplicate key (first given on line 3)");
+}
+
+TEST(ScenarioErrors, WrongTypes) {
+  EXPECT_EQ(error_of(with("probe:\n  interval_ms: abc\n")),
+            "t.yaml:3: probe.interval_ms: expected an integer, got 'abc'");
+  EXPECT_EQ(error_of(with("probe:\n  interval_ms: 1.5\n")),
+            "t.yaml:3: probe.interval_ms: expected an integer, got '1.5'");
+  EXPECT_EQ(error_of(with("probe:\n  interval_ms:\n")),
+            "t.yaml:3: probe.interval_ms: expected an integer, got an empty value");
+  EXPECT_EQ(error_of(with("probe:\n  interval_ms: [5]\n")),
+            "t.yaml:3: probe.interval_ms: expected an integer, got a list");
+  EXPECT_EQ(error_of(with("warm_destination: yes\n")),
+            "t.yaml:2: warm_destination: expected true or false, got 'yes'");
+  EXPECT_EQ(error_of(with("behaviour:\n  pre_plug_vlan_uplink: 1\n")),
+            "t.yaml:3: behaviour.pre_plug_vlan_uplink: expected true or false, got '1'");
+  EXPECT_EQ(error_of(with("expect: {max_downtime_ms: fast}\n")),
+            "t.yaml:2: expect.max_downtime_ms: expected a number, got 'fast'");
+  EXPECT_EQ(error_of(with("description: {a: 1}\n")),
+            "t.yaml:2: description: expected a string, got a map");
+  EXPECT_EQ(error_of(with("probe: 5\n")), "t.yaml:2: probe: expected a map, got '5'");
+  EXPECT_EQ(error_of(with("hosts: src\n")),
+            "t.yaml:2: hosts: expected a list of hosts, got 'src'");
+  EXPECT_EQ(error_of(with("hosts:\n  - src\n  - dst\n")),
+            "t.yaml:3: hosts[0]: expected a map with name, backend, physical_interface, got 'src'");
+  EXPECT_EQ(error_of(with("probe: {observe_ms: 99999999999}\n")),
+            "t.yaml:2: probe.observe_ms: integer out of range, got '99999999999'");
+}
+
+TEST(ScenarioErrors, Ranges) {
+  struct Case {
+    std::string yaml;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"probe:\n  interval_ms: 0\n",
+       "t.yaml:3: probe.interval_ms: must be between 1 and 1000, got 0"},
+      {"probe:\n  interval_ms: 1001\n",
+       "t.yaml:3: probe.interval_ms: must be between 1 and 1000, got 1001"},
+      {"probe:\n  reply_timeout_ms: 0\n",
+       "t.yaml:3: probe.reply_timeout_ms: must be between 1 and 60000, got 0"},
+      {"probe:\n  settle_ms: -1\n",
+       "t.yaml:3: probe.settle_ms: must be between 0 and 60000, got -1"},
+      {"probe:\n  observe_ms: 99\n",
+       "t.yaml:3: probe.observe_ms: must be between 100 and 600000, got 99"},
+      {"migration:\n  precopy_ms: 600001\n",
+       "t.yaml:3: migration.precopy_ms: must be between 0 and 600000, got 600001"},
+      {"migration:\n  pause_ms: 60001\n",
+       "t.yaml:3: migration.pause_ms: must be between 0 and 60000, got 60001"},
+      {"agent:\n  polling_interval_ms: 99\n",
+       "t.yaml:3: agent.polling_interval_ms: must be between 100 and 600000, got 99"},
+      {"fabric:\n  mac_ageing_s: 14\n",
+       "t.yaml:3: fabric.mac_ageing_s: must be between 15 and 3600, got 14"},
+      {"fabric:\n  mac_ageing_s: 3601\n",
+       "t.yaml:3: fabric.mac_ageing_s: must be between 15 and 3600, got 3601"},
+      {"network:\n  segmentation_id: 4095\n",
+       "t.yaml:3: network.segmentation_id: must be between 1 and 4094 for a vlan network, got "
+       "4095"},
+      {"network:\n  segmentation_id: 0\n",
+       "t.yaml:3: network.segmentation_id: must be between 1 and 4094 for a vlan network, got 0"},
+      {"peer:\n  neigh:\n    base_reachable_time_ms: 0\n",
+       "t.yaml:4: peer.neigh.base_reachable_time_ms: must be >= 1, got 0"},
+      {"peer:\n  neigh:\n    delay_first_probe_time_s: -1\n",
+       "t.yaml:4: peer.neigh.delay_first_probe_time_s: must be >= 0, got -1"},
+      {"peer:\n  neigh:\n    retrans_time_ms: -1\n",
+       "t.yaml:4: peer.neigh.retrans_time_ms: must be >= 0, got -1"},
+      {"peer:\n  neigh:\n    ucast_solicit: -1\n",
+       "t.yaml:4: peer.neigh.ucast_solicit: must be >= 0, got -1"},
+      {"peer:\n  neigh:\n    mcast_solicit: -1\n",
+       "t.yaml:4: peer.neigh.mcast_solicit: must be >= 0, got -1"},
+      {"guest:\n  traffic_after_resume_ms: -5\n",
+       "t.yaml:3: guest.traffic_after_resume_ms: must be >= 0, got -5"},
+      {"expect:\n  max_downtime_ms: -0.5\n",
+       "t.yaml:3: expect.max_downtime_ms: must be >= 0, got -0.5"},
+      {"expect:\n  recover_within_ms: -1\n",
+       "t.yaml:3: expect.recover_within_ms: must be >= 0, got -1"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(error_of(with(c.yaml)), c.error) << c.yaml;
+}
+
+TEST(ScenarioErrors, Enums) {
+  EXPECT_EQ(error_of(with("tier: libvirt\n")),
+            "t.yaml:2: tier: tier 'libvirt' is not implemented yet");
+  EXPECT_EQ(error_of(with("tier: real\n")), "t.yaml:2: tier: must be one of: emulated, got 'real'");
+  EXPECT_EQ(error_of(with("network:\n  type: vxlan\n")),
+            "t.yaml:3: network.type: must be one of: vlan, flat, got 'vxlan'");
+  EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, backend: ovs}\n")),
+            "t.yaml:4: hosts[1].backend: must be one of: linuxbridge, got 'ovs'");
+}
+
+TEST(ScenarioErrors, Hosts) {
+  EXPECT_EQ(error_of(with("hosts:\n  - name: a\n  - name: Bad\n")),
+            "t.yaml:4: hosts[1].name: must match [a-z][a-z0-9]{0,7} (it prefixes interface names), "
+            "got 'Bad'");
+  EXPECT_EQ(error_of(with("hosts:\n  - name: a\n  - name: abcdefghi\n")),
+            "t.yaml:4: hosts[1].name: must match [a-z][a-z0-9]{0,7} (it prefixes interface names), "
+            "got 'abcdefghi'");
+  EXPECT_EQ(error_of(with("hosts:\n  - name: src\n  - name: src\n")),
+            "t.yaml:4: hosts[1].name: duplicate host name 'src'");
+  EXPECT_EQ(error_of(with("hosts:\n  - name: src\n")),
+            "t.yaml:3: hosts: at least 2 hosts are needed, got 1");
+  EXPECT_EQ(error_of(with("hosts: []\n")), "t.yaml:2: hosts: at least 2 hosts are needed, got 0");
+  EXPECT_EQ(error_of(with("hosts:\n  - name: src\n  - backend: linuxbridge\n")),
+            "t.yaml:4: hosts[1].name: required key is missing");
+}
+
+TEST(ScenarioErrors, ImpossibleTopology) {
+  EXPECT_EQ(error_of(with("migration:\n  source: src\n  destination: src\n")),
+            "t.yaml:4: migration.destination: impossible topology: migration.source and "
+            "migration.destination are both 'src'");
+  EXPECT_EQ(error_of(with("migration:\n  source: nowhere\n")),
+            "t.yaml:3: migration.source: impossible topology: no host named 'nowhere' "
+            "(hosts: src, dst)");
+  // A defaulted key is reported at its parent's line and says so.
+  EXPECT_EQ(error_of(with("hosts:\n  - name: a\n  - name: b\n")),
+            "t.yaml:1: migration.source: impossible topology: no host named 'src' (the default) "
+            "(hosts: a, b)");
+  EXPECT_EQ(error_of(with("hosts:\n  - name: a\n  - name: b\nmigration:\n  source: a\n")),
+            "t.yaml:5: migration.destination: impossible topology: no host named 'dst' (the "
+            "default) (hosts: a, b)");
+}
+
+TEST(ScenarioErrors, PhysicalInterface) {
+  EXPECT_EQ(error_of(with("hosts:\n  - {name: a, physical_interface: eth/1}\n  - {name: b}\n")),
+            "t.yaml:3: hosts[0].physical_interface: 'eth/1' is not a valid interface name (no "
+            "'/', ':' or spaces)");
+  EXPECT_EQ(error_of(with(
+                "hosts:\n  - {name: a, physical_interface: abcdefghijklmnop}\n  - {name: b}\n")),
+            "t.yaml:3: hosts[0].physical_interface: 'abcdefghijklmnop' is longer than 15 "
+            "characters");
+  // 11 characters + ".100" fits; 12 does not.
+  EXPECT_EQ(error_of(with("hosts:\n  - {name: a, physical_interface: abcdefghijk}\n  - {name: b}\n"
+                          "migration: {source: a, destination: b}\n")),
+            "OK");
+  EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, physical_interface: abcdefghijkl}\n"
+                          "migration: {source: a, destination: b}\n")),
+            "t.yaml:4: hosts[1].physical_interface: 'abcdefghijkl' leaves no room for the VLAN "
+            "suffix: 'abcdefghijkl.100' is longer than 15 characters");
+  // A flat network has no VLAN subinterface.
+  EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, physical_interface: abcdefghijkl}\n"
+                          "migration: {source: a, destination: b}\nnetwork: {type: flat}\n")),
+            "OK");
+}
+
+TEST(ScenarioErrors, Addresses) {
+  EXPECT_EQ(error_of(with("guest:\n  mac: 01:16:3e:00:00:01\n")),
+            "t.yaml:3: guest.mac: must be a unicast address, got '01:16:3e:00:00:01'");
+  EXPECT_EQ(error_of(with("guest:\n  mac: fa-16-3e-00-00-01\n")),
+            "t.yaml:3: guest.mac: expected a MAC address like fa:16:3e:3a:7b:01, got "
+            "'fa-16-3e-00-00-01'");
+  EXPECT_EQ(error_of(with("guest:\n  ip: 198.18.0.300\n")),
+            "t.yaml:3: guest.ip: expected an IPv4 address, got '198.18.0.300'");
+  EXPECT_EQ(error_of(with("guest:\n  ip: 198.18.1.10\n")),
+            "t.yaml:3: guest.ip: '198.18.1.10' is not inside network.cidr 198.18.0.0/24");
+  EXPECT_EQ(error_of(with("peer:\n  ip: 198.18.0.255\n")),
+            "t.yaml:3: peer.ip: '198.18.0.255' is the network or broadcast address of "
+            "198.18.0.0/24");
+  EXPECT_EQ(error_of(with("guest:\n  ip: 198.18.0.0\n")),
+            "t.yaml:3: guest.ip: '198.18.0.0' is the network or broadcast address of "
+            "198.18.0.0/24");
+  EXPECT_EQ(error_of(with("peer:\n  ip: 198.18.0.10\n")),
+            "t.yaml:3: peer.ip: must differ from guest.ip, both are '198.18.0.10'");
+  EXPECT_EQ(error_of(with("network:\n  cidr: 10.0.0.0/24\n")),
+            "t.yaml:1: guest.ip: '198.18.0.10' (the default) is not inside network.cidr "
+            "10.0.0.0/24");
+  EXPECT_EQ(error_of(with("network:\n  cidr: 10.0.0.0/31\n")),
+            "t.yaml:3: network.cidr: prefix length must be between 8 and 30, got 31");
+  EXPECT_EQ(error_of(with("network:\n  cidr: 10.0.0.0/7\n")),
+            "t.yaml:3: network.cidr: prefix length must be between 8 and 30, got 7");
+  EXPECT_EQ(error_of(with("network:\n  cidr: 10.0.0.0\n")),
+            "t.yaml:3: network.cidr: expected an IPv4 network like 198.18.0.0/24, got '10.0.0.0'");
+  EXPECT_EQ(error_of(with("network:\n  cidr: 198.18.0.1/24\n")),
+            "t.yaml:3: network.cidr: '198.18.0.1/24' has host bits set (the network is "
+            "198.18.0.0/24)");
+}
+
+TEST(ScenarioErrors, Uuids) {
+  EXPECT_EQ(error_of(with("network:\n  id: net1\n")),
+            "t.yaml:3: network.id: expected a UUID, got 'net1'");
+  EXPECT_EQ(error_of(with("guest:\n  port_id: cfcfd97b-b5c2-4e0b-9f4a\n")),
+            "t.yaml:3: guest.port_id: expected a UUID, got 'cfcfd97b-b5c2-4e0b-9f4a'");
+  EXPECT_EQ(error_of(with("guest:\n  instance_uuid: 7c1e2a5b3d4f4a6b8c9d0e1f2a3b4c5d\n")),
+            "t.yaml:3: guest.instance_uuid: expected a UUID, got "
+            "'7c1e2a5b3d4f4a6b8c9d0e1f2a3b4c5d'");
+}
+
+TEST(ScenarioOverrides, ChangeValuesAndRecordThem) {
+  auto sc = parse_scenario(with("probe:\n  interval_ms: 5\n"), "t.yaml",
+                           {"probe.interval_ms=2", "behaviour.pre_plug_vlan_uplink=true",
+                            "description=\"with a: colon\""});
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->probe.interval_ms, 2);
+  EXPECT_TRUE(sc->behaviour.pre_plug_vlan_uplink);
+  EXPECT_EQ(sc->description, "with a: colon");
+  EXPECT_EQ(sc->overrides,
+            (std::vector<std::string>{"probe.interval_ms=2", "behaviour.pre_plug_vlan_uplink=true",
+                                      "description=\"with a: colon\""}));
+}
+
+TEST(ScenarioOverrides, CreateKeysAndSections) {
+  auto sc = parse_scenario("name: t\nprobe:\n", "t.yaml",
+                           {"peer.neigh.ucast_solicit=7", "probe.settle_ms=0",
+                            "guest.mac=fa:16:3e:00:00:09", "guest.traffic_after_resume_ms=250"});
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->peer.neigh.ucast_solicit, 7);
+  EXPECT_EQ(sc->probe.settle_ms, 0);
+  EXPECT_EQ(sc->guest.mac, "fa:16:3e:00:00:09");
+  EXPECT_EQ(sc->guest.traffic_after_resume_ms, 250);
+}
+
+TEST(ScenarioOverrides, RecordedWithoutStraySpaces) {
+  auto sc = parse_scenario(with(""), "t.yaml", {" behaviour.pre_plug_vlan_uplink = true "});
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->overrides, std::vector<std::string>{"behaviour.pre_plug_vlan_uplink=true"});
+  EXPECT_EQ(sc->display_name(), "t[pre_plug_vlan_uplink=true]");
+}
+
+TEST(ScenarioOverrides, LastOneWinsAndNullUnsetsTheOptional) {
+  auto sc = parse_scenario(with("guest: {traffic_after_resume_ms: 4000}\n"), "t.yaml",
+                           {"probe.interval_ms=2", "probe.interval_ms=3",
+                            "guest.traffic_after_resume_ms="});
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->probe.interval_ms, 3);
+  EXPECT_FALSE(sc->guest.traffic_after_resume_ms.has_value());
+}
+
+TEST(ScenarioOverrides, Errors) {
+  EXPECT_EQ(error_of(with(""), {"probe.intervl_ms=3"}),
+            "t.yaml: --set probe.intervl_ms: unknown key");
+  EXPECT_EQ(error_of(with(""), {"probe=3"}), "t.yaml: --set probe: unknown key");
+  EXPECT_EQ(error_of(with(""), {"hosts=a"}), "t.yaml: --set hosts: unknown key");
+  EXPECT_EQ(error_of(with(""), {"hosts[0].name=a"}), "t.yaml: --set hosts[0].name: unknown key");
+  EXPECT_EQ(error_of(with(""), {"=3"}), "t.yaml: --set =3: expected key=value");
+  EXPECT_EQ(error_of(with(""), {"behaviour.pre_plug_vlan_uplink"}),
+            "t.yaml: --set behaviour.pre_plug_vlan_uplink: expected key=value");
+  EXPECT_EQ(error_of(with(""), {"probe.interval_ms=[1, 2]"}),
+            "t.yaml: --set probe.interval_ms: expected a single value, got a list");
+  EXPECT_EQ(error_of(with(""), {"description=a: b"}),
+            "t.yaml: --set description: expected a single value, got a map");
+  EXPECT_EQ(error_of(with("probe: 5\n"), {"probe.interval_ms=3"}),
+            "t.yaml:2: probe: expected a map, got '5'");
+}
+
+TEST(ScenarioOverrides, ValidationErrorsNameTheOverride) {
+  EXPECT_EQ(error_of(with(""), {"probe.interval_ms=0"}),
+            "t.yaml: --set probe.interval_ms: must be between 1 and 1000, got 0");
+  EXPECT_EQ(error_of(with(""), {"behaviour.pre_plug_vlan_uplink=yes"}),
+            "t.yaml: --set behaviour.pre_plug_vlan_uplink: expected true or false, got 'yes'");
+  EXPECT_EQ(error_of(with(""), {"probe.observe_ms=abc"}),
+            "t.yaml: --set probe.observe_ms: expected an integer, got 'abc'");
+  EXPECT_EQ(error_of(with(""), {"tier=libvirt"}),
+            "t.yaml: --set tier: tier 'libvirt' is not implemented yet");
+  EXPECT_EQ(error_of(with(""), {"migration.destination=src"}),
+            "t.yaml: --set migration.destination: impossible topology: migration.source and "
+            "migration.destination are both 'src'");
+  EXPECT_EQ(error_of(with(""), {"migration.source=dst"}),
+            "t.yaml: --set migration.source: impossible topology: migration.source and "
+            "migration.destination are both 'dst'");
+  // The file's guest.ip is fine; the overridden cidr made it wrong.
+  EXPECT_EQ(error_of(with("guest:\n  ip: 198.18.0.10\n"), {"network.cidr=10.0.0.0/24"}),
+            "t.yaml: --set network.cidr: guest.ip '198.18.0.10' is not inside network.cidr "
+            "10.0.0.0/24");
+  EXPECT_EQ(error_of(with(""), {"guest.ip=198.18.0.1"}),
+            "t.yaml: --set guest.ip: peer.ip must differ from guest.ip, both are '198.18.0.1'");
+  EXPECT_EQ(error_of(with("network: {type: flat, segmentation_id: 0}\n"), {"network.type=vlan"}),
+            "t.yaml: --set network.type: network.segmentation_id must be between 1 and 4094 for "
+            "a vlan network, got 0");
+  EXPECT_EQ(error_of(with("hosts:\n  - {name: a, physical_interface: abcdefghijk}\n  - {name: b}\n"
+                          "migration: {source: a, destination: b}\n"),
+                     {"network.segmentation_id=1000"}),
+            "t.yaml: --set network.segmentation_id: hosts[0].physical_interface 'abcdefghijk' "
+            "leaves no room for the VLAN suffix: 'abcdefghijk.1000' is longer than 15 characters");
+  // A file error is still reported at its line when overrides are present.
+  EXPECT_EQ(error_of(with("probe:\n  settle_ms: -1\n"), {"probe.interval_ms=3"}),
+            "t.yaml:3: probe.settle_ms: must be between 0 and 60000, got -1");
+}
+
+TEST(ScenarioDisplayName, ShortensBehaviourKeys) {
+  Scenario sc;
+  sc.name = "lb";
+  EXPECT_EQ(sc.display_name(), "lb");
+  sc.overrides = {"behaviour.pre_plug_vlan_uplink=true", "probe.interval_ms=2"};
+  EXPECT_EQ(sc.display_name(), "lb[pre_plug_vlan_uplink=true,probe.interval_ms=2]");
+}
+
+}  // namespace
+}  // namespace lmh::harness

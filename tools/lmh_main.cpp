@@ -1,0 +1,195 @@
+// lmh: live-migration harness. Subcommands: run, cleanup, doctor, faults,
+// report. Exit codes: 0 all pass, 1 a scenario failed its threshold or an
+// invariant (or errored), 2 usage or input error, 3 environment, 130 interrupted.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "faults/fault_points.h"
+#include "harness/capabilities.h"
+#include "harness/cleanup.h"
+#include "harness/lab.h"
+#include "harness/runner.h"
+#include "harness/scenario.h"
+#include "reports/writers.h"
+
+namespace {
+
+constexpr int kExitPass = 0;
+constexpr int kExitFail = 1;
+constexpr int kExitInput = 2;
+constexpr int kExitEnvironment = 3;
+constexpr int kExitInterrupted = 130;
+
+std::atomic<bool> g_interrupted{false};
+
+void on_signal(int) { g_interrupted.store(true); }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+}
+
+std::string utc_now_iso() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+int cmd_doctor() {
+  auto caps = lmh::harness::probe_capabilities("lmh-probe-" + std::to_string(::getpid()));
+  std::printf("%-22s %-5s %s\n", "CAPABILITY", "OK", "DETAIL / FALLBACK");
+  for (const auto& c : caps.list) {
+    std::printf("%-22s %-5s %s\n", c.name.c_str(), c.available ? "yes" : "no", c.detail.c_str());
+    if (!c.available && !c.fallback.empty()) std::printf("%-22s %-5s -> %s\n", "", "", c.fallback.c_str());
+  }
+  auto blocking = caps.blocking_for_emulated_tier();
+  if (!blocking.empty()) {
+    std::printf("\nthe emulated tier cannot run here:\n");
+    for (const auto& b : blocking) std::printf("  %s\n", b.c_str());
+    return kExitEnvironment;
+  }
+  std::printf("\nemulated tier: ready\n");
+  return kExitPass;
+}
+
+int cmd_cleanup(bool all) {
+  auto rep = lmh::harness::cleanup_stale_runs(all);
+  for (const auto& r : rep.removed) std::printf("removed %s\n", r.c_str());
+  for (const auto& k : rep.kept) std::printf("kept %s\n", k.c_str());
+  for (const auto& e : rep.errors) std::fprintf(stderr, "error: %s\n", e.c_str());
+  if (rep.removed.empty() && rep.errors.empty()) std::printf("nothing to clean\n");
+  return rep.errors.empty() ? kExitPass : kExitEnvironment;
+}
+
+int cmd_faults() {
+  for (const auto& p : lmh::faults::known_fault_points())
+    std::printf("%-30s %s\n", p.name.c_str(), p.description.c_str());
+  return kExitPass;
+}
+
+int cmd_report(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) {
+    std::fprintf(stderr, "lmh: cannot read %s\n", path.c_str());
+    return kExitInput;
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  auto report = lmh::reports::from_json_text(ss.str());
+  if (!report.ok()) {
+    std::fprintf(stderr, "lmh: %s: %s\n", path.c_str(), report.status().message().c_str());
+    return kExitInput;
+  }
+  std::cout << lmh::reports::summary_table(*report);
+  return kExitPass;
+}
+
+int cmd_run(const std::vector<std::string>& files, const std::vector<std::string>& sets,
+            std::string results_root, std::string run_id) {
+  // Validate every input before touching the machine.
+  std::vector<lmh::harness::Scenario> scenarios;
+  for (const auto& f : files) {
+    auto sc = lmh::harness::load_scenario(f, sets);
+    if (!sc.ok()) {
+      std::fprintf(stderr, "lmh: %s\n", sc.status().message().c_str());
+      return kExitInput;
+    }
+    scenarios.push_back(std::move(sc).value());
+  }
+  if (::geteuid() != 0) {
+    std::fprintf(stderr, "lmh: run needs root (network namespaces, veths, bridges)\n");
+    return kExitEnvironment;
+  }
+  install_signal_handlers();
+  // Reap what killed runs left before building anything new.
+  auto reaped = lmh::harness::cleanup_stale_runs(false);
+  for (const auto& r : reaped.removed) std::fprintf(stderr, "lmh: reaped stale %s\n", r.c_str());
+  auto caps = lmh::harness::probe_capabilities("lmh-probe-" + std::to_string(::getpid()));
+  auto blocking = caps.blocking_for_emulated_tier();
+  if (!blocking.empty()) {
+    for (const auto& b : blocking) std::fprintf(stderr, "lmh: missing %s\n", b.c_str());
+    return kExitEnvironment;
+  }
+  if (run_id.empty()) run_id = lmh::harness::new_run_id();
+  lmh::reports::RunReport report;
+  report.run_id = run_id;
+  report.started_at = utc_now_iso();
+  std::string dir = results_root + "/" + run_id;
+  std::filesystem::create_directories(dir);
+  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, false};
+  int i = 0;
+  for (const auto& sc : scenarios) {
+    ++i;
+    std::fprintf(stderr, "[%d/%zu] %s ...\n", i, scenarios.size(), sc.display_name().c_str());
+    auto r = lmh::harness::run_scenario(sc, caps, opt, i);
+    if (!r.ok()) {
+      std::fprintf(stderr, "lmh: %s; lab torn down\n", r.status().message().c_str());
+      (void)lmh::reports::write_run_files(report, dir);
+      return kExitInterrupted;
+    }
+    const auto& m = r->metrics;
+    std::fprintf(stderr, "[%d/%zu] %s: %s (downtime %.1f ms, loss %d/%d%s%s)\n", i, scenarios.size(),
+                 r->name.c_str(), r->verdict.c_str(), m.downtime_ms, m.loss, m.probes,
+                 r->verdict_reason.empty() ? "" : "; ", r->verdict_reason.c_str());
+    report.scenarios.push_back(std::move(r).value());
+  }
+  auto written = lmh::reports::write_run_files(report, dir);
+  if (!written.ok()) std::fprintf(stderr, "lmh: %s\n", written.message().c_str());
+  std::cout << lmh::reports::summary_table(report);
+  std::cout << "results: " << dir << "/result.json, " << dir << "/junit.xml\n";
+  for (const auto& s : report.scenarios)
+    if (s.verdict != "pass") return kExitFail;
+  return kExitPass;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lmh: live-migration harness for the networking of VM migration"};
+  app.require_subcommand(1);
+
+  auto* run = app.add_subcommand("run", "run scenario files");
+  std::vector<std::string> files, sets;
+  std::string results = "results", run_id;
+  run->add_option("scenarios", files, "scenario YAML files")->required();
+  run->add_option("--set", sets, "override a scenario key, e.g. behaviour.pre_plug_vlan_uplink=true");
+  run->add_option("--results", results, "results directory (default: results)");
+  run->add_option("--run-id", run_id, "run id (default: random)");
+
+  auto* cleanup = app.add_subcommand("cleanup", "remove what killed runs left behind");
+  bool all = false;
+  cleanup->add_flag("--all", all, "also remove runs whose owner is still alive");
+
+  auto* doctor = app.add_subcommand("doctor", "probe kernel and machine capabilities");
+  auto* faults = app.add_subcommand("faults", "list fault points");
+  auto* report = app.add_subcommand("report", "print the summary of a result.json");
+  std::string result_path;
+  report->add_option("result", result_path, "result.json")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitPass : kExitInput;
+  }
+  if (*run) return cmd_run(files, sets, results, run_id);
+  if (*cleanup) return cmd_cleanup(all);
+  if (*doctor) return cmd_doctor();
+  if (*faults) return cmd_faults();
+  if (*report) return cmd_report(result_path);
+  return kExitInput;
+}
