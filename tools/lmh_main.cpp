@@ -102,8 +102,22 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
             std::string results_root, std::string run_id) {
   // Validate every input before touching the machine.
   std::vector<lmh::harness::Scenario> scenarios;
-  for (const auto& f : files) {
-    auto sc = lmh::harness::load_scenario(f, sets);
+  for (const auto& arg : files) {
+    // "FILE[key=value,...]" runs FILE with those overrides (before --set),
+    // the same form the report prints as a scenario's name.
+    std::string f = arg;
+    std::vector<std::string> overrides;
+    if (auto open = arg.find('['); open != std::string::npos && arg.back() == ']') {
+      f = arg.substr(0, open);
+      std::stringstream inner(arg.substr(open + 1, arg.size() - open - 2));
+      for (std::string kv; std::getline(inner, kv, ',');) {
+        // Short names like the report prints them are behaviour switches.
+        if (kv.find('.') == std::string::npos || kv.find('.') > kv.find('=')) kv = "behaviour." + kv;
+        overrides.push_back(kv);
+      }
+    }
+    overrides.insert(overrides.end(), sets.begin(), sets.end());
+    auto sc = lmh::harness::load_scenario(f, overrides);
     if (!sc.ok()) {
       std::fprintf(stderr, "lmh: %s\n", sc.status().message().c_str());
       return kExitInput;
@@ -165,7 +179,8 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run scenario files");
   std::vector<std::string> files, sets;
   std::string results = "results", run_id;
-  run->add_option("scenarios", files, "scenario YAML files")->required();
+  run->add_option("scenarios", files, "scenario YAML files; FILE[key=value,...] adds overrides to one file")
+      ->required();
   run->add_option("--set", sets, "override a scenario key, e.g. behaviour.pre_plug_vlan_uplink=true");
   run->add_option("--results", results, "results directory (default: results)");
   run->add_option("--run-id", run_id, "run id (default: random)");

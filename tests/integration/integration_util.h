@@ -1,0 +1,76 @@
+// Helpers for the integration tier: root check, running the lmh binary,
+// reading its result.json, and looking for leftovers of any lmh run.
+#pragma once
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/namespaces.h"
+#include "harness/process.h"
+
+namespace lmh::testing {
+
+#define LMH_REQUIRE_ROOT()                                                   \
+  do {                                                                       \
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)"; \
+  } while (0)
+
+inline std::string scenario_path(const std::string& name) {
+  return std::string(LMH_SOURCE_DIR) + "/scenarios/" + name;
+}
+
+struct LmhRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  nlohmann::json result;  // result.json of the run, when written
+};
+
+// Runs `lmh run ARGS --results DIR --run-id ID` and loads its result.json.
+inline LmhRun run_lmh(std::vector<std::string> args, const std::string& run_id) {
+  std::string dir = ::testing::TempDir() + "lmh-results";
+  std::vector<std::string> argv = {LMH_BINARY, "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--results", dir, "--run-id", run_id});
+  LmhRun r;
+  auto c = harness::run_command(argv, std::chrono::seconds(240));
+  if (!c.ok()) {
+    r.err = c.status().to_string();
+    return r;
+  }
+  r.exit_code = c->exit_code;
+  r.out = c->out;
+  r.err = c->err;
+  std::ifstream f(dir + "/" + run_id + "/result.json");
+  if (f) r.result = nlohmann::json::parse(f, nullptr, false);
+  return r;
+}
+
+// Every trace an lmh run leaves on the machine: namespaces, state dirs,
+// Open vSwitch daemons started for a lab.
+inline std::vector<std::string> lmh_leftovers() {
+  std::vector<std::string> out;
+  for (const auto& ns : harness::list_named_netns("lmh-")) out.push_back("namespace " + ns);
+  std::error_code ec;
+  if (std::filesystem::exists("/run/lmh", ec))
+    for (const auto& d : std::filesystem::directory_iterator("/run/lmh", ec)) out.push_back("dir " + d.path().string());
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string pid = e.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream f(e.path() / "cmdline");
+    std::stringstream ss;
+    ss << f.rdbuf();
+    if (ss.str().find("/run/lmh/") != std::string::npos) out.push_back("process " + pid);
+  }
+  return out;
+}
+
+}  // namespace lmh::testing

@@ -1,0 +1,108 @@
+// Bad input changes nothing; Ctrl-C and failures tear everything down;
+// `lmh cleanup` removes what a SIGKILLed run left.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include "harness/wait.h"
+#include "integration_util.h"
+
+namespace lmh::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Lifecycle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LMH_REQUIRE_ROOT();
+    ASSERT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "a previous test leaked";
+  }
+  std::string write_file(const std::string& name, const std::string& text) {
+    std::string p = ::testing::TempDir() + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  // Starts `lmh run` on the warm scenario in the background.
+  pid_t start_run(const std::string& run_id) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int devnull = ::open("/dev/null", O_WRONLY);
+      ::dup2(devnull, 1);
+      ::dup2(devnull, 2);
+      std::string s = scenario_path("lb-vlan-warm-destination.yaml");
+      std::string results = ::testing::TempDir() + "lmh-results";
+      ::execl(LMH_BINARY, LMH_BINARY, "run", s.c_str(), "--results", results.c_str(), "--run-id",
+              run_id.c_str(), "--set", "probe.observe_ms=20000", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    return pid;
+  }
+  // Waits until the run's guest exists (the lab is fully up).
+  bool wait_lab_up() {
+    return harness::wait_until([] {
+      for (const auto& ns : harness::list_named_netns("lmh-"))
+        if (ns.find("-g-vm1") != std::string::npos) return true;
+      return false;
+    }, 30s, 20ms);
+  }
+  int wait_exit(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+};
+
+TEST_F(Lifecycle, MalformedYamlExits2NamingFileAndLineAndCreatesNothing) {
+  std::string p = write_file("bad.yaml", "name: x\nprobe:\n  interval_ms: [1\n");
+  auto r = run_lmh({p}, "itbad");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(p + ":"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("syntax error"), std::string::npos) << r.err;
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
+TEST_F(Lifecycle, UnknownKeyAndWrongTypeExit2WithLineAndKey) {
+  std::string p = write_file("unknown.yaml", "name: x\nprobe:\n  intervall_ms: 5\n");
+  auto r = run_lmh({p}, "itunk");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(p + ":3: probe.intervall_ms"), std::string::npos) << r.err;
+  std::string q = write_file("type.yaml", "name: x\nmigration:\n  pause_ms: soon\n");
+  auto t = run_lmh({q}, "ittype");
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_NE(t.err.find(q + ":3: migration.pause_ms"), std::string::npos) << t.err;
+  auto o = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "migration.destination=src"}, "itimp");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("--set migration.destination"), std::string::npos) << o.err;
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
+TEST_F(Lifecycle, SigintMidRunTearsEverythingDown) {
+  pid_t pid = start_run("itint");
+  ASSERT_TRUE(wait_lab_up()) << "lab never came up";
+  EXPECT_FALSE(lmh_leftovers().empty());
+  ::kill(pid, SIGINT);
+  EXPECT_EQ(wait_exit(pid), 130);
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
+TEST_F(Lifecycle, CleanupRemovesWhatAKilledRunLeft) {
+  pid_t pid = start_run("itkill");
+  ASSERT_TRUE(wait_lab_up()) << "lab never came up";
+  ::kill(pid, SIGKILL);
+  wait_exit(pid);
+  // The daemons die with lmh (PDEATHSIG); namespaces and state stay.
+  EXPECT_FALSE(lmh_leftovers().empty());
+  auto c = harness::run_command({LMH_BINARY, "cleanup"}, 60s);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->exit_code, 0) << c->err;
+  EXPECT_NE(c->out.find("removed namespace lmh-"), std::string::npos) << c->out;
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+  auto again = harness::run_command({LMH_BINARY, "cleanup"}, 60s);
+  EXPECT_NE(again->out.find("nothing to clean"), std::string::npos) << again->out;
+}
+
+}  // namespace
+}  // namespace lmh::testing
