@@ -29,16 +29,10 @@ void copy_timeline(const core::Timeline& tl, MonoTime origin, reports::ScenarioR
   for (const auto& e : tl.events()) r.timeline.push_back({ms_since(origin, e.t), e.source, e.event});
 }
 
-// Everything one run holds, declared in build order so that destruction
-// (teardown) runs in reverse: capture and prober stop before the guest and
-// lab go away.
+// One run: the session, then capture and prober, which stop before the
+// session (guest, lab) goes away.
 struct RunState {
-  std::unique_ptr<Lab> lab;
-  core::RealClock clock;
-  std::unique_ptr<core::EventLoop> loop;
-  std::unique_ptr<core::Timeline> timeline;
-  std::unique_ptr<EmulatedHypervisor> hypervisor;
-  std::unique_ptr<core::Cloud> cloud;
+  std::unique_ptr<ScenarioSession> session;
   std::unique_ptr<capture::CaptureSession> capture;
   std::unique_ptr<capture::Prober> prober;
   ~RunState() {
@@ -46,9 +40,7 @@ struct RunState {
     if (capture) capture->stop();
     prober.reset();
     capture.reset();
-    cloud.reset();
-    hypervisor.reset();
-    lab.reset();
+    session.reset();
   }
 };
 
@@ -70,47 +62,41 @@ void decide_verdict(const Scenario& sc, const capture::Metrics& m, reports::Scen
 
 }  // namespace
 
-StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabilities& caps,
-                                               const RunOptions& opt, int index) {
-  reports::ScenarioResult r;
-  r.name = sc.display_name();
-  r.scenario_file = sc.source_file;
-  r.tier = sc.tier;
-  r.behaviour = sc.behaviour_map();
-  for (const auto& c : caps.list)
-    r.fallbacks.push_back({c.name, c.available, c.available ? "native" : (c.fallback.empty() ? "none" : c.fallback)});
-  const MonoTime origin = MonoClock::now();
-  const std::string sub_id = opt.run_id + std::to_string(index);  // a lab per scenario run
-  RunState st;
-  auto error = [&](const Status& s) -> StatusOr<reports::ScenarioResult> {
-    if (s.code() == StatusCode::kCancelled) return s;
-    r.verdict = "error";
-    r.verdict_reason = s.to_string();
-    if (st.timeline) copy_timeline(*st.timeline, origin, r);
-    return r;
-  };
-  auto lab = Lab::build(sc, sub_id.substr(sub_id.size() > 8 ? sub_id.size() - 8 : 0), caps);
-  if (!lab.ok()) return error(lab.status());
-  st.lab = std::move(lab).value();
-  r.lab_setup_ms = ms_since(origin, MonoClock::now());
-
-  st.loop = std::make_unique<core::EventLoop>(st.clock);
-  st.timeline = std::make_unique<core::Timeline>(st.clock);
-  st.hypervisor = std::make_unique<EmulatedHypervisor>(*st.lab, *st.loop, *st.timeline);
-  st.cloud = std::make_unique<core::Cloud>(*st.loop, *st.timeline, *st.hypervisor,
-                                           core::Behaviour{sc.behaviour.pre_plug_vlan_uplink});
-  core::Cloud& cloud = *st.cloud;
+StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenario& sc, const Capabilities& caps,
+                                                                    const std::string& lab_run_id) {
+  std::unique_ptr<ScenarioSession> ss(new ScenarioSession(sc));
+  const MonoTime start = MonoClock::now();
+  auto lab = Lab::build(sc, lab_run_id, caps);
+  if (!lab.ok()) return lab.status();
+  ss->lab_ = std::move(lab).value();
+  ss->lab_setup_ms_ = ms_since(start, MonoClock::now());
+  ss->loop_ = std::make_unique<core::EventLoop>(ss->clock_);
+  ss->timeline_ = std::make_unique<core::Timeline>(ss->clock_);
+  ss->hypervisor_ = std::make_unique<EmulatedHypervisor>(*ss->lab_, *ss->loop_, *ss->timeline_);
+  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_,
+                                             core::Behaviour{sc.behaviour.pre_plug_vlan_uplink});
   for (const auto& h : sc.hosts) {
     core::HostConfig hc{h.name, {{sc.network.physnet, h.physical_interface}},
                         std::chrono::milliseconds(sc.agent.polling_interval_ms)};
-    Status s = cloud.add_host(hc, *st.lab->host(h.name)->net);
-    if (!s.ok()) return error(s);
+    LMH_RETURN_IF_ERROR(ss->cloud_->add_host(hc, *ss->lab_->host(h.name)->net));
   }
-  Status s = cloud.neutron().create_network({sc.network.id, sc.network.type, sc.network.physnet,
-                                             sc.network.type == "vlan" ? sc.network.segmentation_id : 0});
-  if (!s.ok()) return error(s);
-  const std::string prefix_len = sc.network.cidr.substr(sc.network.cidr.find('/'));
+  LMH_RETURN_IF_ERROR(ss->cloud_->neutron().create_network(
+      {sc.network.id, sc.network.type, sc.network.physnet, sc.network.type == "vlan" ? sc.network.segmentation_id : 0}));
+  return ss;
+}
 
+ScenarioSession::~ScenarioSession() {
+  cloud_.reset();
+  hypervisor_.reset();
+  timeline_.reset();
+  loop_.reset();
+  lab_.reset();
+}
+
+Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
+  const Scenario& sc = scenario_;
+  core::Cloud& cloud = *cloud_;
+  const std::string prefix_len = sc.network.cidr.substr(sc.network.cidr.find('/'));
   // The instance under test, and (warm destination) a bystander on the
   // destination that made the agent build bridge and uplink there before.
   struct Vm { std::string uuid, name, port, mac, ip, host; };
@@ -140,16 +126,16 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
     p.mac = vm.mac;
     p.ip = vm.ip;
     p.device_id = vm.uuid;
-    if (Status ps = cloud.neutron().create_port(p); !ps.ok()) return error(ps);
+    LMH_RETURN_IF_ERROR(cloud.neutron().create_port(p));
     EmulatedGuestTiming timing;
     timing.precopy = std::chrono::milliseconds(sc.migration.precopy_ms);
     timing.pause = std::chrono::milliseconds(sc.migration.pause_ms);
     if (vm.uuid == sc.guest.instance_uuid && sc.guest.traffic_after_resume_ms)
       timing.traffic_after_resume = std::chrono::milliseconds(*sc.guest.traffic_after_resume_ms);
     timing.traffic_to = sc.peer.ip;
-    st.hypervisor->configure_guest(vm.uuid, vm.ip + prefix_len, timing);
+    hypervisor_->configure_guest(vm.uuid, vm.ip + prefix_len, timing);
     core::Instance inst{vm.uuid, vm.name, "", "active", "", {vm.port}};
-    if (Status bs = cloud.boot(inst, vm.host); !bs.ok()) return error(bs.with_context("boot " + vm.name));
+    LMH_RETURN_IF_ERROR(cloud.boot(inst, vm.host).with_context("boot " + vm.name));
   }
   // Ready when every port is ACTIVE (its agent plugged it).
   auto all_active = [&] {
@@ -157,8 +143,39 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
       if (cloud.neutron().port(vm.port)->status != "ACTIVE") return false;
     return true;
   };
-  s = st.loop->run_until(all_active, st.loop->now() + 10s, opt.interrupt);
-  if (!s.ok()) return error(s.with_context("waiting for ports to become ACTIVE"));
+  return loop_->run_until(all_active, loop_->now() + 10s, interrupt)
+      .with_context("waiting for ports to become ACTIVE");
+}
+
+StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabilities& caps,
+                                               const RunOptions& opt, int index) {
+  reports::ScenarioResult r;
+  r.name = sc.display_name();
+  r.scenario_file = sc.source_file;
+  r.tier = sc.tier;
+  r.behaviour = sc.behaviour_map();
+  for (const auto& c : caps.list)
+    r.fallbacks.push_back({c.name, c.available, c.available ? "native" : (c.fallback.empty() ? "none" : c.fallback)});
+  const MonoTime origin = MonoClock::now();
+  const std::string sub_id = opt.run_id + std::to_string(index);  // a lab per scenario run
+  RunState st;
+  auto error = [&](const Status& s) -> StatusOr<reports::ScenarioResult> {
+    if (s.code() == StatusCode::kCancelled) return s;
+    r.verdict = "error";
+    r.verdict_reason = s.to_string();
+    if (st.session) copy_timeline(st.session->timeline(), origin, r);
+    return r;
+  };
+  auto session = ScenarioSession::create(sc, caps, sub_id.substr(sub_id.size() > 8 ? sub_id.size() - 8 : 0));
+  if (!session.ok()) return error(session.status());
+  st.session = std::move(session).value();
+  r.lab_setup_ms = st.session->lab_setup_ms();
+  Status s = st.session->boot(opt.interrupt);
+  if (!s.ok()) return error(s);
+  core::Cloud& cloud = st.session->cloud();
+  core::EventLoop& loop = st.session->loop();
+  core::Timeline& timeline = st.session->timeline();
+  Lab& lab = st.session->lab();
 
   // Capture points and the prober.
   std::filesystem::create_directories(opt.results_dir);
@@ -171,17 +188,17 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
     points.push_back({name, fd, ifname, opt.results_dir + "/" + file});
     r.pcaps.push_back(file);
   };
-  point("peer", st.lab->peer_ns().fd(), "eth0");
+  point("peer", lab.peer_ns().fd(), "eth0");
   for (const auto& h : {src, dst}) {
-    point(h + ".fabric_port", st.lab->fabric_ns().fd(), st.lab->fabric_uplink_port(h));
-    point(h + ".uplink", st.lab->host(h)->ns.fd(), st.lab->uplink_name(h));
-    point(h + ".tap", st.lab->host(h)->ns.fd(), tap);
+    point(h + ".fabric_port", lab.fabric_ns().fd(), lab.fabric_uplink_port(h));
+    point(h + ".uplink", lab.host(h)->ns.fd(), lab.uplink_name(h));
+    point(h + ".tap", lab.host(h)->ns.fd(), tap);
   }
   auto cap = capture::CaptureSession::start(points);
   if (!cap.ok()) return error(cap.status());
   st.capture = std::move(cap).value();
   capture::ProbeConfig pc;
-  pc.netns_fd = st.lab->peer_ns().fd();
+  pc.netns_fd = lab.peer_ns().fd();
   pc.target_ip = sc.guest.ip;
   pc.interval = std::chrono::milliseconds(sc.probe.interval_ms);
   pc.reply_timeout = std::chrono::milliseconds(sc.probe.reply_timeout_ms);
@@ -189,9 +206,9 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   if (!prober.ok()) return error(prober.status());
   st.prober = std::move(prober).value();
   const MonoTime probe_start = MonoClock::now();
-  st.timeline->record("prober", "start, every " + std::to_string(sc.probe.interval_ms) + " ms");
+  timeline.record("prober", "start, every " + std::to_string(sc.probe.interval_ms) + " ms");
 
-  s = st.loop->run_for(std::chrono::milliseconds(sc.probe.settle_ms), opt.interrupt);
+  s = loop.run_for(std::chrono::milliseconds(sc.probe.settle_ms), opt.interrupt);
   if (!s.ok()) return error(s);
 
   if (sc.migration.resume_after_dest_poll_ms) {
@@ -201,16 +218,16 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
     auto interval = agent->polling_interval();
     auto to_resume = std::chrono::milliseconds(sc.migration.precopy_ms + sc.migration.pause_ms);
     MonoTime resume_at = *agent->last_poll() + std::chrono::milliseconds(*sc.migration.resume_after_dest_poll_ms);
-    while (resume_at - to_resume < st.loop->now()) resume_at += interval;
-    s = st.loop->run_for(resume_at - to_resume - st.loop->now(), opt.interrupt);
+    while (resume_at - to_resume < loop.now()) resume_at += interval;
+    s = loop.run_for(resume_at - to_resume - loop.now(), opt.interrupt);
     if (!s.ok()) return error(s);
   }
   auto mid = cloud.live_migrate(sc.guest.instance_uuid, dst);
   if (!mid.ok()) return error(mid.status().with_context("live migration refused"));
   auto terminal = [&] { return core::is_terminal_migration_status(cloud.migration(*mid)->status); };
-  s = st.loop->run_until(terminal, st.loop->now() + 120s, opt.interrupt);
+  s = loop.run_until(terminal, loop.now() + 120s, opt.interrupt);
   if (!s.ok()) return error(s.with_context("waiting for the migration"));
-  s = st.loop->run_for(std::chrono::milliseconds(sc.probe.observe_ms), opt.interrupt);
+  s = loop.run_for(std::chrono::milliseconds(sc.probe.observe_ms), opt.interrupt);
   if (!s.ok()) return error(s);
 
   const MonoTime probe_end = MonoClock::now();
@@ -218,9 +235,9 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   st.capture->stop();
   r.migration_status = cloud.migration(*mid)->status;
   r.invariant_violations = cloud.check_invariants(sc.guest.instance_uuid, *mid);
-  if (auto port = st.lab->fabric().port_of(sc.guest.mac, sc.network.type == "vlan" ? sc.network.segmentation_id : 0);
+  if (auto port = lab.fabric().port_of(sc.guest.mac, sc.network.type == "vlan" ? sc.network.segmentation_id : 0);
       port.ok()) {
-    st.timeline->record("fabric", "fdb: " + sc.guest.mac + " -> " + (port->empty() ? "(none)" : *port));
+    timeline.record("fabric", "fdb: " + sc.guest.mac + " -> " + (port->empty() ? "(none)" : *port));
   }
 
   // Analysis.
@@ -231,8 +248,8 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   in.origin = origin;
   in.window_start = probe_start;
   in.window_end = probe_end;
-  if (auto e = st.timeline->first("guest", "resumed on")) in.resume = e->t;
-  for (const auto& e : st.timeline->all("guest", "announce RARP")) in.announces_sent.push_back(e.t);
+  if (auto e = timeline.first("guest", "resumed on")) in.resume = e->t;
+  for (const auto& e : timeline.all("guest", "announce RARP")) in.announces_sent.push_back(e.t);
   in.packets = st.capture->packets();
   in.guest_mac = *capture::parse_mac(sc.guest.mac);
   in.guest_ip = *capture::parse_ipv4(sc.guest.ip);
@@ -244,14 +261,12 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   r.recovery_cause = m.recovery_cause;
   for (const auto& a : m.announces) r.announces.push_back({a.seq, a.t_ms, a.seen_at});
   decide_verdict(sc, m, r);
-  copy_timeline(*st.timeline, origin, r);
+  copy_timeline(timeline, origin, r);
 
   // Teardown now, so wall time covers it.
   st.prober.reset();
   st.capture.reset();
-  st.cloud.reset();
-  st.hypervisor.reset();
-  st.lab.reset();
+  st.session.reset();
   r.wall_ms = ms_since(origin, MonoClock::now());
   return r;
 }

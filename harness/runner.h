@@ -6,11 +6,51 @@
 #include <atomic>
 #include <string>
 
+#include <memory>
+
+#include "core/cloud.h"
+#include "core/event_loop.h"
+#include "core/timeline.h"
 #include "harness/capabilities.h"
+#include "harness/emulated_hypervisor.h"
+#include "harness/lab.h"
 #include "harness/scenario.h"
 #include "reports/result.h"
 
 namespace lmh::harness {
+
+// A scenario's lab with core's cloud wired to it: real clock, event loop,
+// timeline, emulated hypervisor, one compute + L2 agent per host. Members
+// are declared in build order; the destructor tears down in reverse.
+class ScenarioSession {
+ public:
+  // Builds the lab (run id 'lab_run_id') and wires the cloud; boots nothing.
+  static StatusOr<std::unique_ptr<ScenarioSession>> create(const Scenario& scenario, const Capabilities& caps,
+                                                           const std::string& lab_run_id);
+  ~ScenarioSession();
+  // Boots the guest under test on the migration source (and, for a warm
+  // destination, a bystander on the destination) and waits until every
+  // port is ACTIVE.
+  Status boot(const std::atomic<bool>* interrupt);
+
+  Lab& lab() { return *lab_; }
+  core::EventLoop& loop() { return *loop_; }
+  core::Timeline& timeline() { return *timeline_; }
+  core::Cloud& cloud() { return *cloud_; }
+  double lab_setup_ms() const { return lab_setup_ms_; }
+
+ private:
+  explicit ScenarioSession(const Scenario& scenario) : scenario_(scenario) {}
+
+  Scenario scenario_;
+  double lab_setup_ms_ = 0;
+  std::unique_ptr<Lab> lab_;
+  core::RealClock clock_;
+  std::unique_ptr<core::EventLoop> loop_;
+  std::unique_ptr<core::Timeline> timeline_;
+  std::unique_ptr<EmulatedHypervisor> hypervisor_;
+  std::unique_ptr<core::Cloud> cloud_;
+};
 
 struct RunOptions {
   std::string run_id;
