@@ -163,7 +163,14 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
     if (s.code() == StatusCode::kCancelled) return s;
     r.verdict = "error";
     r.verdict_reason = s.to_string();
-    if (st.session) copy_timeline(st.session->timeline(), origin, r);
+    if (st.session) {
+      // A dead fabric explains most later errors; name it first.
+      Lab& lab = st.session->lab();
+      if (!lab.fabric().healthy())
+        r.verdict_reason = "the fabric's Open vSwitch daemons died during the run (see " + lab.state_dir() +
+                           "/ovs-vswitchd.log); " + r.verdict_reason;
+      copy_timeline(st.session->timeline(), origin, r);
+    }
     return r;
   };
   auto session = ScenarioSession::create(sc, caps, sub_id.substr(sub_id.size() > 8 ? sub_id.size() - 8 : 0));
@@ -233,6 +240,8 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   const MonoTime probe_end = MonoClock::now();
   st.prober->stop();
   st.capture->stop();
+  // A fabric daemon that died mid-run invalidates every number.
+  if (!lab.fabric().healthy()) return error(environment_error("measurements are void"));
   r.migration_status = cloud.migration(*mid)->status;
   r.invariant_violations = cloud.check_invariants(sc.guest.instance_uuid, *mid);
   if (auto port = lab.fabric().port_of(sc.guest.mac, sc.network.type == "vlan" ? sc.network.segmentation_id : 0);

@@ -26,7 +26,7 @@ class Lifecycle : public ::testing::Test {
     return p;
   }
   // Starts `lmh run` on the warm scenario in the background.
-  pid_t start_run(const std::string& run_id) {
+  pid_t start_run(const std::string& run_id, const std::string& observe_ms = "20000") {
     pid_t pid = ::fork();
     if (pid == 0) {
       int devnull = ::open("/dev/null", O_WRONLY);
@@ -35,7 +35,7 @@ class Lifecycle : public ::testing::Test {
       std::string s = scenario_path("lb-vlan-warm-destination.yaml");
       std::string results = ::testing::TempDir() + "lmh-results";
       ::execl(LMH_BINARY, LMH_BINARY, "run", s.c_str(), "--results", results.c_str(), "--run-id",
-              run_id.c_str(), "--set", "probe.observe_ms=20000", static_cast<char*>(nullptr));
+              run_id.c_str(), "--set", ("probe.observe_ms=" + observe_ms).c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     return pid;
@@ -86,6 +86,30 @@ TEST_F(Lifecycle, SigintMidRunTearsEverythingDown) {
   ::kill(pid, SIGINT);
   EXPECT_EQ(wait_exit(pid), 130);
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
+TEST_F(Lifecycle, FabricDaemonDyingMidRunIsAnErrorAndTearsDown) {
+  pid_t pid = start_run("itfab", "3000");
+  // Mid-run: once capture and probing have started (the pcap files appear).
+  std::string pcap = ::testing::TempDir() + "lmh-results/itfab/1-peer.pcap";
+  ASSERT_TRUE(harness::wait_until([&] { return std::filesystem::exists(pcap); }, 30s, 20ms));
+  // Kill the run's ovs-vswitchd (the fabric) from outside.
+  pid_t vswitchd = 0;
+  for (const auto& d : std::filesystem::directory_iterator("/run/lmh")) {
+    std::ifstream f(d.path() / "ovs-vswitchd.pid");
+    if (f >> vswitchd) break;
+  }
+  ASSERT_GT(vswitchd, 0);
+  ASSERT_EQ(::kill(vswitchd, SIGKILL), 0);
+  EXPECT_EQ(wait_exit(pid), 1);  // the scenario errored
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+  std::ifstream f(::testing::TempDir() + "lmh-results/itfab/result.json");
+  auto result = nlohmann::json::parse(f, nullptr, false);
+  ASSERT_FALSE(result.is_discarded());
+  EXPECT_EQ(result["scenarios"][0]["verdict"], "error");
+  const std::string reason = result["scenarios"][0]["verdict_reason"];
+  EXPECT_NE(reason.find("Open vSwitch daemons died"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("measurements are void"), std::string::npos) << reason;
 }
 
 TEST_F(Lifecycle, CleanupRemovesWhatAKilledRunLeft) {
