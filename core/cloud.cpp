@@ -15,10 +15,9 @@ bool is_terminal_migration_status(const std::string& s) {
 
 Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behaviour behaviour)
     : loop_(loop), timeline_(timeline), hypervisor_(hypervisor), behaviour_(behaviour),
-      neutron_(timeline) {
+      neutron_(timeline, NeutronBehaviour{behaviour.vif_plugged_from_agent_only}) {
   neutron_.set_vif_event_sink([this](const std::string& event, const std::string& port_id) {
-    vif_events_.push_back(event + " " + port_id);
-    timeline_.record("nova.api", "external event " + event + " port " + port_id.substr(0, 11));
+    external_instance_event(event, port_id);
   });
   neutron_.set_binding_activate_notifier([this](const std::string& port, const std::string& host) {
     if (auto* a = agent(host)) a->binding_activate(port, host);
@@ -34,7 +33,8 @@ Cloud::~Cloud() {
 
 Status Cloud::add_host(HostConfig config, HostNetwork& net) {
   if (computes_.count(config.name)) return {StatusCode::kAlreadyExists, "host " + config.name};
-  LinuxBridgeAgentConfig ac{config.name, config.polling_interval, config.physical_interface_mappings};
+  LinuxBridgeAgentConfig ac{config.name, config.polling_interval, config.physical_interface_mappings,
+                            behaviour_.lb_agent_honours_migrating_to};
   agents_[config.name] = std::make_unique<LinuxBridgeAgent>(ac, net, neutron_, loop_, timeline_);
   computes_[config.name] = std::make_unique<ComputeManager>(*this, config, net);
   agents_[config.name]->start();
@@ -120,6 +120,60 @@ StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& de
   return id;
 }
 
+void Cloud::external_instance_event(const std::string& event, const std::string& port_id) {
+  vif_events_.push_back(event + " " + port_id);
+  const std::string name = event + "-" + port_id;
+  timeline_.record("nova.api", "external event " + event + " port " + port_id.substr(0, 11));
+  for (auto& [id, w] : waits_) {
+    if (w.finished) continue;
+    auto it = std::find(w.pending.begin(), w.pending.end(), name);
+    if (it == w.pending.end()) continue;
+    w.pending.erase(it);
+    timeline_.record("nova.compute", "event " + event + " port " + port_id.substr(0, 11) + " received by waiter");
+    if (w.pending.empty() && w.done) {
+      int wid = id;
+      loop_.post([this, wid] { finish_wait(wid, ok_status()); });
+    }
+    return;
+  }
+  timeline_.record("nova.compute", "no waiter for " + event + " port " + port_id.substr(0, 11) + " (dropped)");
+}
+
+int Cloud::prepare_for_events(const std::string& instance_uuid, std::vector<std::string> names) {
+  int id = next_wait_++;
+  waits_[id] = EventWait{instance_uuid, std::move(names), nullptr, 0, false};
+  return id;
+}
+
+void Cloud::wait_for_events(int id, MonoClock::duration timeout, std::function<void(Status)> done) {
+  EventWait& w = waits_.at(id);
+  w.done = std::move(done);
+  if (w.pending.empty()) {
+    loop_.post([this, id] { finish_wait(id, ok_status()); });
+    return;
+  }
+  w.deadline_timer = loop_.post_after(timeout, [this, id] {
+    std::string missing;
+    for (const auto& n : waits_.at(id).pending) missing += (missing.empty() ? "" : ", ") + n;
+    finish_wait(id, deadline_exceeded("timed out waiting for events: " + missing));
+  });
+}
+
+void Cloud::finish_wait(int id, Status status) {
+  auto it = waits_.find(id);
+  if (it == waits_.end() || it->second.finished) return;
+  it->second.finished = true;
+  loop_.cancel(it->second.deadline_timer);
+  auto done = std::move(it->second.done);
+  if (done) done(std::move(status));
+}
+
+int Cloud::pending_waits() const {
+  int n = 0;
+  for (const auto& [id, w] : waits_) n += !w.finished;
+  return n;
+}
+
 std::vector<std::string> Cloud::check_invariants(const std::string& uuid, int migration_id) {
   std::vector<std::string> v;
   Instance* inst = instance(uuid);
@@ -147,6 +201,7 @@ std::vector<std::string> Cloud::check_invariants(const std::string& uuid, int mi
   if (Migration* m = migration(migration_id); m && !is_terminal_migration_status(m->status)) {
     v.push_back("migration " + std::to_string(m->id) + " ended in non-terminal status " + m->status);
   }
+  if (int n = pending_waits(); n > 0) v.push_back(std::to_string(n) + " event wait(s) left pending");
   return v;
 }
 
@@ -199,12 +254,37 @@ void ComputeManager::live_migration(const std::string& uuid, const std::string& 
   Migration* mig = cloud_.migration(mid);
   cloud_.set_migration_status(*mig, "preparing");
   ComputeManager* dst = cloud_.compute(dest);
+  // migrate_data.wait_for_vif_plugged comes from the destination's config
+  // (check_can_live_migrate_destination); the events are registered before
+  // pre_live_migration so that none can slip past.
+  std::vector<std::string> events;
+  if (dst->config().live_migration_wait_for_vif_plug) {
+    for (const auto& port_id : cloud_.instance(uuid)->port_ids) events.push_back("network-vif-plugged-" + port_id);
+  }
+  int wait = cloud_.prepare_for_events(uuid, events);
   Status s = dst->pre_live_migration(uuid, config_.name);
   if (!s.ok()) {
+    cloud_.cancel_wait(wait);
     rollback_live_migration(uuid, dest, mid, s.with_context("pre_live_migration"));
     return;
   }
-  cloud_.set_migration_status(*mig, "running");
+  if (!events.empty())
+    cloud_.timeline().record(source(), "waiting for " + std::to_string(events.size()) + " network-vif-plugged event(s)");
+  cloud_.wait_for_events(wait, config_.vif_plugging_timeout, [this, uuid, dest, mid](Status st) {
+    if (!st.ok()) {
+      cloud_.timeline().record(source(), st.message());
+      if (config_.vif_plugging_is_fatal) {
+        rollback_live_migration(uuid, dest, mid, st.with_context("vif_plugging_is_fatal"));
+        return;
+      }
+      cloud_.timeline().record(source(), "continuing: vif_plugging_is_fatal=false");
+    }
+    start_live_migration_job(uuid, dest, mid);
+  });
+}
+
+void ComputeManager::start_live_migration_job(const std::string& uuid, const std::string& dest, int mid) {
+  cloud_.set_migration_status(*cloud_.migration(mid), "running");
   // The destination domain XML's interfaces, from the destination binding.
   std::vector<GuestInterface> dest_ifaces;
   for (const auto& port_id : cloud_.instance(uuid)->port_ids) {

@@ -36,6 +36,12 @@ struct Behaviour {
   // false: os-vif ensure_bridge only (as shipped); true: ensure_vlan_bridge
   // in pre_live_migration, so the destination uplink exists before resume.
   bool pre_plug_vlan_uplink = false;
+  // Neutron: network-vif-plugged only from the agent while migrating (the
+  // fix of bug 1901707) instead of on the migrating_to port update.
+  bool vif_plugged_from_agent_only = false;
+  // Linuxbridge agent: plug a port migrating to this host before its
+  // binding is activated (downstream fix).
+  bool lb_agent_honours_migrating_to = false;
 };
 
 struct Instance {
@@ -59,6 +65,10 @@ struct HostConfig {
   std::string name;
   std::map<std::string, std::string> physical_interface_mappings;  // physnet -> NIC
   MonoClock::duration polling_interval = std::chrono::seconds(2);
+  // nova.conf of this compute host.
+  bool live_migration_wait_for_vif_plug = true;  // [compute], as destination
+  MonoClock::duration vif_plugging_timeout = std::chrono::seconds(300);  // [DEFAULT], as source
+  bool vif_plugging_is_fatal = true;                                      // [DEFAULT], as source
 };
 
 class Cloud;
@@ -67,6 +77,7 @@ class ComputeManager {
  public:
   ComputeManager(Cloud& cloud, HostConfig config, HostNetwork& net);
   const std::string& host() const { return config_.name; }
+  const HostConfig& config() const { return config_; }
   HostNetwork& network() { return net_; }
 
   // Source role.
@@ -81,6 +92,8 @@ class ComputeManager {
  private:
   std::string source() const { return "compute." + config_.name; }
   Status plug_vifs(const Instance& instance, bool provide_vlan);
+  // After the vif-plugged wait: 'running', then the driver.
+  void start_live_migration_job(const std::string& instance_uuid, const std::string& dest, int migration_id);
   void post_live_migration(const std::string& instance_uuid, const std::string& dest, int migration_id);
   void rollback_live_migration(const std::string& instance_uuid, const std::string& dest,
                                int migration_id, const Status& why);
@@ -121,6 +134,18 @@ class Cloud {
   // The vif events nova received, in order ("network-vif-plugged <port>").
   const std::vector<std::string>& received_vif_events() const { return vif_events_; }
 
+  // nova's virtapi.wait_for_instance_event, in two steps as the with-block
+  // runs it: register the expected events (before the RPC that causes
+  // them), then wait for the rest with a deadline. 'done' gets ok, or
+  // kDeadlineExceeded naming the events still missing. An event that
+  // arrives with no registered waiter is dropped, as nova does.
+  int prepare_for_events(const std::string& instance_uuid, std::vector<std::string> names);
+  void wait_for_events(int wait_id, MonoClock::duration timeout, std::function<void(Status)> done);
+  // Abandons a registered wait (the RPC it was for failed).
+  void cancel_wait(int wait_id) { finish_wait(wait_id, cancelled("wait abandoned")); }
+  // Waits registered and not finished (an invariant: none after a run).
+  int pending_waits() const;
+
  private:
   EventLoop& loop_;
   Timeline& timeline_;
@@ -132,6 +157,17 @@ class Cloud {
   std::map<std::string, Instance> instances_;
   std::vector<Migration> migrations_;
   std::vector<std::string> vif_events_;
+  struct EventWait {
+    std::string instance;
+    std::vector<std::string> pending;
+    std::function<void(Status)> done;  // set once wait_for_events is called
+    EventLoop::TimerId deadline_timer = 0;
+    bool finished = false;
+  };
+  void external_instance_event(const std::string& event, const std::string& port_id);
+  void finish_wait(int id, Status status);
+  std::map<int, EventWait> waits_;
+  int next_wait_ = 1;
 };
 
 bool is_terminal_migration_status(const std::string& status);

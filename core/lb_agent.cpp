@@ -55,7 +55,7 @@ void LinuxBridgeAgent::poll() {
     for (const auto& dev : current) {
       bool is_new = !known_.count(dev);
       if (!is_new && !updated_.count(dev)) continue;
-      DeviceDetails details = neutron_.get_device_details(dev, config_.host);
+      DeviceDetails details = neutron_.get_device_details(dev, config_.host, config_.honour_migrating_to);
       if (details.kind != DeviceDetails::Kind::kDetails) {
         // Retried next poll; logged once so the timeline shows the wait.
         if (skipped_logged_.insert(dev).second) {

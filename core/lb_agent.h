@@ -23,6 +23,9 @@ struct LinuxBridgeAgentConfig {
   std::string host;
   MonoClock::duration polling_interval = std::chrono::seconds(2);
   std::map<std::string, std::string> physical_interface_mappings;  // physnet -> NIC
+  // Downstream fix: treat a port migrating to this host as ours before its
+  // binding here is activated (get_device_details honours migrating_to).
+  bool honour_migrating_to = false;
 };
 
 class LinuxBridgeAgent {

@@ -100,6 +100,9 @@ Status NeutronServer::update_profile(const std::string& port_id, const std::stri
   if (value) it->second.profile[key] = *value; else it->second.profile.erase(key);
   timeline_.record("neutron", "port " + port_id.substr(0, 11) + " binding:profile " + key + "=" +
                                   (value ? *value : std::string("(removed)")));
+  if (key == "migrating_to" && value && !behaviour_.vif_plugged_from_agent_only) {
+    notify("network-vif-plugged", it->second, "on the migrating_to port update (bug 1880389)");
+  }
   return ok_status();
 }
 
@@ -113,16 +116,21 @@ const Port* NeutronServer::find_port_by_device(const std::string& device) const 
   return nullptr;
 }
 
-DeviceDetails NeutronServer::get_device_details(const std::string& device,
-                                                const std::string& host) const {
+DeviceDetails NeutronServer::get_device_details(const std::string& device, const std::string& host,
+                                                bool honour_migrating_to) const {
   DeviceDetails d;
   const Port* port = find_port_by_device(device);
   if (!port) return d;  // kUnknown: "device not defined on plugin"
   d.port_id = port->id;
   const PortBinding* active = port->active_binding();
   if (!active || active->host != host) {
-    d.kind = DeviceDetails::Kind::kNoActiveBinding;
-    return d;
+    auto migrating = port->profile.find("migrating_to");
+    bool to_here = migrating != port->profile.end() && migrating->second == host;
+    if (!(honour_migrating_to && to_here && port->binding_for(host))) {
+      d.kind = DeviceDetails::Kind::kNoActiveBinding;
+      return d;
+    }
+    active = port->binding_for(host);
   }
   const Network& net = networks_.at(port->network_id);
   d.kind = DeviceDetails::Kind::kDetails;
@@ -134,20 +142,33 @@ DeviceDetails NeutronServer::get_device_details(const std::string& device,
   return d;
 }
 
+void NeutronServer::notify(const std::string& event, const Port& port, const std::string& why) {
+  timeline_.record("neutron", "notifier " + event + " port " + port.id.substr(0, 11) + " " + why);
+  if (vif_sink_) vif_sink_(event, port.id);
+}
+
 void NeutronServer::set_status(Port& port, const std::string& status) {
   if (port.status == status) return;
   port.status = status;
   timeline_.record("neutron", "port " + port.id.substr(0, 11) + " status " + status);
   // The nova notifier sends network-vif-plugged/-unplugged on status changes.
-  if (vif_sink_) vif_sink_(status == "ACTIVE" ? "network-vif-plugged" : "network-vif-unplugged", port.id);
+  notify(status == "ACTIVE" ? "network-vif-plugged" : "network-vif-unplugged", port, "on status " + status);
 }
 
 void NeutronServer::update_device_up(const std::string& device, const std::string& host) {
   Port* port = find_port_by_device(device);
   if (!port) return;
   const PortBinding* active = port->active_binding();
-  if (!active || active->host != host) return;  // a stale agent's report does not count
-  set_status(*port, "ACTIVE");
+  if (active && active->host == host) {
+    set_status(*port, "ACTIVE");
+    return;
+  }
+  auto migrating = port->profile.find("migrating_to");
+  if (migrating != port->profile.end() && migrating->second == host) {
+    // The destination wired the port for an incoming migration.
+    notify("network-vif-plugged", *port, "from the agent on " + host + " (migrating_to)");
+  }
+  // Otherwise a stale agent's report: it does not count.
 }
 
 void NeutronServer::update_device_down(const std::string& device, const std::string& host) {

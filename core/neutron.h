@@ -56,15 +56,34 @@ struct DeviceDetails {
   std::string bridge_name;
 };
 
-// Nova's view of a port: the network model entry nova builds VIF configs from.
+// Nova's view of a port: one entry of the instance's network model (what
+// `nova.network.model.VIF` holds), from which the libvirt driver builds the
+// guest interface config.
 struct Vif {
-  std::string port_id;
-  std::string mac;
-  std::string vif_type;
-  std::map<std::string, std::string> details;
-  std::string devname;
-  Network network;
-  std::string network_bridge;  // network model "bridge" (from the binding)
+  std::string port_id;                          // "id"
+  std::string mac;                              // "address"
+  std::string vif_type;                         // "type": bridge | ovs | ...
+  std::map<std::string, std::string> details;   // "details" (values as text: "true", "br-int")
+  std::string devname;                          // "devname": tap + port_id[:11]
+  std::string vnic_type = "normal";             // "vnic_type"
+  std::string ovs_interfaceid;                  // "ovs_interfaceid" (ovs types)
+  Network network;                              // "network" id and segment
+  // "network"."bridge": filled from the binding the model was built from.
+  // During a live migration nova's model still comes from the SOURCE
+  // binding; only type and details are swapped for the destination's
+  // (get_dest_vif), which is how seed 000's brq bridge reached an OVS host.
+  std::string network_bridge;
+  std::optional<int> mtu;                       // "network"."meta"."mtu"
+};
+
+// Neutron's behaviour switches.
+struct NeutronBehaviour {
+  // false (as shipped, launchpad bug 1880389): the port update that sets
+  // binding:profile.migrating_to makes the nova notifier send
+  // network-vif-plugged at once, before anything is plugged on the
+  // destination. true (the fix, bug 1901707): while a port migrates, the
+  // event comes only from the destination L2 agent reporting the device up.
+  bool vif_plugged_from_agent_only = false;
 };
 
 class NeutronServer {
@@ -72,7 +91,8 @@ class NeutronServer {
   using VifEventSink = std::function<void(const std::string& event, const std::string& port_id)>;
   using AgentNotifier = std::function<void(const std::string& port_id, const std::string& host)>;
 
-  explicit NeutronServer(Timeline& timeline) : timeline_(timeline) {}
+  explicit NeutronServer(Timeline& timeline, NeutronBehaviour behaviour = {})
+      : timeline_(timeline), behaviour_(behaviour) {}
 
   Status create_network(Network network);
   Status create_port(Port port);
@@ -91,9 +111,14 @@ class NeutronServer {
                         const std::optional<std::string>& value);
 
   // ML2 RPC get_device_details: 'device' is a tap name; answers only when the
-  // port's ACTIVE binding is on 'host' (NO_ACTIVE_BINDING otherwise).
-  DeviceDetails get_device_details(const std::string& device, const std::string& host) const;
-  // ML2 RPC update_device_up/down: port status, then the nova notifier.
+  // port's ACTIVE binding is on 'host' (NO_ACTIVE_BINDING otherwise), or,
+  // with 'honour_migrating_to' (a downstream agent fix), when the port is
+  // migrating to 'host' (details from that host's inactive binding).
+  DeviceDetails get_device_details(const std::string& device, const std::string& host,
+                                   bool honour_migrating_to = false) const;
+  // ML2 RPC update_device_up/down: port status, then the nova notifier. A
+  // device reported up by the host a port is migrating to produces
+  // network-vif-plugged without changing the status.
   void update_device_up(const std::string& device, const std::string& host);
   void update_device_down(const std::string& device, const std::string& host);
 
@@ -109,7 +134,10 @@ class NeutronServer {
   const Port* find_port_by_device(const std::string& device) const;
   void set_status(Port& port, const std::string& status);
 
+  void notify(const std::string& event, const Port& port, const std::string& why);
+
   Timeline& timeline_;
+  NeutronBehaviour behaviour_;
   std::map<std::string, Network> networks_;
   std::map<std::string, Port> ports_;
   VifEventSink vif_sink_;

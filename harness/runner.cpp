@@ -73,11 +73,19 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   ss->loop_ = std::make_unique<core::EventLoop>(ss->clock_);
   ss->timeline_ = std::make_unique<core::Timeline>(ss->clock_);
   ss->hypervisor_ = std::make_unique<EmulatedHypervisor>(*ss->lab_, *ss->loop_, *ss->timeline_);
-  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_,
-                                             core::Behaviour{sc.behaviour.pre_plug_vlan_uplink});
+  core::Behaviour behaviour;
+  behaviour.pre_plug_vlan_uplink = sc.behaviour.pre_plug_vlan_uplink;
+  behaviour.vif_plugged_from_agent_only = sc.behaviour.vif_plugged_from_agent_only;
+  behaviour.lb_agent_honours_migrating_to = sc.behaviour.lb_agent_honours_migrating_to;
+  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_, behaviour);
   for (const auto& h : sc.hosts) {
-    core::HostConfig hc{h.name, {{sc.network.physnet, h.physical_interface}},
-                        std::chrono::milliseconds(sc.agent.polling_interval_ms)};
+    core::HostConfig hc;
+    hc.name = h.name;
+    hc.physical_interface_mappings = {{sc.network.physnet, h.physical_interface}};
+    hc.polling_interval = std::chrono::milliseconds(sc.agent.polling_interval_ms);
+    hc.live_migration_wait_for_vif_plug = sc.nova.live_migration_wait_for_vif_plug;
+    hc.vif_plugging_timeout = std::chrono::seconds(sc.nova.vif_plugging_timeout_s);
+    hc.vif_plugging_is_fatal = sc.nova.vif_plugging_is_fatal;
     LMH_RETURN_IF_ERROR(ss->cloud_->add_host(hc, *ss->lab_->host(h.name)->net));
   }
   LMH_RETURN_IF_ERROR(ss->cloud_->neutron().create_network(

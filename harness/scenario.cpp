@@ -45,7 +45,7 @@ struct Level {
 const std::vector<Level>& levels() {
   static const std::vector<Level> kLevels = {
       {"", {"name", "description", "tier", "warm_destination", "hosts", "fabric", "network",
-            "guest", "peer", "migration", "probe", "agent", "behaviour", "expect"}},
+            "guest", "peer", "migration", "probe", "agent", "nova", "behaviour", "expect"}},
       {"hosts[]", {"name", "backend", "physical_interface"}},
       {"fabric", {"mac_ageing_s"}},
       {"network", {"id", "type", "physnet", "segmentation_id", "cidr"}},
@@ -56,7 +56,8 @@ const std::vector<Level>& levels() {
       {"migration", {"source", "destination", "precopy_ms", "pause_ms", "resume_after_dest_poll_ms"}},
       {"probe", {"interval_ms", "reply_timeout_ms", "settle_ms", "observe_ms"}},
       {"agent", {"polling_interval_ms"}},
-      {"behaviour", {"pre_plug_vlan_uplink"}},
+      {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal"}},
+      {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to"}},
       {"expect", {"max_downtime_ms", "recover_within_ms"}},
   };
   return kLevels;
@@ -594,10 +595,20 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   LMH_RETURN_IF_ERROR(
       read_int(*agent, "polling_interval_ms", sc.agent.polling_interval_ms, between(100, 600000)));
 
+  auto nova = section(top, "nova");
+  if (!nova.ok()) return nova.status();
+  LMH_RETURN_IF_ERROR(read_bool(*nova, "live_migration_wait_for_vif_plug", sc.nova.live_migration_wait_for_vif_plug));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "vif_plugging_timeout_s", sc.nova.vif_plugging_timeout_s, between(0, 3600)));
+  LMH_RETURN_IF_ERROR(read_bool(*nova, "vif_plugging_is_fatal", sc.nova.vif_plugging_is_fatal));
+
   auto behaviour = section(top, "behaviour");
   if (!behaviour.ok()) return behaviour.status();
   LMH_RETURN_IF_ERROR(
       read_bool(*behaviour, "pre_plug_vlan_uplink", sc.behaviour.pre_plug_vlan_uplink));
+  LMH_RETURN_IF_ERROR(
+      read_bool(*behaviour, "vif_plugged_from_agent_only", sc.behaviour.vif_plugged_from_agent_only));
+  LMH_RETURN_IF_ERROR(
+      read_bool(*behaviour, "lb_agent_honours_migrating_to", sc.behaviour.lb_agent_honours_migrating_to));
 
   auto expect = section(top, "expect");
   if (!expect.ok()) return expect.status();
@@ -662,7 +673,10 @@ Status apply_override(YAML::Node& root, const std::string& file, const std::stri
 }  // namespace
 
 std::map<std::string, std::string> Scenario::behaviour_map() const {
-  return {{"pre_plug_vlan_uplink", behaviour.pre_plug_vlan_uplink ? "true" : "false"}};
+  auto text = [](bool b) { return b ? "true" : "false"; };
+  return {{"pre_plug_vlan_uplink", text(behaviour.pre_plug_vlan_uplink)},
+          {"vif_plugged_from_agent_only", text(behaviour.vif_plugged_from_agent_only)},
+          {"lb_agent_honours_migrating_to", text(behaviour.lb_agent_honours_migrating_to)}};
 }
 
 std::string Scenario::display_name() const {

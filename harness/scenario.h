@@ -80,9 +80,18 @@ struct AgentSpec {
   int polling_interval_ms = 2000;  // linuxbridge agent polling_interval
 };
 
+// nova.conf options of the compute hosts (the same on every host).
+struct NovaSpec {
+  bool live_migration_wait_for_vif_plug = true;  // [compute]
+  int vif_plugging_timeout_s = 300;              // [DEFAULT]
+  bool vif_plugging_is_fatal = true;             // [DEFAULT]
+};
+
 // Behaviour switches: one scenario runs "as shipped" and "with the fix".
 struct Behaviour {
   bool pre_plug_vlan_uplink = false;  // os-vif ensure_vlan_bridge in pre_live_migration
+  bool vif_plugged_from_agent_only = false;    // neutron fix of bug 1901707
+  bool lb_agent_honours_migrating_to = false;  // downstream linuxbridge agent fix
 };
 
 struct ExpectSpec {
@@ -104,6 +113,7 @@ struct Scenario {
   MigrationSpec migration;
   ProbeSpec probe;
   AgentSpec agent;
+  NovaSpec nova;
   Behaviour behaviour;
   ExpectSpec expect;
   // The --set overrides applied, in order, as "key=value" (shown in names).

@@ -1,0 +1,151 @@
+// nova's wait for network-vif-plugged during live migration, against the two
+// ways neutron can send it (seed 001, bugs 1880389 / 1901707), under a
+// simulated clock: the premature event, the fix, timeouts fatal or not.
+#include <gtest/gtest.h>
+
+#include "core/cloud.h"
+#include "core/names.h"
+#include "fakes.h"
+
+namespace lmh::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeHostNetwork;
+using testing::FakeHypervisor;
+
+const std::string kNet = "0fe9c836-5866-4a7e-b5a1-3f1c0a2d4e11";
+const std::string kPort = "cfcfd97b-b5c2-4e0b-9f4a-6d2e8c1a7b30";
+const std::string kVm = "7c1e2a5b-3d4f-4a6b-8c9d-0e1f2a3b4c5d";
+
+struct Cfg {
+  Behaviour behaviour;
+  bool wait_for_vif_plug = true;
+  bool fatal = true;
+};
+
+class VifEvents : public ::testing::Test {
+ protected:
+  void build(Cfg setup) {
+    src.links["eth1"] = {"nic", "", true};
+    dst.links["eth1"] = {"nic", "", true};
+    hv = std::make_unique<FakeHypervisor>(loop, std::map<std::string, FakeHostNetwork*>{{"src", &src}, {"dst", &dst}});
+    cloud = std::make_unique<Cloud>(loop, timeline, *hv, setup.behaviour);
+    ASSERT_TRUE(cloud->neutron().create_network({kNet, "vlan", "physnet1", 100}).ok());
+    Port p;
+    p.id = kPort;
+    p.network_id = kNet;
+    p.mac = "fa:16:3e:3a:7b:01";
+    p.device_id = kVm;
+    ASSERT_TRUE(cloud->neutron().create_port(p).ok());
+    for (auto* h : {"src", "dst"}) {
+      HostConfig hc{h, {{"physnet1", "eth1"}}, 2s, setup.wait_for_vif_plug, 300s, setup.fatal};
+      ASSERT_TRUE(cloud->add_host(hc, std::string(h) == "src" ? static_cast<HostNetwork&>(src) : dst).ok());
+    }
+    ASSERT_TRUE(cloud->boot({kVm, "vm1", "", "active", "", {kPort}}, "src").ok());
+    ASSERT_TRUE(loop.run_for(100ms).ok());
+  }
+  int migrate() {
+    start = clock.now();
+    auto id = cloud->live_migrate(kVm, "dst");
+    EXPECT_TRUE(id.ok());
+    auto done = [&] { return is_terminal_migration_status(cloud->migration(*id)->status); };
+    EXPECT_TRUE(loop.run_until(done, clock.now() + 1000s).ok());
+    return *id;
+  }
+  // Position of the first matching event on the timeline (-1: none).
+  int index_of(const std::string& source, const std::string& prefix) {
+    auto events = timeline.events();
+    for (size_t i = 0; i < events.size(); ++i)
+      if (events[i].source == source && events[i].event.rfind(prefix, 0) == 0) return static_cast<int>(i);
+    return -1;
+  }
+  std::optional<MonoTime> when(const std::string& source, const std::string& prefix) {
+    auto e = timeline.first(source, prefix);
+    return e ? std::optional(e->t) : std::nullopt;
+  }
+
+  SimulatedClock clock;
+  EventLoop loop{clock};
+  Timeline timeline{clock};
+  FakeHostNetwork src, dst;
+  std::unique_ptr<FakeHypervisor> hv;
+  std::unique_ptr<Cloud> cloud;
+  MonoTime start;
+};
+
+TEST_F(VifEvents, AsShippedTheProfileUpdateReleasesTheWaitBeforeAnythingIsPlugged) {
+  build({});
+  int id = migrate();
+  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  int released = index_of("nova.compute", "event network-vif-plugged port " + kPort.substr(0, 11) + " received");
+  int notified = index_of("neutron", "notifier network-vif-plugged port " + kPort.substr(0, 11) + " on the migrating_to");
+  int job = index_of("compute.src", "driver live_migration");
+  ASSERT_GE(released, 0);
+  ASSERT_GE(notified, 0);
+  // Released by the migrating_to update, during pre_live_migration, before
+  // the driver even started (so before any destination tap existed).
+  EXPECT_LT(notified, released);
+  EXPECT_LT(released, job);
+  EXPECT_LT(released, index_of("compute.dst", "guest resumed"));
+  // No wait is left behind.
+  EXPECT_EQ(cloud->pending_waits(), 0);
+}
+
+TEST_F(VifEvents, WithTheNeutronFixTheWaitTimesOutAndFatalRollsBack) {
+  build({Behaviour{.vif_plugged_from_agent_only = true}});
+  int id = migrate();
+  // Seed 001: the tap only appears once the transfer starts, which is after
+  // the wait, so nothing can plug it: vif_plugging_timeout (300 s) expires.
+  EXPECT_EQ(cloud->migration(id)->status, "error");
+  auto timeout = when("compute.src", "timed out waiting for events: network-vif-plugged-" + kPort);
+  ASSERT_TRUE(timeout);
+  EXPECT_EQ(*timeout - start, 300s);
+  EXPECT_FALSE(when("compute.src", "driver live_migration"));
+  EXPECT_EQ(cloud->instance(kVm)->host, "src");
+  ASSERT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);  // destination binding deleted
+  EXPECT_EQ(cloud->neutron().port(kPort)->bindings[0].host, "src");
+  EXPECT_TRUE(cloud->check_invariants(kVm, id).empty());
+}
+
+TEST_F(VifEvents, WithTheFixAndNonFatalTimeoutTheMigrationGoesOnAfter300s) {
+  build({Behaviour{.vif_plugged_from_agent_only = true}, true, false});
+  int id = migrate();
+  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  auto job = when("compute.src", "driver live_migration");
+  ASSERT_TRUE(job);
+  EXPECT_EQ(*job - start, 300s);
+  EXPECT_TRUE(when("compute.src", "continuing: vif_plugging_is_fatal=false"));
+}
+
+TEST_F(VifEvents, HonouringMigratingToDoesNotHelpBecauseTheTapComesWithTheTransfer) {
+  build({Behaviour{.vif_plugged_from_agent_only = true, .lb_agent_honours_migrating_to = true}});
+  int id = migrate();
+  EXPECT_EQ(cloud->migration(id)->status, "error");
+  EXPECT_FALSE(when("agent.lb.dst", "device up " + tap_name(kPort)));
+}
+
+TEST_F(VifEvents, HonouringMigratingToLetsTheAgentPlugATapThatExistsEarly) {
+  // If the destination tap exists before the transfer (as with a hypervisor
+  // that creates it at plug time), the agent plugs it under migrating_to
+  // and its report releases the wait.
+  build({Behaviour{.vif_plugged_from_agent_only = true, .lb_agent_honours_migrating_to = true}});
+  dst.links[tap_name(kPort)] = {"tap", "", true};
+  auto id = cloud->live_migrate(kVm, "dst");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(loop.run_until([&] { return when("compute.src", "driver live_migration").has_value(); },
+                             clock.now() + 10s).ok());
+  EXPECT_TRUE(when("neutron", "notifier network-vif-plugged port " + kPort.substr(0, 11) + " from the agent on dst"));
+  EXPECT_EQ(dst.links.at("eth1.100").master, lb_bridge_name(kNet));
+}
+
+TEST_F(VifEvents, NoWaitWhenTheDestinationDoesNotAskForIt) {
+  build({Behaviour{.vif_plugged_from_agent_only = true}, false, true});
+  int id = migrate();
+  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_FALSE(when("compute.src", "waiting for"));
+  EXPECT_LT(*when("compute.src", "driver live_migration") - start, 1s);
+}
+
+}  // namespace
+}  // namespace lmh::core
