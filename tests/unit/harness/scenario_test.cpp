@@ -119,7 +119,9 @@ TEST(ScenarioDefaults, OnlyNameGiven) {
   EXPECT_EQ(sc->expect.recover_within_ms, 5000);
   EXPECT_TRUE(sc->overrides.empty());
   EXPECT_EQ(sc->behaviour_map(),
-            (std::map<std::string, std::string>{{"pre_plug_vlan_uplink", "false"}}));
+            (std::map<std::string, std::string>{{"pre_plug_vlan_uplink", "false"},
+                                                {"vif_plugged_from_agent_only", "false"},
+                                                {"lb_agent_honours_migrating_to", "false"}}));
 }
 
 TEST(ScenarioDefaults, EmptySectionsTakeDefaults) {
@@ -219,7 +221,7 @@ TEST(ScenarioErrors, UnknownKeyListsValidKeys) {
             "settle_ms, observe_ms)");
   EXPECT_EQ(error_of(with("bogus: 1\n")),
             "t.yaml:2: bogus: unknown key (valid keys: name, description, tier, warm_destination, "
-            "hosts, fabric, network, guest, peer, migration, probe, agent, behaviour, expect)");
+            "hosts, fabric, network, guest, peer, migration, probe, agent, nova, behaviour, expect)");
   EXPECT_EQ(error_of(with("peer:\n  neigh:\n    ucast: 1\n")),
             "t.yaml:4: peer.neigh.ucast: unknown key (valid keys: base_reachable_time_ms, "
             "delay_first_probe_time_s, retrans_time_ms, ucast_solicit, mcast_solicit)");
