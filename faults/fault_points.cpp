@@ -1,25 +1,106 @@
 #include "faults/fault_points.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace lmh::faults {
 
-const std::vector<FaultPoint>& known_fault_points() {
-  static const std::vector<FaultPoint> points = {
-      {"compute.pre_live_migration", "destination compute prepares: plugs VIFs, sets migrating_to"},
-      {"agent.lb.enslave_uplink", "linuxbridge agent enslaves <phys>.<vlan> to the network bridge"},
-      {"neutron.notify.vif_plugged", "nova notifier sends network-vif-plugged"},
-      {"neutron.port_update.profile", "port update of binding:profile (migrating_to)"},
-      {"libvirt.migrate", "hypervisor live migration job"},
-      {"guest.announce", "the guest's self-announce after resume (RARP x5)"},
-      {"fabric.port", "a fabric switch port"},
+namespace {
+
+// Compute RPC methods that can carry a fault, with who calls whom and why
+// (nova compute/rpcapi.py). Each gets an rpc.call.<m> and an rpc.cast.<m>
+// point: which one the flow reaches depends on how it sends the method.
+const std::vector<std::pair<const char*, const char*>>& rpc_methods() {
+  static const std::vector<std::pair<const char*, const char*>> methods = {
+      {"pre_live_migration", "source -> destination compute: prepare (plug VIFs, migrating_to)"},
+      {"post_live_migration_at_destination",
+       "source -> destination compute: activate binding, update port host, finish"},
+      {"rollback_live_migration_at_destination",
+       "source -> destination compute: undo what pre_live_migration made"},
+      {"live_migration", "conductor -> source compute: start the live migration"},
+      {"prep_resize", "conductor -> destination compute: claim resources for cold migrate/resize"},
+      {"resize_instance", "destination -> source compute: power off, move the disk"},
+      {"finish_resize", "source -> destination compute: bind ports, plug, spawn, power on"},
+      {"confirm_resize", "api -> source compute: clean up the source after a resize"},
+      {"revert_resize", "api -> destination compute: tear down the destination copy"},
+      {"finish_revert_resize", "destination -> source compute: rebind, replug, power on at source"},
   };
+  return methods;
+}
+
+std::vector<FaultPoint> build_registry() {
+  std::vector<FaultPoint> points;
+  for (const auto& [method, what] : rpc_methods()) {
+    points.push_back({std::string("rpc.call.") + method,
+                      std::string("rpc call (waits for the reply) ") + method + ": " + what});
+    points.push_back({std::string("rpc.cast.") + method,
+                      std::string("rpc cast (no reply) ") + method + ": " + what});
+  }
+  const std::vector<FaultPoint> rest = {
+      {"compute.pre_live_migration",
+       "destination compute pre_live_migration: plugs VIFs, sets binding:profile migrating_to"},
+      {"compute.post_live_migration",
+       "source compute post_live_migration: unplugs source VIFs, hands over to the destination"},
+      {"neutron.port_update.profile", "neutron port update of binding:profile (migrating_to)"},
+      {"neutron.binding.activate", "neutron activates the destination port binding"},
+      {"neutron.notify.vif_plugged", "neutron's nova notifier sends network-vif-plugged"},
+      {"agent.lb.scan", "linuxbridge agent polling loop scans taps (every polling_interval)"},
+      {"agent.lb.enslave_uplink",
+       "linuxbridge agent enslaves <phys>.<vlan> to the network bridge"},
+      {"agent.ovs.port_up",
+       "OVS agent sees a br-int port with external_ids:iface-id, tags it, reports it up"},
+      {"hypervisor.migrate", "hypervisor live-migration job (memory copy to the destination)"},
+      {"hypervisor.switchover", "guest paused on the source and resumed on the destination"},
+      {"guest.announce", "the guest's self-announce after resume (RARP x5)"},
+      {"fabric.port", "a fabric switch port (the physical network between the hosts)"},
+      {"ovs.vswitchd", "a host's ovs-vswitchd daemon"},
+  };
+  points.insert(points.end(), rest.begin(), rest.end());
+  return points;
+}
+
+// Optimal string alignment distance: Levenshtein plus adjacent swaps, so
+// "scna" is one edit from "scan".
+size_t edit_distance(const std::string& a, const std::string& b) {
+  const size_t n = a.size(), m = b.size();
+  std::vector<std::vector<size_t>> d(n + 1, std::vector<size_t>(m + 1));
+  for (size_t i = 0; i <= n; ++i) d[i][0] = i;
+  for (size_t j = 0; j <= m; ++j) d[0][j] = j;
+  for (size_t i = 1; i <= n; ++i) {
+    for (size_t j = 1; j <= m; ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[n][m];
+}
+
+}  // namespace
+
+const std::vector<FaultPoint>& known_fault_points() {
+  static const std::vector<FaultPoint> points = build_registry();
   return points;
 }
 
 bool is_known_fault_point(const std::string& name) {
   const auto& p = known_fault_points();
   return std::any_of(p.begin(), p.end(), [&](const FaultPoint& f) { return f.name == name; });
+}
+
+std::optional<std::string> closest_fault_point(const std::string& name) {
+  const FaultPoint* best = nullptr;
+  size_t best_distance = 0;
+  for (const auto& p : known_fault_points()) {
+    size_t d = edit_distance(name, p.name);
+    if (best == nullptr || d < best_distance) {
+      best = &p;
+      best_distance = d;
+    }
+  }
+  if (best == nullptr || best_distance > std::max<size_t>(2, name.size() / 3)) return std::nullopt;
+  return best->name;
 }
 
 void FaultCounters::reached(const std::string& point) {

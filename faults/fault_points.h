@@ -1,10 +1,11 @@
-// Named places where a fault can be injected, and a plan that binds actions
-// to them. The skeleton ships the registry (so `lmh faults` and reports can
-// name points) and the counters; actions are applied by the fault issue.
+// Named places where a fault can be injected. The registry lets `lmh faults`
+// list every point, parse_fault_spec reject unknown names (suggesting the
+// closest one), and reports name points; fault_plan.h binds actions to them.
 #pragma once
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,9 +16,17 @@ struct FaultPoint {
   std::string description;
 };
 
-// Every point lmh knows, in a stable order.
+// Every point lmh knows, in a stable order (grouped by component, roughly in
+// the order the migration flow reaches them). rpc points are per method:
+// "rpc.call.<method>" and "rpc.cast.<method>".
 const std::vector<FaultPoint>& known_fault_points();
 bool is_known_fault_point(const std::string& name);
+
+// The known point closest to 'name' by edit distance (insert, delete,
+// substitute, swap two neighbours; ties go to the earlier point in
+// known_fault_points()), when it is close enough to be a likely typo:
+// distance <= max(2, size of 'name' / 3). nullopt when none is that close.
+std::optional<std::string> closest_fault_point(const std::string& name);
 
 // Counts how often each point was reached and how often a fault fired there
 // (tests and reports read these; a fault is a configuration, not an `if`).

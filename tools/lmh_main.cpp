@@ -77,7 +77,7 @@ int cmd_cleanup(bool all) {
 
 int cmd_faults() {
   for (const auto& p : lmh::faults::known_fault_points())
-    std::printf("%-30s %s\n", p.name.c_str(), p.description.c_str());
+    std::printf("%-48s %s\n", p.name.c_str(), p.description.c_str());
   return kExitPass;
 }
 
