@@ -8,7 +8,7 @@ SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 DEBS    := build-essential cmake pkg-config iproute2 \
            libnl-3-dev libnl-route-3-dev libpcap-dev libboost-dev \
            libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev \
-           libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev \
+           libyaml-cpp-dev libcli11-dev libfmt-dev \
            libpugixml-dev openvswitch-switch openvswitch-common
 # The default matrix: warm and cold destination as shipped, cold with the fix.
 MATRIX  := scenarios/lb-vlan-warm-destination.yaml \

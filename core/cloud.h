@@ -14,6 +14,7 @@
 // Failures roll back (rollback_live_migration_at_destination) to 'error'.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/behaviour.h"
 #include "core/event_loop.h"
 #include "core/host_network.h"
 #include "core/hypervisor.h"
@@ -30,19 +32,6 @@
 #include "core/timeline.h"
 
 namespace lmh::core {
-
-// Behaviour switches: each seed behaviour, "as shipped" or "with the fix".
-struct Behaviour {
-  // false: os-vif ensure_bridge only (as shipped); true: ensure_vlan_bridge
-  // in pre_live_migration, so the destination uplink exists before resume.
-  bool pre_plug_vlan_uplink = false;
-  // Neutron: network-vif-plugged only from the agent while migrating (the
-  // fix of bug 1901707) instead of on the migrating_to port update.
-  bool vif_plugged_from_agent_only = false;
-  // Linuxbridge agent: plug a port migrating to this host before its
-  // binding is activated (downstream fix).
-  bool lb_agent_honours_migrating_to = false;
-};
 
 struct Instance {
   std::string uuid;
@@ -155,7 +144,7 @@ class Cloud {
   std::map<std::string, std::unique_ptr<ComputeManager>> computes_;
   std::map<std::string, std::unique_ptr<LinuxBridgeAgent>> agents_;
   std::map<std::string, Instance> instances_;
-  std::vector<Migration> migrations_;
+  std::deque<Migration> migrations_;  // deque: pointers stay valid as it grows
   std::vector<std::string> vif_events_;
   struct EventWait {
     std::string instance;

@@ -81,6 +81,15 @@ CleanupReport cleanup_stale_runs(bool all) {
     for (const auto& d : fs::directory_iterator(kStateRoot, ec)) {
       std::string run = d.path().filename();
       pid_t owner = read_pid(d.path() / "owner.pid");
+      // A run writes owner.pid right after creating its directory; a young
+      // directory without one is being set up, not abandoned.
+      if (!all && owner <= 0) {
+        auto age = fs::file_time_type::clock::now() - fs::last_write_time(d.path(), ec);
+        if (!ec && age < std::chrono::seconds(30)) {
+          live_runs.insert(run);
+          continue;
+        }
+      }
       if (!all && owner != ::getpid() && pid_alive(owner)) {
         live_runs.insert(run);
         rep.kept.push_back("run " + run + " (owner pid " + std::to_string(owner) + " alive)");

@@ -45,13 +45,15 @@ EmulatedHypervisor::EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Ti
 
 EmulatedHypervisor::~EmulatedHypervisor() = default;
 
-void EmulatedHypervisor::configure_guest(const std::string& uuid, std::string ip_cidr,
-                                         EmulatedGuestTiming timing) {
+Status EmulatedHypervisor::configure_guest(const std::string& uuid, std::string ip_cidr,
+                                           EmulatedGuestTiming timing) {
+  if (guests_.count(uuid)) return Status(StatusCode::kAlreadyExists, "guest " + uuid + " already configured");
   auto g = std::make_unique<Guest>();
   g->uuid = uuid;
   g->ip_cidr = std::move(ip_cidr);
   g->timing = std::move(timing);
   guests_[uuid] = std::move(g);
+  return ok_status();
 }
 
 int EmulatedHypervisor::guest_netns_fd(const std::string& uuid) const {
@@ -140,7 +142,12 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
       loop_.post_after(g->timing.pause, [=, this] {
         Status m = g->nl->set_master(guest_port(destination), "eth0");
         if (!m.ok()) {
+          // As QEMU does when the destination fails: the guest resumes on
+          // the source and the destination's incoming domain goes away.
           timeline_.record("guest", "resume on " + destination + " failed: " + m.message());
+          (void)g->nl->set_master(guest_port(source), "eth0");
+          for (const auto& gi : dest_interfaces) (void)lab_.host(destination)->net->netlink().delete_link(gi.target_dev);
+          timeline_.record("guest", "resumed on " + source + " (migration failed)");
           cb.on_done(m.with_context("Finish"));
           return;
         }

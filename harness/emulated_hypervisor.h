@@ -49,8 +49,9 @@ class EmulatedHypervisor final : public core::Hypervisor {
   EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Timeline& timeline);
   ~EmulatedHypervisor() override;
 
-  // Sets the timing and address of a guest before spawn().
-  void configure_guest(const std::string& instance_uuid, std::string ip_cidr, EmulatedGuestTiming timing);
+  // Sets the timing and address of a guest before spawn(); a guest is
+  // configured once (timers of a running migration point at it).
+  Status configure_guest(const std::string& instance_uuid, std::string ip_cidr, EmulatedGuestTiming timing);
 
   Status spawn(const std::string& host, const core::GuestSpec& spec) override;
   void live_migrate(const std::string& instance_uuid, const std::string& source,

@@ -80,11 +80,18 @@ StatusOr<CommandResult> run_command(const std::vector<std::string>& argv_in,
     return internal_error("pipe");
   }
   pid_t pid = ::fork();
-  if (pid < 0) return internal_error(std::string("fork: ") + std::strerror(errno));
+  if (pid < 0) {
+    int err = errno;
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) ::close(fd);
+    return internal_error(std::string("fork: ") + std::strerror(err));
+  }
   if (pid == 0) {
+    // Own process group: a Ctrl-C meant for lmh must not kill the commands
+    // its teardown still needs; lmh stops in order instead.
+    ::setpgid(0, 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) ::dup2(devnull, 0);
     ::execve(exe.c_str(), cargv.data(), cenv.data());
     ::_exit(127);
@@ -102,10 +109,12 @@ StatusOr<CommandResult> run_command(const std::vector<std::string>& argv_in,
     if (left.count() <= 0) { timed_out = true; break; }
     int n = ::poll(fds, 2, static_cast<int>(left.count()));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) continue;
+    if (n < 0) break;
+    if (n == 0) continue;
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t r = ::read(fds[i].fd, buf, sizeof buf);
+      if (r < 0 && errno == EINTR) continue;
       if (r > 0) (i == 0 ? result.out : result.err).append(buf, r);
       else { ::close(fds[i].fd); fds[i].fd = -1; --open_fds; }
     }
@@ -158,7 +167,7 @@ StatusOr<Daemon> Daemon::start(const Options& o) {
     if (::getppid() != parent) ::_exit(126);
     ::setpgid(0, 0);  // Ctrl-C on the terminal goes to lmh, which stops us in order
     if (o.netns_fd >= 0 && ::setns(o.netns_fd, CLONE_NEWNET) != 0) ::_exit(125);
-    int devnull = ::open("/dev/null", O_RDONLY);
+    int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (devnull >= 0) ::dup2(devnull, 0);
     if (log_fd >= 0) {
       ::dup2(log_fd, 1);

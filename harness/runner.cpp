@@ -1,7 +1,6 @@
 #include "harness/runner.h"
 
-#include <spdlog/spdlog.h>
-
+#include <algorithm>
 #include <filesystem>
 
 #include "capture/analysis.h"
@@ -73,11 +72,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   ss->loop_ = std::make_unique<core::EventLoop>(ss->clock_);
   ss->timeline_ = std::make_unique<core::Timeline>(ss->clock_);
   ss->hypervisor_ = std::make_unique<EmulatedHypervisor>(*ss->lab_, *ss->loop_, *ss->timeline_);
-  core::Behaviour behaviour;
-  behaviour.pre_plug_vlan_uplink = sc.behaviour.pre_plug_vlan_uplink;
-  behaviour.vif_plugged_from_agent_only = sc.behaviour.vif_plugged_from_agent_only;
-  behaviour.lb_agent_honours_migrating_to = sc.behaviour.lb_agent_honours_migrating_to;
-  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_, behaviour);
+  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_, sc.behaviour);
   for (const auto& h : sc.hosts) {
     core::HostConfig hc;
     hc.name = h.name;
@@ -141,7 +136,7 @@ Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
     if (vm.uuid == sc.guest.instance_uuid && sc.guest.traffic_after_resume_ms)
       timing.traffic_after_resume = std::chrono::milliseconds(*sc.guest.traffic_after_resume_ms);
     timing.traffic_to = sc.peer.ip;
-    hypervisor_->configure_guest(vm.uuid, vm.ip + prefix_len, timing);
+    LMH_RETURN_IF_ERROR(hypervisor_->configure_guest(vm.uuid, vm.ip + prefix_len, timing));
     core::Instance inst{vm.uuid, vm.name, "", "active", "", {vm.port}};
     LMH_RETURN_IF_ERROR(cloud.boot(inst, vm.host).with_context("boot " + vm.name));
   }
@@ -165,10 +160,14 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   for (const auto& c : caps.list)
     r.fallbacks.push_back({c.name, c.available, c.available ? "native" : (c.fallback.empty() ? "none" : c.fallback)});
   const MonoTime origin = MonoClock::now();
-  const std::string sub_id = opt.run_id + std::to_string(index);  // a lab per scenario run
+  // A lab per scenario run: "<run id><index>", [a-z0-9] only, so cleanup can
+  // tell runs apart by the text between "lmh-" and the next '-'.
+  const std::string lab_id = opt.run_id + std::to_string(index);
   RunState st;
   auto error = [&](const Status& s) -> StatusOr<reports::ScenarioResult> {
-    if (s.code() == StatusCode::kCancelled) return s;
+    // Anything that fails while an interrupt is pending is the interrupt.
+    if (s.code() == StatusCode::kCancelled || (opt.interrupt && opt.interrupt->load()))
+      return cancelled("interrupted");
     r.verdict = "error";
     r.verdict_reason = s.to_string();
     if (st.session) {
@@ -181,9 +180,10 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
     }
     return r;
   };
-  auto session = ScenarioSession::create(sc, caps, sub_id.substr(sub_id.size() > 8 ? sub_id.size() - 8 : 0));
+  auto session = ScenarioSession::create(sc, caps, lab_id);
   if (!session.ok()) return error(session.status());
   st.session = std::move(session).value();
+  if (opt.interrupt && opt.interrupt->load()) return error(cancelled("interrupted"));
   r.lab_setup_ms = st.session->lab_setup_ms();
   Status s = st.session->boot(opt.interrupt);
   if (!s.ok()) return error(s);
@@ -248,6 +248,15 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   const MonoTime probe_end = MonoClock::now();
   st.prober->stop();
   st.capture->stop();
+  // A capture point that never opened would look exactly like the outage
+  // being measured (nothing seen): refuse to judge without them. The
+  // destination's fabric port and uplink may legitimately never exist.
+  {
+    auto opened = st.capture->opened_points();
+    for (const std::string& p : {std::string("peer"), src + ".fabric_port", src + ".uplink", src + ".tap", dst + ".tap"})
+      if (std::find(opened.begin(), opened.end(), p) == opened.end())
+        return error(environment_error("capture point " + p + " never opened: measurements are void"));
+  }
   // A fabric daemon that died mid-run invalidates every number.
   if (!lab.fabric().healthy()) return error(environment_error("measurements are void"));
   r.migration_status = cloud.migration(*mid)->status;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/behaviour.h"
 
 namespace lmh::harness {
 
@@ -88,11 +89,7 @@ struct NovaSpec {
 };
 
 // Behaviour switches: one scenario runs "as shipped" and "with the fix".
-struct Behaviour {
-  bool pre_plug_vlan_uplink = false;  // os-vif ensure_vlan_bridge in pre_live_migration
-  bool vif_plugged_from_agent_only = false;    // neutron fix of bug 1901707
-  bool lb_agent_honours_migrating_to = false;  // downstream linuxbridge agent fix
-};
+using Behaviour = core::Behaviour;
 
 struct ExpectSpec {
   double max_downtime_ms = 1000;  // verdict threshold on downtime_ms

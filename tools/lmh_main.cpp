@@ -1,6 +1,7 @@
 // lmh: live-migration harness. Subcommands: run, cleanup, doctor, faults,
 // report. Exit codes: 0 all pass, 1 a scenario failed its threshold or an
-// invariant (or errored), 2 usage or input error, 3 environment, 130 interrupted.
+// invariant, 2 usage or input error, 3 environment (a scenario errored), 130
+// interrupted.
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "harness/lab.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
+#include "harness/xml_command.h"
 #include "reports/writers.h"
 
 namespace {
@@ -36,6 +38,7 @@ void on_signal(int) { g_interrupted.store(true); }
 void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART;  // the flag is polled; system calls just go on
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
@@ -124,6 +127,11 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
     }
     scenarios.push_back(std::move(sc).value());
   }
+  // The run id names namespaces and directories; cleanup parses it back.
+  if (!run_id.empty() && (run_id.size() > 8 || run_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos)) {
+    std::fprintf(stderr, "lmh: --run-id '%s': use 1 to 8 characters from a-z and 0-9\n", run_id.c_str());
+    return kExitInput;
+  }
   if (::geteuid() != 0) {
     std::fprintf(stderr, "lmh: run needs root (network namespaces, veths, bridges)\n");
     return kExitEnvironment;
@@ -165,6 +173,10 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
   if (!written.ok()) std::fprintf(stderr, "lmh: %s\n", written.message().c_str());
   std::cout << lmh::reports::summary_table(report);
   std::cout << "results: " << dir << "/result.json, " << dir << "/junit.xml\n";
+  // Input was validated before anything ran, so an error verdict is the
+  // environment's (a daemon died, a capture point never opened).
+  for (const auto& s : report.scenarios)
+    if (s.verdict == "error") return kExitEnvironment;
   for (const auto& s : report.scenarios)
     if (s.verdict != "pass") return kExitFail;
   return kExitPass;
@@ -195,6 +207,18 @@ int main(int argc, char** argv) {
   std::string result_path;
   report->add_option("result", result_path, "result.json")->required();
 
+  auto* xml = app.add_subcommand("xml", "libvirt domain XML tools");
+  xml->require_subcommand(1);
+  auto* update_vif = xml->add_subcommand(
+      "update-vif", "print the destination domain XML nova computes for a live migration");
+  std::string domain_xml, vif_json;
+  std::vector<std::string> xml_sets;
+  update_vif->add_option("--domain-xml", domain_xml, "the source domain XML (virsh dumpxml)")->required();
+  update_vif->add_option("--vif-json", vif_json, "JSON list of destination VIFs in nova's network-model form")
+      ->required();
+  update_vif->add_option("--set", xml_sets,
+                         "behaviour.dest_xml_bridge=source (as shipped, default) or destination (fixed)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -206,5 +230,6 @@ int main(int argc, char** argv) {
   if (*doctor) return cmd_doctor();
   if (*faults) return cmd_faults();
   if (*report) return cmd_report(result_path);
+  if (*update_vif) return lmh::harness::xml_update_vif_command(domain_xml, vif_json, xml_sets, std::cout, std::cerr);
   return kExitInput;
 }
