@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include "capture/analysis.h"
 #include "capture/prober.h"
 #include "harness/capabilities.h"
 #include "harness/lab.h"
@@ -85,27 +86,29 @@ void BM_ProberFalseLoss(benchmark::State& state) {
   auto session = harness::ScenarioSession::create(*sc, caps(), "benchp");
   if (!session.ok()) { state.SkipWithError(session.status().to_string().c_str()); return; }
   if (Status s = (*session)->boot(nullptr); !s.ok()) { state.SkipWithError(s.to_string().c_str()); return; }
-  int probes = 0, lost = 0;
-  double max_gap = 0;
+  capture::Metrics m;
   for (auto _ : state) {
     capture::ProbeConfig pc{(*session)->lab().peer_ns().fd(), sc->guest.ip, std::chrono::milliseconds(state.range(0)), 1000ms, 0};
     auto prober = capture::Prober::start(pc);
     if (!prober.ok()) { state.SkipWithError(prober.status().to_string().c_str()); return; }
+    const MonoTime start = MonoClock::now();
     // The agents keep polling meanwhile, as in a real run.
     (void)(*session)->loop().run_for(std::chrono::seconds(state.range(1)));
+    const MonoTime end = MonoClock::now();
     (*prober)->stop();
-    std::optional<MonoTime> last;
-    for (const auto& r : (*prober)->records()) {
-      ++probes;
-      if (!r.replied) { ++lost; continue; }
-      if (last) max_gap = std::max(max_gap, ms_since(*last, *r.replied));
-      last = r.replied;
-    }
+    // The same metrics definition as every scenario run.
+    capture::AnalysisInput in;
+    in.probes = (*prober)->records();
+    in.interval = pc.interval;
+    in.reply_timeout = pc.reply_timeout;
+    in.origin = in.window_start = start;
+    in.window_end = end;
+    m = capture::analyze(in);
   }
-  state.counters["probes"] = probes;
-  state.counters["lost"] = lost;
-  state.counters["false_loss_ppm"] = probes ? 1e6 * lost / probes : 0;
-  state.counters["max_gap_ms"] = max_gap;
+  state.counters["probes"] = m.probes;
+  state.counters["lost"] = m.loss;
+  state.counters["false_loss_ppm"] = m.probes ? 1e6 * m.loss / m.probes : 0;
+  state.counters["max_gap_ms"] = m.max_gap_ms;
 }
 BENCHMARK(BM_ProberFalseLoss)->Args({1, 30})->Args({5, 30})->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 

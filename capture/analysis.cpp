@@ -70,9 +70,9 @@ const Packet* first_after(const std::vector<Packet>& packets, const std::string&
 std::string recovery_cause(const AnalysisInput& in, MonoTime resume) {
   const Packet* first = first_after(in.packets, in.dst_fabric_point, resume,
                                     [&](const Frame& f) { return f.src == in.guest_mac; });
-  // Nothing from the guest went out, yet replies came back: they reached the
-  // peer through a flooded path until the fabric aged its entry out.
-  if (first == nullptr) return "fabric_ageing";
+  // Replies came back, yet nothing from the guest was seen at the
+  // destination's fabric port: the capture cannot say why.
+  if (first == nullptr) return "unknown";
   const Frame& f = first->frame;
   switch (f.kind) {
     case FrameKind::kRarp:
@@ -117,12 +117,27 @@ Metrics analyze(const AnalysisInput& in) {
     m.recovered = first_reply.has_value();
     if (m.recovered) m.recovery_ms = to_ms(*first_reply - resume);
 
+    // Stale forwarding: frames addressed to the guest's MAC (probes, the
+    // peer's unicast ARP checks) that the fabric still sent to the source
+    // port. A copy also seen at the destination port at the same moment was
+    // flooded (unknown destination), not forwarded by a stale entry.
+    auto same_frame = [](const Frame& a, const Frame& b) {
+      return a.kind == b.kind && a.icmp_id == b.icmp_id && a.icmp_seq == b.icmp_seq && a.arp_op == b.arp_op &&
+             a.arp_spa == b.arp_spa && a.ip_src == b.ip_src;
+    };
+    auto flooded = [&](const Packet& p) {
+      for (const Packet& q : in.packets) {
+        if (q.point == in.dst_fabric_point && q.frame.dst == in.guest_mac && same_frame(q.frame, p.frame) &&
+            q.t > p.t - std::chrono::milliseconds(5) && q.t < p.t + std::chrono::milliseconds(5))
+          return true;
+      }
+      return false;
+    };
     MonoTime::duration stale = MonoTime::duration::zero();
     for (const Packet& p : in.packets) {
-      const Frame& f = p.frame;
-      if (p.point == in.src_fabric_point && p.t > resume && f.kind == FrameKind::kIcmp &&
-          f.icmp_type == 8 && f.ip_dst == in.guest_ip) {
-        stale = std::max(stale, p.t - resume);
+      if (p.point == in.src_fabric_point && p.t > resume && p.frame.dst == in.guest_mac &&
+          p.t - resume > stale && !flooded(p)) {
+        stale = p.t - resume;
       }
     }
     m.stale_forwarding_ms = to_ms(stale);

@@ -43,13 +43,16 @@ struct Metrics {
                               // window; an unrecovered tail counts to window_end
   double downtime_ms = 0;     // max_gap_ms - interval_ms (not below 0)
   std::optional<double> recovery_ms;          // resume -> first reply after it
-  std::optional<double> stale_forwarding_ms;  // resume -> last echo request to
-                                              // the guest seen on the source
-                                              // fabric port (0 when none)
+  std::optional<double> stale_forwarding_ms;  // resume -> last frame to the
+                                              // guest's MAC the fabric sent to
+                                              // the source port, flooded
+                                              // copies excluded (0 when none)
   bool recovered = false;     // a reply arrived after resume
   // What re-taught the fabric: "announce", "guest_traffic", "peer_arp"
-  // (the peer re-resolved the guest by broadcast ARP), "fabric_ageing", or
-  // "none" when not recovered.
+  // (the peer re-resolved the guest by broadcast ARP), "fabric_ageing" (a
+  // probe reached the guest by flooding), "unknown" (recovered, but nothing
+  // from the guest was captured at the destination port), or "none" when
+  // not recovered.
   std::string recovery_cause = "none";
   std::vector<AnnounceSighting> announces;
 };

@@ -114,13 +114,10 @@ Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
       id[0] = hex[(pos == std::string::npos ? 0 : pos + 1) % 16];
       return id;
     };
-    auto ip = capture::parse_ipv4(sc.guest.ip);
-    auto peer = capture::parse_ipv4(sc.peer.ip);
-    uint32_t other = *ip + 1 == *peer ? *ip + 2 : *ip + 1;
     std::string mac = sc.guest.mac;
     mac.back() = mac.back() == '0' ? '1' : '0';
-    vms.push_back({derive(sc.guest.instance_uuid), "warm", derive(sc.guest.port_id), mac,
-                   capture::format_ipv4(other), sc.migration.destination});
+    vms.push_back({derive(sc.guest.instance_uuid), "warm", derive(sc.guest.port_id), mac, sc.bystander_ip(),
+                   sc.migration.destination});
   }
   for (const auto& vm : vms) {
     core::Port p;

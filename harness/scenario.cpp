@@ -394,6 +394,9 @@ Status Reader::read_hosts(const Section& top, Scenario& sc) {
       return fail(hs.key("name"), line(hs.key("name")),
                   "must match [a-z][a-z0-9]{0,7} (it prefixes interface names), got '" + h.name +
                       "'");
+    if (h.name == "peer" || h.name == "fabric")
+      return fail(hs.key("name"), line(hs.key("name")),
+                  "'" + h.name + "' is reserved (the lab's " + h.name + " namespace has that name)");
     if (sc.host(h.name) != nullptr)
       return fail(hs.key("name"), line(hs.key("name")), "duplicate host name '" + h.name + "'");
     LMH_RETURN_IF_ERROR(read_string(hs, "backend", h.backend));
@@ -461,7 +464,12 @@ Status Reader::read_guest_and_peer(const Section& top, Scenario& sc) {
   g.mac = kDefaultGuestMac;
   g.ip = kDefaultGuestIp;
   LMH_RETURN_IF_ERROR(read_string(*guest, "name", g.name));
-  if (g.name.empty()) return fail("guest.name", line("guest.name"), "must not be empty");
+  // It names the guest's namespace ("<prefix>-g-<name>"); "warm" is the
+  // bystander of a warm destination.
+  static const std::regex kGuestName("[a-z][a-z0-9]{0,15}");
+  if (!std::regex_match(g.name, kGuestName) || g.name == "warm")
+    return fail("guest.name", line("guest.name"),
+                "must match [a-z][a-z0-9]{0,15} and not be 'warm', got '" + g.name + "'");
   LMH_RETURN_IF_ERROR(read_string(*guest, "instance_uuid", g.instance_uuid));
   if (!is_uuid(g.instance_uuid))
     return fail("guest.instance_uuid", line("guest.instance_uuid"),
@@ -513,6 +521,14 @@ Status Reader::read_guest_and_peer(const Section& top, Scenario& sc) {
   if (*parse_ipv4(g.ip) == *parse_ipv4(sc.peer.ip))
     return blame("peer.ip", {"guest.ip"},
                  fmt::format("must differ from guest.ip, both are '{}'", g.ip));
+  if (sc.warm_destination) {
+    auto other = parse_ipv4(sc.bystander_ip());
+    if (!other || !cidr_.contains(*other) || *other == cidr_.broadcast())
+      return blame("guest.ip", {"network.cidr"},
+                   fmt::format("warm_destination needs a free address after guest.ip for the bystander VM, "
+                               "and {} is not usable in {}/{}", sc.bystander_ip(), format_ipv4(cidr_.network),
+                               cidr_.prefix));
+  }
   return ok_status();
 }
 
@@ -671,6 +687,13 @@ Status apply_override(YAML::Node& root, const std::string& file, const std::stri
 }
 
 }  // namespace
+
+std::string Scenario::bystander_ip() const {
+  auto ip = parse_ipv4(guest.ip);
+  auto gw = parse_ipv4(peer.ip);
+  if (!ip || !gw) return "";
+  return format_ipv4(*ip + 1 == *gw ? *ip + 2 : *ip + 1);
+}
 
 std::map<std::string, std::string> Scenario::behaviour_map() const {
   auto text = [](bool b) { return b ? "true" : "false"; };

@@ -120,6 +120,9 @@ struct Scenario {
     for (const auto& h : hosts) if (h.name == name) return &h;
     return nullptr;
   }
+  // The bystander VM's address on a warm destination: guest.ip + 1 (+ 2
+  // when that is the peer's).
+  std::string bystander_ip() const;
   // Behaviour switches as strings, for reports.
   std::map<std::string, std::string> behaviour_map() const;
   // "name" or "name[k=v,...]" when overrides were given.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "harness/namespaces.h"
+#include "harness/netlink.h"
 #include "harness/process.h"
 
 namespace lmh::testing {
@@ -54,10 +56,28 @@ inline LmhRun run_lmh(std::vector<std::string> args, const std::string& run_id) 
   return r;
 }
 
+// The root namespace's links when the test program started: lmh must never
+// add (or leave) one there.
+inline const std::vector<std::string>& root_links_at_start() {
+  static const std::vector<std::string> links = [] {
+    auto nl = harness::Netlink::open(-1);
+    return nl.ok() ? (*nl)->list().value() : std::vector<std::string>{};
+  }();
+  return links;
+}
+// Taken before main() so no test can have run yet.
+[[maybe_unused]] static const bool kRootLinksTaken = (root_links_at_start(), true);
+
 // Every trace an lmh run leaves on the machine: namespaces, state dirs,
-// Open vSwitch daemons started for a lab.
+// Open vSwitch daemons started for a lab, links added to the root namespace.
 inline std::vector<std::string> lmh_leftovers() {
   std::vector<std::string> out;
+  if (auto nl = harness::Netlink::open(-1); nl.ok()) {
+    const auto& before = root_links_at_start();
+    auto now = (*nl)->list();
+    for (const auto& l : now.ok() ? *now : std::vector<std::string>{})
+      if (std::find(before.begin(), before.end(), l) == before.end()) out.push_back("root-namespace link " + l);
+  }
   for (const auto& ns : harness::list_named_netns("lmh-")) out.push_back("namespace " + ns);
   std::error_code ec;
   if (std::filesystem::exists("/run/lmh", ec))

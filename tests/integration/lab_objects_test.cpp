@@ -2,6 +2,8 @@
 // idempotent deletes; the OVS fabric's VLAN separation, learning and FDB.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "capture/pcap_capture.h"
 #include "capture/prober.h"
 #include "harness/namespaces.h"
@@ -15,7 +17,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string test_ns(const std::string& what) { return "lmh-itest" + std::to_string(::getpid() % 10000) + "-" + what; }
+// The test's own run id: namespaces "lmh-<id>-…" and state dir /run/lmh/<id>
+// agree, so a concurrent `lmh cleanup` sees them as one live run.
+std::string test_run_id() { return "itest" + std::to_string(::getpid() % 1000); }
+std::string test_ns(const std::string& what) { return "lmh-" + test_run_id() + "-" + what; }
 
 TEST(Namespaces, CreateIsVisibleAndDestroyRemovesItAndItsLinks) {
   LMH_REQUIRE_ROOT();
@@ -65,8 +70,11 @@ TEST(Netlink, VethBridgeEnslaveAcrossNamespacesAndIdempotentDelete) {
 // fabric learns per VLAN, and the FDB names ports.
 TEST(OvsFabric, SeparatesVlansLearnsAndShowsFdb) {
   LMH_REQUIRE_ROOT();
-  std::string dir = "/run/lmh/itest" + std::to_string(::getpid());
+  std::string dir = "/run/lmh/" + test_run_id();
   std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/owner.pid") << ::getpid() << "\n";
+  // Removed however the test ends (an ASSERT returns early).
+  struct RemoveDir { std::string d; ~RemoveDir() { std::filesystem::remove_all(d); } } remove_dir{dir};
   {
     auto fab_ns = NamedNetns::create(test_ns("fab"));
     ASSERT_TRUE(fab_ns.ok());
@@ -90,7 +98,11 @@ TEST(OvsFabric, SeparatesVlansLearnsAndShowsFdb) {
     // c200 captures everything it receives while a100 pings b100 and c200.
     auto cap = capture::CaptureSession::start({{"c200", nss[2].fd(), "eth0", ""}});
     ASSERT_TRUE(cap.ok());
-    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(wait_until([&] { return !(*cap)->opened_points().empty(); }, 2s));
+    // Positive control: c200's own ARP for an address in VLAN 200 must be
+    // captured, so an empty capture below means separation, not a dead capture.
+    capture::ProbeConfig c200_own{nss[2].fd(), "198.18.0.9", 100ms, 200ms, 0};
+    auto own = std::move(capture::Prober::start(c200_own)).value();
     capture::ProbeConfig same{nss[0].fd(), "198.18.0.2", 10ms, 500ms, 0};
     capture::ProbeConfig other{nss[0].fd(), "198.18.0.3", 10ms, 500ms, 0};
     auto p1 = std::move(capture::Prober::start(same)).value();
@@ -98,7 +110,12 @@ TEST(OvsFabric, SeparatesVlansLearnsAndShowsFdb) {
     std::this_thread::sleep_for(1s);
     p1->stop();
     p2->stop();
+    own->stop();
     (*cap)->stop();
+    bool saw_own_arp = false;
+    for (const auto& pkt : (*cap)->packets())
+      saw_own_arp |= pkt.frame.kind == capture::FrameKind::kArp && capture::format_ipv4(pkt.frame.arp_spa) == "198.18.0.3";
+    EXPECT_TRUE(saw_own_arp) << "the capture at c200 saw nothing at all";
     int same_replies = 0, other_replies = 0;
     for (const auto& r : p1->records()) same_replies += r.replied.has_value();
     for (const auto& r : p2->records()) other_replies += r.replied.has_value();
@@ -117,7 +134,6 @@ TEST(OvsFabric, SeparatesVlansLearnsAndShowsFdb) {
     EXPECT_FALSE(ports.count({"a100", 200}));
     EXPECT_TRUE((*fabric)->healthy());
   }
-  std::filesystem::remove_all(dir);
   EXPECT_TRUE(list_named_netns(test_ns("")).empty());
 }
 

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "harness/wait.h"
 #include "integration_util.h"
 
@@ -27,8 +29,11 @@ class Lifecycle : public ::testing::Test {
   }
   // Starts `lmh run` on the warm scenario in the background.
   pid_t start_run(const std::string& run_id, const std::string& observe_ms = "20000") {
+    // Files of an earlier run with this id would fool the waits below.
+    std::filesystem::remove_all(::testing::TempDir() + "lmh-results/" + run_id);
     pid_t pid = ::fork();
     if (pid == 0) {
+      ::setpgid(0, 0);  // its own process group, like a job started from a shell
       int devnull = ::open("/dev/null", O_WRONLY);
       ::dup2(devnull, 1);
       ::dup2(devnull, 2);
@@ -38,8 +43,22 @@ class Lifecycle : public ::testing::Test {
               run_id.c_str(), "--set", ("probe.observe_ms=" + observe_ms).c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
+    children_.push_back(pid);
     return pid;
   }
+  // A test that stops early (failed ASSERT) must not leave lmh running.
+  void TearDown() override {
+    for (pid_t pid : children_) {
+      if (::kill(pid, 0) == 0) {
+        ::kill(-pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+    if (::geteuid() == 0 && !lmh_leftovers().empty()) {
+      (void)harness::run_command({LMH_BINARY, "cleanup"}, std::chrono::seconds(60));
+    }
+  }
+  std::vector<pid_t> children_;
   // Waits until the run's guest exists (the lab is fully up).
   bool wait_lab_up() {
     return harness::wait_until([] {
@@ -79,11 +98,23 @@ TEST_F(Lifecycle, UnknownKeyAndWrongTypeExit2WithLineAndKey) {
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
 }
 
-TEST_F(Lifecycle, SigintMidRunTearsEverythingDown) {
+TEST_F(Lifecycle, SigintDuringBootTearsEverythingDown) {
   pid_t pid = start_run("itint");
   ASSERT_TRUE(wait_lab_up()) << "lab never came up";
   EXPECT_FALSE(lmh_leftovers().empty());
-  ::kill(pid, SIGINT);
+  ::kill(-pid, SIGINT);  // the whole process group, as a terminal's Ctrl-C
+  EXPECT_EQ(wait_exit(pid), 130);
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
+TEST_F(Lifecycle, SigintDuringTheMigrationTearsEverythingDown) {
+  pid_t pid = start_run("itmig");
+  // Probing starts (pcaps appear), then 1 s of settling, then the migration
+  // (500 ms pre-copy): interrupt 1.2 s after the pcaps appear.
+  std::string pcap = ::testing::TempDir() + "lmh-results/itmig/1-peer.pcap";
+  ASSERT_TRUE(harness::wait_until([&] { return std::filesystem::exists(pcap); }, 30s, 5ms));
+  std::this_thread::sleep_for(1200ms);
+  ::kill(-pid, SIGINT);
   EXPECT_EQ(wait_exit(pid), 130);
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
 }
@@ -101,7 +132,7 @@ TEST_F(Lifecycle, FabricDaemonDyingMidRunIsAnErrorAndTearsDown) {
   }
   ASSERT_GT(vswitchd, 0);
   ASSERT_EQ(::kill(vswitchd, SIGKILL), 0);
-  EXPECT_EQ(wait_exit(pid), 1);  // the scenario errored
+  EXPECT_EQ(wait_exit(pid), 3);  // the scenario errored: an environment failure
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
   std::ifstream f(::testing::TempDir() + "lmh-results/itfab/result.json");
   auto result = nlohmann::json::parse(f, nullptr, false);

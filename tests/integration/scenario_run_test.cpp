@@ -83,6 +83,7 @@ TEST_F(ScenarioRun, ColdDestinationAsShippedLosesAnnouncesUntilPeerReResolves) {
   const double uplink = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
   const double last_announce = s["announces"][4]["t_ms"];
   ASSERT_GT(resume, 0);
+  ASSERT_GT(uplink, 0) << "the destination agent never enslaved the uplink";
   // The agent enslaved the uplink only after QEMU's last announce.
   EXPECT_GT(uplink, last_announce);
   // The fabric kept forwarding the probes to the source past the announces
@@ -111,6 +112,7 @@ TEST_F(ScenarioRun, ColdDestinationWithoutArpTimersRecoversByGuestTraffic) {
   const double ntp = t_of(s, "guest", "traffic NTP");
   const double uplink = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
   ASSERT_GT(ntp, resume);
+  ASSERT_GT(uplink, 0) << "the destination agent never enslaved the uplink";
   ASSERT_LT(uplink, ntp) << "the uplink must exist before the datagram for this test to mean anything";
   EXPECT_NEAR(ntp - resume, 2300.0, 50.0);
   // Connectivity comes back right after that datagram, not before.

@@ -131,7 +131,7 @@ TEST(AnalysisTest, OutageInTheMiddle) {
   EXPECT_TRUE(m.recovered);
   ASSERT_TRUE(m.recovery_ms.has_value());
   EXPECT_NEAR(*m.recovery_ms, 50.2, 1e-9);  // 600.2 - 550
-  EXPECT_EQ(m.recovery_cause, "fabric_ageing");  // no packets at all
+  EXPECT_EQ(m.recovery_cause, "unknown");  // no packets at all
   ASSERT_TRUE(m.stale_forwarding_ms.has_value());
   EXPECT_DOUBLE_EQ(*m.stale_forwarding_ms, 0.0);
 }
@@ -221,22 +221,37 @@ TEST(AnalysisTest, RecoveryIsFirstReplyAfterResume) {
   EXPECT_DOUBLE_EQ(m.max_gap_ms, 205.0);
 }
 
-TEST(AnalysisTest, StaleForwardingIsLastRequestToGuestOnSourceFabric) {
+// A frame addressed to the guest's MAC (what a stale fabric entry forwards).
+Frame to_guest(Frame f, uint16_t seq = 0) {
+  f.dst = kGuest;
+  f.icmp_seq = seq;
+  return f;
+}
+
+TEST(AnalysisTest, StaleForwardingIsLastFrameToGuestMacOnSourceFabricNotFlooded) {
   AnalysisInput in = base_input();
   in.probes = probes(0, 1000);
   in.resume = at_ms(300);
+  Frame peer_arp_check;  // the peer's unicast ARP probe for the guest
+  peer_arp_check.kind = FrameKind::kArp;
+  peer_arp_check.src = kPeerMac;
+  peer_arp_check.arp_op = 1;
+  peer_arp_check.arp_spa = kPeerIp;
+  peer_arp_check.arp_tpa = kGuestIp;
   in.packets = {
-      packet(at_ms(250), "src.fabric", icmp(kPeerMac, 8, kPeerIp, kGuestIp)),  // before resume
-      packet(at_ms(310), "src.fabric", icmp(kPeerMac, 8, kPeerIp, kGuestIp)),
-      packet(at_ms(340), "src.fabric", icmp(kPeerMac, 8, kPeerIp, kGuestIp)),
-      packet(at_ms(380), "src.fabric", icmp(kPeerMac, 8, kPeerIp, kOtherIp)),  // not the guest
-      packet(at_ms(390), "src.fabric", icmp(kGuest, 0, kGuestIp, kPeerIp)),    // a reply
-      packet(at_ms(395), "dst.fabric", icmp(kPeerMac, 8, kPeerIp, kGuestIp)),  // other port
-      packet(at_ms(396), "src.tap", icmp(kPeerMac, 8, kPeerIp, kGuestIp)),     // other point
+      packet(at_ms(250), "src.fabric", to_guest(icmp(kPeerMac, 8, kPeerIp, kGuestIp), 1)),  // before resume
+      packet(at_ms(310), "src.fabric", to_guest(icmp(kPeerMac, 8, kPeerIp, kGuestIp), 2)),
+      packet(at_ms(340), "src.fabric", to_guest(icmp(kPeerMac, 8, kPeerIp, kGuestIp), 3)),
+      packet(at_ms(385), "src.fabric", to_guest(peer_arp_check)),                         // counted
+      packet(at_ms(390), "src.fabric", icmp(kGuest, 0, kGuestIp, kPeerIp)),               // not to the guest
+      packet(at_ms(396), "src.tap", to_guest(icmp(kPeerMac, 8, kPeerIp, kGuestIp), 5)),   // other point
+      // Flooded: the same frame reaches both ports (unknown unicast).
+      packet(at_ms(420), "src.fabric", to_guest(icmp(kPeerMac, 8, kPeerIp, kGuestIp), 6)),
+      packet(at_us(420'300), "dst.fabric", to_guest(icmp(kPeerMac, 8, kPeerIp, kGuestIp), 6)),
   };
   Metrics m = analyze(in);
   ASSERT_TRUE(m.stale_forwarding_ms.has_value());
-  EXPECT_DOUBLE_EQ(*m.stale_forwarding_ms, 40.0);
+  EXPECT_DOUBLE_EQ(*m.stale_forwarding_ms, 85.0);
 }
 
 // Recovery cause for a recovered run whose destination fabric port saw
@@ -291,9 +306,9 @@ TEST(AnalysisTest, RecoveryCauseEchoReplyFirstIsFabricAgeing) {
             "fabric_ageing");
 }
 
-TEST(AnalysisTest, RecoveryCauseNothingFromGuestIsFabricAgeing) {
+TEST(AnalysisTest, RecoveryCauseNothingFromGuestIsUnknown) {
   EXPECT_EQ(cause_with({packet(at_ms(320), "dst.fabric", rarp_from(kOther, kOther))}),
-            "fabric_ageing");
+            "unknown");
 }
 
 TEST(AnalysisTest, RecoveryCauseUsesEarliestPacketEvenIfUnsorted) {

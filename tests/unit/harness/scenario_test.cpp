@@ -518,3 +518,34 @@ TEST(ScenarioDisplayName, ShortensBehaviourKeys) {
 
 }  // namespace
 }  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+std::string error_text(const std::string& yaml) {
+  auto sc = parse_scenario(yaml, "r.yaml");
+  return sc.ok() ? std::string("(no error)") : sc.status().message();
+}
+
+TEST(ScenarioNames, ReservedHostNamesAndBadGuestNamesAreRefused) {
+  EXPECT_EQ(error_text("name: x\nhosts:\n  - {name: peer}\n  - {name: dst}\nmigration: {source: dst, destination: dst}\n"),
+            "r.yaml:3: hosts[0].name: 'peer' is reserved (the lab's peer namespace has that name)");
+  EXPECT_EQ(error_text("name: x\nguest:\n  name: warm\n"),
+            "r.yaml:3: guest.name: must match [a-z][a-z0-9]{0,15} and not be 'warm', got 'warm'");
+  EXPECT_EQ(error_text("name: x\nguest:\n  name: a/b\n"),
+            "r.yaml:3: guest.name: must match [a-z][a-z0-9]{0,15} and not be 'warm', got 'a/b'");
+}
+
+TEST(ScenarioNames, WarmDestinationNeedsAnAddressForTheBystander) {
+  // .254 + 1 is the broadcast address of a /24.
+  EXPECT_NE(error_text("name: x\nwarm_destination: true\nguest:\n  ip: 198.18.0.254\n")
+                .find("warm_destination needs a free address after guest.ip"),
+            std::string::npos);
+  auto sc = parse_scenario("name: x\nwarm_destination: true\nguest:\n  ip: 198.18.0.10\npeer:\n  ip: 198.18.0.11\n",
+                           "r.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  EXPECT_EQ(sc->bystander_ip(), "198.18.0.12");  // skips the peer's address
+}
+
+}  // namespace
+}  // namespace lmh::harness
