@@ -43,7 +43,9 @@ MonoTime::duration max_gap(const AnalysisInput& in) {
   if (replies.empty()) return std::max(in.window_end - in.window_start, MonoTime::duration::zero());
 
   std::sort(replies.begin(), replies.end());
-  MonoTime::duration gap = MonoTime::duration::zero();
+  // The lead-in counts: a guest that did not answer from the start of the
+  // window was not reachable, whatever the reason.
+  MonoTime::duration gap = std::max(replies.front() - in.window_start, MonoTime::duration::zero());
   for (size_t i = 1; i < replies.size(); ++i) gap = std::max(gap, replies[i] - replies[i - 1]);
   MonoTime last = replies.back();
   bool lost_tail = std::any_of(unanswered.begin(), unanswered.end(),

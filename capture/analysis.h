@@ -40,7 +40,9 @@ struct Metrics {
   int loss = 0;               // probes without a reply within reply_timeout
   double interval_ms = 0;
   double max_gap_ms = 0;      // longest gap between consecutive replies in the
-                              // window; an unrecovered tail counts to window_end
+                              // window; the lead-in from window_start to the
+                              // first reply counts, and an unrecovered tail
+                              // counts to window_end
   double downtime_ms = 0;     // max_gap_ms - interval_ms (not below 0)
   std::optional<double> recovery_ms;          // resume -> first reply after it
   std::optional<double> stale_forwarding_ms;  // resume -> last frame to the

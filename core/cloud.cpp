@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/fault_hooks.h"
 #include "core/names.h"
 #include "core/os_vif.h"
 
@@ -13,11 +14,13 @@ bool is_terminal_migration_status(const std::string& s) {
 
 // ---------------------------------------------------------------- Cloud
 
-Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behaviour behaviour)
-    : loop_(loop), timeline_(timeline), hypervisor_(hypervisor), behaviour_(behaviour),
+Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behaviour behaviour,
+             faults::FaultPlan* faults)
+    : loop_(loop), timeline_(timeline), hypervisor_(hypervisor), behaviour_(behaviour), faults_(faults),
       neutron_(timeline, NeutronBehaviour{behaviour.vif_plugged_from_agent_only}) {
+  neutron_.set_fault_plan(faults);
   neutron_.set_vif_event_sink([this](const std::string& event, const std::string& port_id) {
-    external_instance_event(event, port_id);
+    notifier_send(event, port_id);
   });
   neutron_.set_binding_activate_notifier([this](const std::string& port, const std::string& host) {
     if (auto* a = agent(host)) a->binding_activate(port, host);
@@ -34,7 +37,7 @@ Cloud::~Cloud() {
 Status Cloud::add_host(HostConfig config, HostNetwork& net) {
   if (computes_.count(config.name)) return {StatusCode::kAlreadyExists, "host " + config.name};
   LinuxBridgeAgentConfig ac{config.name, config.polling_interval, config.physical_interface_mappings,
-                            behaviour_.lb_agent_honours_migrating_to};
+                            behaviour_.lb_agent_honours_migrating_to, faults_};
   agents_[config.name] = std::make_unique<LinuxBridgeAgent>(ac, net, neutron_, loop_, timeline_);
   computes_[config.name] = std::make_unique<ComputeManager>(*this, config, net);
   agents_[config.name]->start();
@@ -116,8 +119,54 @@ StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& de
   }
   int id = mig.id;
   std::string source = inst->host;
-  loop_.post([this, uuid, dest, id, source] { compute(source)->live_migration(uuid, dest, id); });
+  auto cast = [this, uuid, dest, id, source] { compute(source)->live_migration(uuid, dest, id); };
+  // rpc.cast.live_migration: conductor -> source compute. A lost cast
+  // leaves the migration 'accepted' for good, as in nova.
+  faults::Decision d = consult_fault(faults_, timeline_, "rpc.cast.live_migration");
+  switch (d.kind) {
+    case faults::ActionKind::kDrop:
+      return id;
+    case faults::ActionKind::kFail:
+      timeline_.record("conductor", "cast live_migration failed: " + d.message);
+      set_migration_status(mig, "error");
+      inst->task_state.clear();
+      for (const auto& port : inst->port_ids) (void)neutron_.delete_binding(port, dest);
+      return unavailable(d.message);
+    case faults::ActionKind::kDelay:
+      loop_.post_after(d.delay, cast);
+      return id;
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(timeline_, "rpc.cast.live_migration", d);
+  }
+  loop_.post(cast);
   return id;
+}
+
+void Cloud::notifier_send(const std::string& event, const std::string& port_id) {
+  if (event != "network-vif-plugged") {
+    external_instance_event(event, port_id);
+    return;
+  }
+  faults::Decision d = consult_fault(faults_, timeline_, "neutron.notify.vif_plugged");
+  switch (d.kind) {
+    case faults::ActionKind::kDrop:
+    case faults::ActionKind::kFail:
+      return;  // nova never hears of it
+    case faults::ActionKind::kDelay:
+      loop_.post_after(d.delay, [this, event, port_id] { external_instance_event(event, port_id); });
+      return;
+    case faults::ActionKind::kDuplicate:
+      external_instance_event(event, port_id);
+      external_instance_event(event, port_id);
+      return;
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(timeline_, "neutron.notify.vif_plugged", d);
+  }
+  external_instance_event(event, port_id);
 }
 
 void Cloud::external_instance_event(const std::string& event, const std::string& port_id) {
@@ -174,34 +223,48 @@ int Cloud::pending_waits() const {
   return n;
 }
 
-std::vector<std::string> Cloud::check_invariants(const std::string& uuid, int migration_id) {
-  std::vector<std::string> v;
+std::vector<Cloud::InvariantResult> Cloud::invariant_report(const std::string& uuid, int migration_id) {
+  std::vector<std::string> one_host, binding_host, leftover, terminal, waits;
   Instance* inst = instance(uuid);
-  if (!inst) return {"instance " + uuid + " is not in the database"};
-  auto running = hypervisor_.hosts_running(uuid);
-  if (running.size() != 1) {
-    std::string hosts;
-    for (const auto& h : running) hosts += (hosts.empty() ? "" : ",") + h;
-    v.push_back("instance runs on " + std::to_string(running.size()) + " hosts (" + hosts + ")");
-  } else if (running[0] != inst->host) {
-    v.push_back("instance runs on " + running[0] + " but the database says " + inst->host);
-  }
-  for (const auto& port_id : inst->port_ids) {
-    const Port* p = neutron_.port(port_id);
-    const PortBinding* b = p ? p->active_binding() : nullptr;
-    if (!b) v.push_back("port " + port_id + " has no ACTIVE binding");
-    else if (b->host != inst->host)
-      v.push_back("port " + port_id + " ACTIVE binding on " + b->host + ", instance on " + inst->host);
-    for (const auto& [host, compute] : computes_) {
-      if (host == inst->host) continue;
-      if (compute->network().link_exists(tap_name(port_id)))
-        v.push_back("tap " + tap_name(port_id) + " left on " + host);
+  if (!inst) {
+    one_host.push_back("instance " + uuid + " is not in the database");
+  } else {
+    auto running = hypervisor_.hosts_running(uuid);
+    if (running.size() != 1) {
+      std::string hosts;
+      for (const auto& h : running) hosts += (hosts.empty() ? "" : ",") + h;
+      one_host.push_back("instance runs on " + std::to_string(running.size()) + " hosts (" + hosts + ")");
+    } else if (running[0] != inst->host) {
+      one_host.push_back("instance runs on " + running[0] + " but the database says " + inst->host);
+    }
+    for (const auto& port_id : inst->port_ids) {
+      const Port* p = neutron_.port(port_id);
+      const PortBinding* b = p ? p->active_binding() : nullptr;
+      if (!b) binding_host.push_back("port " + port_id + " has no ACTIVE binding");
+      else if (b->host != inst->host)
+        binding_host.push_back("port " + port_id + " ACTIVE binding on " + b->host + ", instance on " + inst->host);
+      for (const auto& [host, compute] : computes_) {
+        if (host == inst->host) continue;
+        if (compute->network().link_exists(tap_name(port_id))) leftover.push_back("tap " + tap_name(port_id) + " left on " + host);
+      }
     }
   }
-  if (Migration* m = migration(migration_id); m && !is_terminal_migration_status(m->status)) {
-    v.push_back("migration " + std::to_string(m->id) + " ended in non-terminal status " + m->status);
-  }
-  if (int n = pending_waits(); n > 0) v.push_back(std::to_string(n) + " event wait(s) left pending");
+  if (Migration* m = migration(migration_id); m && !is_terminal_migration_status(m->status))
+    terminal.push_back("migration " + std::to_string(m->id) + " ended in non-terminal status " + m->status);
+  if (int n = pending_waits(); n > 0) waits.push_back(std::to_string(n) + " event wait(s) left pending");
+  auto entry = [](std::string name, const std::vector<std::string>& problems) {
+    std::string detail;
+    for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
+    return InvariantResult{std::move(name), problems.empty(), detail};
+  };
+  return {entry("one_host", one_host), entry("binding_host", binding_host), entry("no_leftover_vif", leftover),
+          entry("migration_terminal", terminal), entry("no_pending_wait", waits)};
+}
+
+std::vector<std::string> Cloud::check_invariants(const std::string& uuid, int migration_id) {
+  std::vector<std::string> v;
+  for (const auto& r : invariant_report(uuid, migration_id))
+    if (!r.ok) v.push_back(r.detail);
   return v;
 }
 
@@ -241,6 +304,9 @@ Status ComputeManager::pre_live_migration(const std::string& uuid, const std::st
   Instance* inst = cloud_.instance(uuid);
   if (!inst) return not_found("instance " + uuid);
   cloud_.timeline().record(source(), "pre_live_migration " + uuid.substr(0, 8) + " from " + src);
+  faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), "compute.pre_live_migration");
+  if (d.kind == faults::ActionKind::kFail) return unavailable(d.message);
+  if (d.fires()) fault_not_supported(cloud_.timeline(), "compute.pre_live_migration", d);
   LMH_RETURN_IF_ERROR(plug_vifs(*inst, cloud_.behaviour().pre_plug_vlan_uplink));
   // The port update that announces the destination to neutron (seed 001:
   // in Queens this update itself produced a premature network-vif-plugged).
@@ -309,6 +375,14 @@ void ComputeManager::start_live_migration_job(const std::string& uuid, const std
 void ComputeManager::post_live_migration(const std::string& uuid, const std::string& dest, int mid) {
   Instance* inst = cloud_.instance(uuid);
   cloud_.timeline().record(source(), "post_live_migration");
+  // No rollback after this point: the guest already runs on the destination.
+  faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), "compute.post_live_migration");
+  if (d.kind == faults::ActionKind::kFail) {
+    cloud_.timeline().record(source(), "post_live_migration failed: " + d.message);
+    cloud_.set_migration_status(*cloud_.migration(mid), "error");
+    return;
+  }
+  if (d.fires()) fault_not_supported(cloud_.timeline(), "compute.post_live_migration", d);
   for (const auto& port_id : inst->port_ids) {
     auto vif = cloud_.neutron().vif_for(port_id, config_.name);
     if (vif.ok()) (void)unplug_linux_bridge(*vif, net_);

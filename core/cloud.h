@@ -94,7 +94,9 @@ class ComputeManager {
 
 class Cloud {
  public:
-  Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behaviour behaviour);
+  // 'faults' (may be null) is consulted at the named fault points.
+  Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behaviour behaviour,
+        faults::FaultPlan* faults = nullptr);
   ~Cloud();
 
   // Adds a compute host with its L2 agent (started at once).
@@ -104,15 +106,24 @@ class Cloud {
   // API os-migrateLive: returns the migration id; the flow continues on the loop.
   StatusOr<int> live_migrate(const std::string& instance_uuid, const std::string& dest);
 
-  // Invariants of DESIGN.md, checked after a scenario: one host runs the
-  // instance and the database agrees; the ACTIVE binding is on that host; no
-  // tap of the instance elsewhere; the migration is in a terminal state.
+  // Invariants of DESIGN.md, checked after a scenario, each by name:
+  // one_host (one host runs the instance and the database agrees),
+  // binding_host (the ACTIVE binding is on that host), no_leftover_vif (no
+  // tap of the instance elsewhere), migration_terminal, no_pending_wait.
+  struct InvariantResult {
+    std::string name;
+    bool ok = true;
+    std::string detail;
+  };
+  std::vector<InvariantResult> invariant_report(const std::string& instance_uuid, int migration_id);
+  // The details of the violated ones (empty when all hold).
   std::vector<std::string> check_invariants(const std::string& instance_uuid, int migration_id);
 
   EventLoop& loop() { return loop_; }
   Timeline& timeline() { return timeline_; }
   NeutronServer& neutron() { return neutron_; }
   Hypervisor& hypervisor() { return hypervisor_; }
+  faults::FaultPlan* faults() { return faults_; }
   const Behaviour& behaviour() const { return behaviour_; }
   ComputeManager* compute(const std::string& host);
   LinuxBridgeAgent* agent(const std::string& host);
@@ -140,6 +151,7 @@ class Cloud {
   Timeline& timeline_;
   Hypervisor& hypervisor_;
   Behaviour behaviour_;
+  faults::FaultPlan* faults_;
   NeutronServer neutron_;
   std::map<std::string, std::unique_ptr<ComputeManager>> computes_;
   std::map<std::string, std::unique_ptr<LinuxBridgeAgent>> agents_;
@@ -153,6 +165,9 @@ class Cloud {
     EventLoop::TimerId deadline_timer = 0;
     bool finished = false;
   };
+  // The nova notifier delivering an event to nova's API (fault point
+  // neutron.notify.vif_plugged), and nova dispatching it to waiters.
+  void notifier_send(const std::string& event, const std::string& port_id);
   void external_instance_event(const std::string& event, const std::string& port_id);
   void finish_wait(int id, Status status);
   std::map<int, EventWait> waits_;

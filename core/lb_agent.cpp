@@ -1,5 +1,6 @@
 #include "core/lb_agent.h"
 
+#include "core/fault_hooks.h"
 #include "core/names.h"
 
 namespace lmh::core {
@@ -37,6 +38,33 @@ void LinuxBridgeAgent::binding_deactivate(const std::string& port_id, const std:
 }
 
 void LinuxBridgeAgent::poll() {
+  faults::Decision d = consult_fault(config_.faults, timeline_, "agent.lb.scan");
+  switch (d.kind) {
+    case faults::ActionKind::kCrash:
+      running_ = false;
+      timeline_.record(source(), "agent crashed (stops polling)");
+      return;
+    case faults::ActionKind::kDrop:
+    case faults::ActionKind::kFail:
+      timeline_.record(source(), "scan skipped");
+      schedule_next_poll();
+      return;
+    case faults::ActionKind::kDelay:
+      timer_ = loop_.post_after(d.delay, [this] { scan(); });
+      return;
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(timeline_, "agent.lb.scan", d);
+  }
+  scan();
+}
+
+void LinuxBridgeAgent::schedule_next_poll() {
+  if (running_) timer_ = loop_.post_after(config_.polling_interval, [this] { poll(); });
+}
+
+void LinuxBridgeAgent::scan() {
   last_poll_ = loop_.now();
   auto taps = net_.list_links("tap");
   if (!taps.ok()) {
@@ -77,7 +105,32 @@ void LinuxBridgeAgent::poll() {
       timeline_.record(source(), "device up " + dev);
     }
   }
-  if (running_) timer_ = loop_.post_after(config_.polling_interval, [this] { poll(); });
+  schedule_next_poll();
+}
+
+Status LinuxBridgeAgent::enslave_uplink(const std::string& uplink, const std::string& bridge) {
+  faults::Decision d = consult_fault(config_.faults, timeline_, "agent.lb.enslave_uplink");
+  switch (d.kind) {
+    case faults::ActionKind::kFail:
+      return unavailable(d.message);  // the device is retried at the next poll
+    case faults::ActionKind::kDrop:
+      timeline_.record(source(), "enslave uplink " + uplink + " lost");
+      return ok_status();
+    case faults::ActionKind::kDelay:
+      loop_.post_after(d.delay, [this, uplink, bridge] {
+        Status s = net_.set_master(uplink, bridge);
+        timeline_.record(source(), s.ok() ? "enslave uplink " + uplink + " to " + bridge
+                                          : "enslave uplink " + uplink + " failed: " + s.to_string());
+      });
+      return ok_status();
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(timeline_, "agent.lb.enslave_uplink", d);
+  }
+  LMH_RETURN_IF_ERROR(net_.set_master(uplink, bridge));
+  timeline_.record(source(), "enslave uplink " + uplink + " to " + bridge);
+  return ok_status();
 }
 
 Status LinuxBridgeAgent::plug_interface(const std::string& device, const DeviceDetails& d) {
@@ -97,10 +150,7 @@ Status LinuxBridgeAgent::plug_interface(const std::string& device, const DeviceD
   }
   auto uplink_master = net_.master_of(uplink);
   if (!uplink_master.ok()) return uplink_master.status();
-  if (*uplink_master != bridge) {
-    LMH_RETURN_IF_ERROR(net_.set_master(uplink, bridge));
-    timeline_.record(source(), "enslave uplink " + uplink + " to " + bridge);
-  }
+  if (*uplink_master != bridge) LMH_RETURN_IF_ERROR(enslave_uplink(uplink, bridge));
   auto tap_master = net_.master_of(device);
   if (!tap_master.ok()) return tap_master.status();
   if (*tap_master != bridge) {

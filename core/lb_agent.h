@@ -16,6 +16,7 @@
 #include "core/host_network.h"
 #include "core/neutron.h"
 #include "core/timeline.h"
+#include "faults/fault_plan.h"
 
 namespace lmh::core {
 
@@ -26,6 +27,7 @@ struct LinuxBridgeAgentConfig {
   // Downstream fix: treat a port migrating to this host as ours before its
   // binding here is activated (get_device_details honours migrating_to).
   bool honour_migrating_to = false;
+  faults::FaultPlan* faults = nullptr;  // agent.lb.scan, agent.lb.enslave_uplink
 };
 
 class LinuxBridgeAgent {
@@ -43,7 +45,9 @@ class LinuxBridgeAgent {
   void binding_activate(const std::string& port_id, const std::string& host);
   // RPC from the server: the binding of 'port_id' on 'host' was deactivated.
   void binding_deactivate(const std::string& port_id, const std::string& host);
-  // Runs one polling iteration now (tests; the timer calls it too).
+  // Runs one polling iteration now (tests; the timer calls it too). The
+  // fault point agent.lb.scan can delay, skip (drop/fail) it or stop the
+  // agent for good (crash).
   void poll();
 
   const std::string& host() const { return config_.host; }
@@ -53,6 +57,11 @@ class LinuxBridgeAgent {
   MonoClock::duration polling_interval() const { return config_.polling_interval; }
 
  private:
+  // The scan itself: taps, details, plugging; then the next poll is timed.
+  void scan();
+  void schedule_next_poll();
+  // Enslaves 'uplink' to 'bridge' unless agent.lb.enslave_uplink says otherwise.
+  Status enslave_uplink(const std::string& uplink, const std::string& bridge);
   // Ensures bridge + uplink and enslaves 'device'. Returns whether plugged.
   Status plug_interface(const std::string& device, const DeviceDetails& details);
   std::string source() const { return "agent.lb." + config_.host; }

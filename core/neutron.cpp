@@ -1,5 +1,6 @@
 #include "core/neutron.h"
 
+#include "core/fault_hooks.h"
 #include "core/names.h"
 
 namespace lmh::core {
@@ -68,6 +69,9 @@ Status NeutronServer::activate_binding(const std::string& port_id, const std::st
   if (it == ports_.end()) return not_found("port " + port_id);
   Port& port = it->second;
   if (!port.binding_for(host)) return not_found("binding of " + port_id + " on " + host);
+  faults::Decision d = consult_fault(faults_, timeline_, "neutron.binding.activate");
+  if (d.kind == faults::ActionKind::kFail) return unavailable(d.message);
+  if (d.fires()) fault_not_supported(timeline_, "neutron.binding.activate", d);
   std::string previous;
   for (auto& b : port.bindings) {
     if (b.status == BindingStatus::kActive && b.host != host) previous = b.host;
@@ -97,6 +101,10 @@ Status NeutronServer::update_profile(const std::string& port_id, const std::stri
                                      const std::optional<std::string>& value) {
   auto it = ports_.find(port_id);
   if (it == ports_.end()) return not_found("port " + port_id);
+  faults::Decision d = consult_fault(faults_, timeline_, "neutron.port_update.profile");
+  if (d.kind == faults::ActionKind::kFail) return unavailable(d.message);
+  if (d.kind == faults::ActionKind::kDrop) return ok_status();  // the update is lost
+  if (d.fires()) fault_not_supported(timeline_, "neutron.port_update.profile", d);
   if (value) it->second.profile[key] = *value; else it->second.profile.erase(key);
   timeline_.record("neutron", "port " + port_id.substr(0, 11) + " binding:profile " + key + "=" +
                                   (value ? *value : std::string("(removed)")));

@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "core/timeline.h"
+#include "faults/fault_plan.h"
 
 namespace lmh::core {
 
@@ -128,6 +129,8 @@ class NeutronServer {
   void set_vif_event_sink(VifEventSink sink) { vif_sink_ = std::move(sink); }
   void set_binding_activate_notifier(AgentNotifier n) { on_activate_ = std::move(n); }
   void set_binding_deactivate_notifier(AgentNotifier n) { on_deactivate_ = std::move(n); }
+  // Fault points neutron.port_update.profile and neutron.binding.activate.
+  void set_fault_plan(faults::FaultPlan* plan) { faults_ = plan; }
 
  private:
   Port* find_port_by_device(const std::string& device);
@@ -140,6 +143,7 @@ class NeutronServer {
   NeutronBehaviour behaviour_;
   std::map<std::string, Network> networks_;
   std::map<std::string, Port> ports_;
+  faults::FaultPlan* faults_ = nullptr;
   VifEventSink vif_sink_;
   AgentNotifier on_activate_;
   AgentNotifier on_deactivate_;

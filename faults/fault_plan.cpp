@@ -238,8 +238,8 @@ StatusOr<FaultSpec> parse_fault_spec(const std::string& text) {
   return spec;
 }
 
-FaultPlan::FaultPlan(std::vector<FaultSpec> specs, uint64_t seed)
-    : specs_(std::move(specs)), seed_(seed), rng_(seed) {
+FaultPlan::FaultPlan(std::vector<FaultSpec> specs, uint64_t seed, bool armed)
+    : specs_(std::move(specs)), seed_(seed), armed_(armed), rng_(seed) {
   for (const auto& spec : specs_) {
     auto [it, inserted] = counts_.try_emplace(spec.point);
     std::string text = action_text(spec);
@@ -254,6 +254,7 @@ bool FaultPlan::has(const std::string& point) const {
 }
 
 Decision FaultPlan::at(const std::string& point) {
+  if (!armed_) return {};
   std::lock_guard lock(mu_);
   auto count = counts_.find(point);
   if (count == counts_.end()) return {};

@@ -14,6 +14,7 @@
 // e.g. agent.lb.enslave_uplink=delay:3000, neutron.notify.vif_plugged=drop@nth:1
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -74,10 +75,16 @@ struct InjectionCount {
 class FaultPlan {
  public:
   FaultPlan() = default;  // empty plan: nothing ever fires
-  FaultPlan(std::vector<FaultSpec> specs, uint64_t seed);
+  // A plan built here is armed; pass 'armed' false to arm it later.
+  FaultPlan(std::vector<FaultSpec> specs, uint64_t seed, bool armed = true);
 
-  // Called at 'point' each time the flow reaches it. Thread-safe.
+  // Called at 'point' each time the flow reaches it. Thread-safe. Before
+  // arm() nothing fires and nothing is counted (lab set-up runs clean).
   Decision at(const std::string& point);
+  // Faults act from now on (the runner arms the plan when it requests the
+  // migration).
+  void arm() { armed_ = true; }
+  bool armed() const { return armed_; }
   // Whether a spec is bound to 'point' (cheap; lets callers skip work).
   bool has(const std::string& point) const;
   // point -> counts, for every point that has a spec.
@@ -88,6 +95,7 @@ class FaultPlan {
  private:
   std::vector<FaultSpec> specs_;
   uint64_t seed_ = 0;
+  std::atomic<bool> armed_{true};
   mutable std::mutex mu_;
   std::mt19937_64 rng_;
   std::map<std::string, InjectionCount> counts_;

@@ -9,6 +9,8 @@
 
 #include "capture/packet.h"
 #include "common/netns.h"
+#include "core/fault_hooks.h"
+#include "harness/sysctl.h"
 
 namespace lmh::harness {
 
@@ -40,8 +42,16 @@ EmulatedHypervisor::Guest::~Guest() {
   if (packet_fd >= 0) ::close(packet_fd);
 }
 
-EmulatedHypervisor::EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Timeline& timeline)
-    : lab_(lab), loop_(loop), timeline_(timeline) {}
+EmulatedHypervisor::EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Timeline& timeline,
+                                       faults::FaultPlan* faults)
+    : lab_(lab), loop_(loop), timeline_(timeline), faults_(faults) {}
+
+void EmulatedHypervisor::abort_migration(Guest& g, const std::string& source, const std::string& destination,
+                                         const std::vector<core::GuestInterface>& dest_interfaces) {
+  (void)g.nl->set_master(guest_port(source), "eth0");  // idempotent when still there
+  for (const auto& gi : dest_interfaces) (void)lab_.host(destination)->net->netlink().delete_link(gi.target_dev);
+  timeline_.record("libvirt", "job aborted: guest stays on " + source + ", incoming domain on " + destination + " gone");
+}
 
 EmulatedHypervisor::~EmulatedHypervisor() = default;
 
@@ -90,6 +100,11 @@ Status EmulatedHypervisor::spawn(const std::string& host, const core::GuestSpec&
   if (!nl.ok()) return nl.status();
   g.nl = std::move(nl).value();
   Netlink& n = *g.nl;
+  // Only eth0 may answer ARP for the guest's address: the anchor and a port
+  // not yet (or no longer) in eth0 are up too, and with the default
+  // arp_ignore=0 they would answer with their own MACs and teach the peer
+  // and the fabric a wrong location.
+  LMH_RETURN_IF_ERROR(write_sysctl(g.ns.fd(), "net/ipv4/conf/all/arp_ignore", "1"));
   LMH_RETURN_IF_ERROR(n.create_bridge("eth0"));
   LMH_RETURN_IF_ERROR(n.set_mac("eth0", gi.mac));
   LMH_RETURN_IF_ERROR(n.create_veth("anchor0", "anchor1"));
@@ -135,11 +150,24 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
                                     " attached to " + dest_interfaces[0].bridge);
     timeline_.record("libvirt", "Perform: pre-copy " + ms_text(g->timing.precopy));
     loop_.post_after(g->timing.precopy, [=, this] {
+      // hypervisor.migrate: the job can fail at the end of pre-copy.
+      faults::Decision fail = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
+      if (fail.kind == faults::ActionKind::kFail) {
+        abort_migration(*g, source, destination, dest_interfaces);
+        cb.on_done(internal_error("migration job failed: " + fail.message));
+        return;
+      }
+      if (fail.fires()) core::fault_not_supported(timeline_, "hypervisor.migrate", fail);
       // Switchover: the guest stops on the source.
       Status r = g->nl->release(guest_port(source));
       timeline_.record("guest", "paused on " + source + (r.ok() ? "" : " (" + r.message() + ")"));
       cb.on_paused();
-      loop_.post_after(g->timing.pause, [=, this] {
+      // hypervisor.switchover: a delay lengthens the pause (a slow final copy).
+      MonoClock::duration pause = g->timing.pause;
+      faults::Decision sw = core::consult_fault(faults_, timeline_, "hypervisor.switchover");
+      if (sw.kind == faults::ActionKind::kDelay) pause += sw.delay;
+      else if (sw.fires()) core::fault_not_supported(timeline_, "hypervisor.switchover", sw);
+      loop_.post_after(pause, [=, this] {
         Status m = g->nl->set_master(guest_port(destination), "eth0");
         if (!m.ok()) {
           // As QEMU does when the destination fails: the guest resumes on
@@ -164,8 +192,15 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
             Status a = send_announce(*g, static_cast<int>(i) + 1);
             if (!a.ok()) timeline_.record("guest", "announce failed: " + a.message());
           };
-          if (offsets[i] == MonoClock::duration::zero()) announce();
-          else loop_.post_after(offsets[i], announce);
+          // guest.announce: each round can be lost, late or doubled.
+          faults::Decision d = core::consult_fault(faults_, timeline_, "guest.announce");
+          MonoClock::duration at = offsets[i];
+          if (d.kind == faults::ActionKind::kDrop) continue;
+          if (d.kind == faults::ActionKind::kDelay) at += d.delay;
+          if (d.kind == faults::ActionKind::kDuplicate) loop_.post_after(at, announce);
+          else if (d.fires() && d.kind != faults::ActionKind::kDelay) core::fault_not_supported(timeline_, "guest.announce", d);
+          if (at == MonoClock::duration::zero()) announce();
+          else loop_.post_after(at, announce);
         }
         if (g->timing.traffic_after_resume) {
           loop_.post_after(*g->timing.traffic_after_resume, [=, this] {

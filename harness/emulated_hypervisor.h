@@ -24,6 +24,7 @@
 #include "core/event_loop.h"
 #include "core/hypervisor.h"
 #include "core/timeline.h"
+#include "faults/fault_plan.h"
 #include "harness/lab.h"
 
 namespace lmh::harness {
@@ -46,7 +47,10 @@ std::vector<MonoClock::duration> announce_offsets(const EmulatedGuestTiming& t);
 class EmulatedHypervisor final : public core::Hypervisor {
  public:
   // 'guest_ip_cidr' gives the guest's address; instances get it by name.
-  EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Timeline& timeline);
+  // 'faults' (may be null): hypervisor.migrate, hypervisor.switchover,
+  // guest.announce.
+  EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Timeline& timeline,
+                     faults::FaultPlan* faults = nullptr);
   ~EmulatedHypervisor() override;
 
   // Sets the timing and address of a guest before spawn(); a guest is
@@ -86,9 +90,15 @@ class EmulatedHypervisor final : public core::Hypervisor {
   Status send_traffic(Guest& g);
   static std::string guest_port(const std::string& host) { return "vif-" + host; }
 
+  // Aborts a migration in Perform: the guest stays on 'source', the
+  // destination's incoming tap goes.
+  void abort_migration(Guest& g, const std::string& source, const std::string& destination,
+                       const std::vector<core::GuestInterface>& dest_interfaces);
+
   Lab& lab_;
   core::EventLoop& loop_;
   core::Timeline& timeline_;
+  faults::FaultPlan* faults_;
   std::map<std::string, std::unique_ptr<Guest>> guests_;
 };
 

@@ -54,7 +54,8 @@ void decide_verdict(const Scenario& sc, const capture::Metrics& m, reports::Scen
     why.push_back("recovery " + fmt_ms(*m.recovery_ms) + " ms > " + std::to_string(sc.expect.recover_within_ms) + " ms");
   if (m.downtime_ms > sc.expect.max_downtime_ms)
     why.push_back("downtime " + fmt_ms(m.downtime_ms) + " ms > " + fmt_ms(sc.expect.max_downtime_ms) + " ms");
-  for (const auto& v : r.invariant_violations) why.push_back("invariant: " + v);
+  for (const auto& v : r.invariants)
+    if (!v.ok) why.push_back("invariant " + v.name + ": " + v.detail);
   r.verdict = why.empty() ? "pass" : "fail";
   for (const auto& w : why) r.verdict_reason += (r.verdict_reason.empty() ? "" : "; ") + w;
 }
@@ -64,6 +65,8 @@ void decide_verdict(const Scenario& sc, const capture::Metrics& m, reports::Scen
 StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenario& sc, const Capabilities& caps,
                                                                     const std::string& lab_run_id) {
   std::unique_ptr<ScenarioSession> ss(new ScenarioSession(sc));
+  // Armed when the migration is requested: set-up and boot run clean.
+  ss->fault_plan_ = std::make_unique<faults::FaultPlan>(sc.faults, sc.fault_seed, /*armed=*/false);
   const MonoTime start = MonoClock::now();
   auto lab = Lab::build(sc, lab_run_id, caps);
   if (!lab.ok()) return lab.status();
@@ -71,8 +74,9 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   ss->lab_setup_ms_ = ms_since(start, MonoClock::now());
   ss->loop_ = std::make_unique<core::EventLoop>(ss->clock_);
   ss->timeline_ = std::make_unique<core::Timeline>(ss->clock_);
-  ss->hypervisor_ = std::make_unique<EmulatedHypervisor>(*ss->lab_, *ss->loop_, *ss->timeline_);
-  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_, sc.behaviour);
+  ss->hypervisor_ = std::make_unique<EmulatedHypervisor>(*ss->lab_, *ss->loop_, *ss->timeline_, ss->fault_plan_.get());
+  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_, sc.behaviour,
+                                             ss->fault_plan_.get());
   for (const auto& h : sc.hosts) {
     core::HostConfig hc;
     hc.name = h.name;
@@ -234,11 +238,26 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
     s = loop.run_for(resume_at - to_resume - loop.now(), opt.interrupt);
     if (!s.ok()) return error(s);
   }
+  // Baseline: a guest that never answered before the migration makes every
+  // number after it meaningless.
+  {
+    int replied = 0;
+    for (const auto& rec : st.prober->records()) replied += rec.replied.has_value();
+    if (replied == 0) return error(failed_precondition("baseline: the guest did not answer a single probe before the migration"));
+  }
+  st.session->fault_plan().arm();
+  timeline.record("runner", "fault plan armed");
   auto mid = cloud.live_migrate(sc.guest.instance_uuid, dst);
   if (!mid.ok()) return error(mid.status().with_context("live migration refused"));
+  // Every wait is bounded: long enough for nova's vif-plugging timeout and
+  // the job; a migration still not terminal then is a hang, reported by the
+  // migration_terminal invariant (a failure, not an error).
   auto terminal = [&] { return core::is_terminal_migration_status(cloud.migration(*mid)->status); };
-  s = loop.run_until(terminal, loop.now() + 120s, opt.interrupt);
-  if (!s.ok()) return error(s.with_context("waiting for the migration"));
+  auto bound = std::chrono::seconds(sc.nova.vif_plugging_timeout_s) +
+               std::chrono::milliseconds(sc.migration.precopy_ms + sc.migration.pause_ms) + 30s;
+  s = loop.run_until(terminal, loop.now() + bound, opt.interrupt);
+  if (s.code() == StatusCode::kDeadlineExceeded) timeline.record("runner", "migration not terminal after bound: a hang");
+  else if (!s.ok()) return error(s.with_context("waiting for the migration"));
   s = loop.run_for(std::chrono::milliseconds(sc.probe.observe_ms), opt.interrupt);
   if (!s.ok()) return error(s);
 
@@ -257,7 +276,9 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   // A fabric daemon that died mid-run invalidates every number.
   if (!lab.fabric().healthy()) return error(environment_error("measurements are void"));
   r.migration_status = cloud.migration(*mid)->status;
-  r.invariant_violations = cloud.check_invariants(sc.guest.instance_uuid, *mid);
+  for (const auto& i : cloud.invariant_report(sc.guest.instance_uuid, *mid)) r.invariants.push_back({i.name, i.ok, i.detail});
+  r.fault_seed = sc.fault_seed;
+  for (const auto& [point, c] : st.session->fault_plan().counts()) r.faults.push_back({point, c.action, c.reached, c.injected});
   if (auto port = lab.fabric().port_of(sc.guest.mac, sc.network.type == "vlan" ? sc.network.segmentation_id : 0);
       port.ok()) {
     timeline.record("fabric", "fdb: " + sc.guest.mac + " -> " + (port->empty() ? "(none)" : *port));

@@ -37,6 +37,7 @@ class ScenarioSession {
   core::EventLoop& loop() { return *loop_; }
   core::Timeline& timeline() { return *timeline_; }
   core::Cloud& cloud() { return *cloud_; }
+  faults::FaultPlan& fault_plan() { return *fault_plan_; }
   double lab_setup_ms() const { return lab_setup_ms_; }
 
  private:
@@ -46,6 +47,7 @@ class ScenarioSession {
   double lab_setup_ms_ = 0;
   std::unique_ptr<Lab> lab_;
   core::RealClock clock_;
+  std::unique_ptr<faults::FaultPlan> fault_plan_;  // before everything that consults it
   std::unique_ptr<core::EventLoop> loop_;
   std::unique_ptr<core::Timeline> timeline_;
   std::unique_ptr<EmulatedHypervisor> hypervisor_;

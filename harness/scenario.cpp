@@ -4,6 +4,8 @@
 // value caused it.
 #include "harness/scenario.h"
 
+#include "faults/fault_plan.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -45,7 +47,8 @@ struct Level {
 const std::vector<Level>& levels() {
   static const std::vector<Level> kLevels = {
       {"", {"name", "description", "tier", "warm_destination", "hosts", "fabric", "network",
-            "guest", "peer", "migration", "probe", "agent", "nova", "behaviour", "expect"}},
+            "guest", "peer", "migration", "probe", "agent", "nova", "behaviour", "faults", "fault_seed",
+            "expect"}},
       {"hosts[]", {"name", "backend", "physical_interface"}},
       {"fabric", {"mac_ageing_s"}},
       {"network", {"id", "type", "physnet", "segmentation_id", "cidr"}},
@@ -241,6 +244,7 @@ class Reader {
   Status check_range(const std::string& key, int at, long double v, Range r) const;
 
   Status read_hosts(const Section& top, Scenario& sc);
+  Status read_faults(const Section& top, Scenario& sc);
   Status read_network(const Section& top, Scenario& sc);
   Status read_guest_and_peer(const Section& top, Scenario& sc);
   Status check_topology(const Scenario& sc);
@@ -363,6 +367,36 @@ Status Reader::read_double(const Section& s, const std::string& k, double& out, 
   if (!v) return fail(key, line(key), "expected a number, got " + describe(n));
   LMH_RETURN_IF_ERROR(check_range(key, line(key), *v, r));
   out = *v;
+  return ok_status();
+}
+
+// faults: a list of "POINT=ACTION[:ARG][@TRIGGER]" strings; fault_seed: the
+// seed of their random draws.
+Status Reader::read_faults(const Section& top, Scenario& sc) {
+  YAML::Node list = value(top, "faults");
+  if (list.IsDefined() && !list.IsNull()) {
+    if (!list.IsSequence())
+      return fail("faults", line("faults"), "expected a list of POINT=ACTION[:ARG][@TRIGGER], got " + describe(list));
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string key = fmt::format("faults[{}]", i);
+      int at = list[i].Mark().line + 1;
+      if (!list[i].IsScalar()) return fail(key, at, "expected a string, got " + describe(list[i]));
+      auto spec = faults::parse_fault_spec(list[i].Scalar());
+      if (!spec.ok()) return fail(key, at, spec.status().message());
+      sc.faults.push_back(std::move(spec).value());
+    }
+  }
+  long long seed = sc.fault_seed;
+  YAML::Node seed_node = value(top, "fault_seed");
+  if (seed_node.IsDefined() && !seed_node.IsNull()) {
+    try {
+      seed = seed_node.as<long long>();
+    } catch (const YAML::Exception&) {
+      return fail("fault_seed", line("fault_seed"), "expected an integer, got " + describe(seed_node));
+    }
+    if (seed < 0) return fail("fault_seed", line("fault_seed"), "must be >= 0");
+  }
+  sc.fault_seed = static_cast<uint64_t>(seed);
   return ok_status();
 }
 
@@ -580,6 +614,7 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
     return fail("tier", line("tier"), "must be one of: emulated, got '" + sc.tier + "'");
   LMH_RETURN_IF_ERROR(read_bool(top, "warm_destination", sc.warm_destination));
   LMH_RETURN_IF_ERROR(read_hosts(top, sc));
+  LMH_RETURN_IF_ERROR(read_faults(top, sc));
 
   auto fabric = section(top, "fabric");
   if (!fabric.ok()) return fabric.status();

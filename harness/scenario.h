@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "core/behaviour.h"
+#include "faults/fault_plan.h"
 
 namespace lmh::harness {
 
@@ -112,6 +113,9 @@ struct Scenario {
   AgentSpec agent;
   NovaSpec nova;
   Behaviour behaviour;
+  // Fault plan: scenario `faults:` entries, then any `lmh run --fault`.
+  std::vector<faults::FaultSpec> faults;
+  uint64_t fault_seed = 1;
   ExpectSpec expect;
   // The --set overrides applied, in order, as "key=value" (shown in names).
   std::vector<std::string> overrides;

@@ -37,6 +37,21 @@ struct FallbackEntry {
   std::string used;        // what lmh used instead, or "native"
 };
 
+// One invariant checked after the run (DESIGN.md "Invariants").
+struct InvariantEntry {
+  std::string name;    // "one_host", "binding_host", "no_leftover_vif", "migration_terminal", "no_pending_wait"
+  bool ok = true;
+  std::string detail;  // what was wrong ("" when ok)
+};
+
+// How often a fault plan's entry was reached and fired.
+struct FaultEntry {
+  std::string point;   // "agent.lb.enslave_uplink"
+  std::string action;  // "delay:3000@nth:1"
+  int reached = 0;
+  int injected = 0;
+};
+
 struct ScenarioResult {
   std::string name;         // scenario name plus any --set overrides, e.g. "lb-vlan-cold-destination[pre_plug_vlan_uplink=true]"
   std::string scenario_file;
@@ -50,7 +65,9 @@ struct ScenarioResult {
   std::vector<AnnounceEntry> announces;
   std::vector<TimelineEntry> timeline;
   std::vector<FallbackEntry> fallbacks;
-  std::vector<std::string> invariant_violations;
+  std::vector<InvariantEntry> invariants;
+  std::vector<FaultEntry> faults;
+  unsigned long long fault_seed = 0;
   std::vector<std::string> pcaps;  // file names relative to the run dir
   double wall_ms = 0;       // lab up -> teardown done
   double lab_setup_ms = 0;

@@ -55,6 +55,11 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
   for (const auto& f : s.fallbacks)
     fallbacks.push_back(
         {{"capability", f.capability}, {"available", f.available}, {"used", f.used}});
+  Json invariants = Json::array();
+  for (const auto& i : s.invariants) invariants.push_back({{"name", i.name}, {"ok", i.ok}, {"detail", i.detail}});
+  Json faults = Json::array();
+  for (const auto& f : s.faults)
+    faults.push_back({{"point", f.point}, {"action", f.action}, {"reached", f.reached}, {"injected", f.injected}});
   return {
       {"name", s.name},
       {"scenario_file", s.scenario_file},
@@ -68,7 +73,9 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
       {"announces", announces},
       {"timeline", timeline},
       {"fallbacks", fallbacks},
-      {"invariant_violations", s.invariant_violations},
+      {"invariants", invariants},
+      {"faults", faults},
+      {"fault_seed", s.fault_seed},
       {"pcaps", s.pcaps},
       {"wall_ms", round3(s.wall_ms)},
       {"lab_setup_ms", round3(s.lab_setup_ms)},
@@ -193,7 +200,17 @@ ScenarioResult scenario_from_json(const Fields& f) {
     Fields b(fallbacks[i], fmt::format("{}[{}]", f.where("fallbacks"), i));
     s.fallbacks.push_back({b.str("capability"), b.boolean("available"), b.str("used")});
   }
-  s.invariant_violations = f.strings("invariant_violations");
+  const Json& invariants = f.array("invariants");
+  for (size_t i = 0; i < invariants.size(); ++i) {
+    Fields v(invariants[i], fmt::format("{}[{}]", f.where("invariants"), i));
+    s.invariants.push_back({v.str("name"), v.boolean("ok"), v.str("detail")});
+  }
+  const Json& faults = f.array("faults");
+  for (size_t i = 0; i < faults.size(); ++i) {
+    Fields v(faults[i], fmt::format("{}[{}]", f.where("faults"), i));
+    s.faults.push_back({v.str("point"), v.str("action"), v.integer("reached"), v.integer("injected")});
+  }
+  s.fault_seed = static_cast<unsigned long long>(f.integer("fault_seed"));
   s.pcaps = f.strings("pcaps");
   s.wall_ms = f.number("wall_ms");
   s.lab_setup_ms = f.number("lab_setup_ms");
@@ -386,7 +403,8 @@ std::string to_junit_xml(const RunReport& report) {
       bool failed = s.verdict == "fail";
       std::string message = failed ? s.verdict_reason + " (" + summary + ")" : s.verdict_reason;
       std::string body = failed ? summary : s.verdict_reason;
-      for (const auto& v : s.invariant_violations) body += "\ninvariant violated: " + v;
+      for (const auto& v : s.invariants)
+        if (!v.ok) body += "\ninvariant violated: " + v.name + ": " + v.detail;
       if (!s.migration_status.empty()) body += "\nmigration status: " + s.migration_status;
       const char* element = failed ? "failure" : "error";
       out += fmt::format("      <{} message=\"{}\" type=\"{}\">{}</{}>\n", element,

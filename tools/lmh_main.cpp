@@ -14,6 +14,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "faults/fault_plan.h"
 #include "faults/fault_points.h"
 #include "harness/capabilities.h"
 #include "harness/cleanup.h"
@@ -102,8 +103,17 @@ int cmd_report(const std::string& path) {
 }
 
 int cmd_run(const std::vector<std::string>& files, const std::vector<std::string>& sets,
-            std::string results_root, std::string run_id) {
+            const std::vector<std::string>& fault_texts, std::string results_root, std::string run_id) {
   // Validate every input before touching the machine.
+  std::vector<lmh::faults::FaultSpec> cli_faults;
+  for (const auto& text : fault_texts) {
+    auto spec = lmh::faults::parse_fault_spec(text);
+    if (!spec.ok()) {
+      std::fprintf(stderr, "lmh: --fault: %s\n", spec.status().message().c_str());
+      return kExitInput;
+    }
+    cli_faults.push_back(std::move(spec).value());
+  }
   std::vector<lmh::harness::Scenario> scenarios;
   for (const auto& arg : files) {
     // "FILE[key=value,...]" runs FILE with those overrides (before --set),
@@ -125,6 +135,7 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
       std::fprintf(stderr, "lmh: %s\n", sc.status().message().c_str());
       return kExitInput;
     }
+    sc->faults.insert(sc->faults.end(), cli_faults.begin(), cli_faults.end());
     scenarios.push_back(std::move(sc).value());
   }
   // The run id names namespaces and directories; cleanup parses it back.
@@ -194,6 +205,8 @@ int main(int argc, char** argv) {
   run->add_option("scenarios", files, "scenario YAML files; FILE[key=value,...] adds overrides to one file")
       ->required();
   run->add_option("--set", sets, "override a scenario key, e.g. behaviour.pre_plug_vlan_uplink=true");
+  std::vector<std::string> fault_texts;
+  run->add_option("--fault", fault_texts, "inject a fault: POINT=ACTION[:ARG][@TRIGGER] (see `lmh faults`)");
   run->add_option("--results", results, "results directory (default: results)");
   run->add_option("--run-id", run_id, "run id (default: random)");
 
@@ -225,7 +238,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitPass : kExitInput;
   }
-  if (*run) return cmd_run(files, sets, results, run_id);
+  if (*run) return cmd_run(files, sets, fault_texts, results, run_id);
   if (*cleanup) return cmd_cleanup(all);
   if (*doctor) return cmd_doctor();
   if (*faults) return cmd_faults();

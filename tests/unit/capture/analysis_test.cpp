@@ -136,13 +136,13 @@ TEST(AnalysisTest, OutageInTheMiddle) {
   EXPECT_DOUBLE_EQ(*m.stale_forwarding_ms, 0.0);
 }
 
-TEST(AnalysisTest, LeadInBeforeFirstReplyIsNotAGap) {
+TEST(AnalysisTest, LeadInBeforeFirstReplyCountsAsAGap) {
   AnalysisInput in = base_input();
-  in.probes = probes(0, 1000, [](int64_t t) { return t < 100; });  // lab warming up
+  in.probes = probes(0, 1000, [](int64_t t) { return t < 100; });  // unreachable at first
   Metrics m = analyze(in);
   EXPECT_EQ(m.loss, 20);
-  EXPECT_DOUBLE_EQ(m.max_gap_ms, 5.0);
-  EXPECT_DOUBLE_EQ(m.downtime_ms, 0.0);
+  EXPECT_NEAR(m.max_gap_ms, 100.2, 1e-9);  // window start -> first reply at 100.2
+  EXPECT_NEAR(m.downtime_ms, 95.2, 1e-9);
 }
 
 TEST(AnalysisTest, UnrecoveredTailCountsToWindowEnd) {

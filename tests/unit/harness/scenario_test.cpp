@@ -221,7 +221,8 @@ TEST(ScenarioErrors, UnknownKeyListsValidKeys) {
             "settle_ms, observe_ms)");
   EXPECT_EQ(error_of(with("bogus: 1\n")),
             "t.yaml:2: bogus: unknown key (valid keys: name, description, tier, warm_destination, "
-            "hosts, fabric, network, guest, peer, migration, probe, agent, nova, behaviour, expect)");
+            "hosts, fabric, network, guest, peer, migration, probe, agent, nova, behaviour, faults, "
+            "fault_seed, expect)");
   EXPECT_EQ(error_of(with("peer:\n  neigh:\n    ucast: 1\n")),
             "t.yaml:4: peer.neigh.ucast: unknown key (valid keys: base_reachable_time_ms, "
             "delay_first_probe_time_s, retrans_time_ms, ucast_solicit, mcast_solicit)");
@@ -545,6 +546,28 @@ TEST(ScenarioNames, WarmDestinationNeedsAnAddressForTheBystander) {
                            "r.yaml");
   ASSERT_TRUE(sc.ok()) << sc.status().message();
   EXPECT_EQ(sc->bystander_ip(), "198.18.0.12");  // skips the peer's address
+}
+
+}  // namespace
+}  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+TEST(ScenarioFaults, FaultsListIsParsedAndErrorsNameTheEntryLine) {
+  auto sc = parse_scenario("name: x\nfault_seed: 42\nfaults:\n  - agent.lb.enslave_uplink=delay:3000\n"
+                           "  - guest.announce=drop@nth:2\n",
+                           "f.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  ASSERT_EQ(sc->faults.size(), 2u);
+  EXPECT_EQ(sc->faults[0].point, "agent.lb.enslave_uplink");
+  EXPECT_EQ(sc->faults[0].action.delay_min.count(), 3000);
+  EXPECT_EQ(sc->faults[1].trigger.n, 2);
+  EXPECT_EQ(sc->fault_seed, 42u);
+  auto bad = parse_scenario("name: x\nfaults:\n  - guest.announce=drop\n  - agent.lb.scna=drop\n", "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().rfind("f.yaml:4: faults[1]: fault 'agent.lb.scna=drop': unknown point", 0), 0u)
+      << bad.status().message();
 }
 
 }  // namespace

@@ -32,13 +32,19 @@ bool operator==(const MetricsEntry& a, const MetricsEntry& b) {
 bool operator==(const FallbackEntry& a, const FallbackEntry& b) {
   return std::tie(a.capability, a.available, a.used) == std::tie(b.capability, b.available, b.used);
 }
+bool operator==(const InvariantEntry& a, const InvariantEntry& b) {
+  return std::tie(a.name, a.ok, a.detail) == std::tie(b.name, b.ok, b.detail);
+}
+bool operator==(const FaultEntry& a, const FaultEntry& b) {
+  return std::tie(a.point, a.action, a.reached, a.injected) == std::tie(b.point, b.action, b.reached, b.injected);
+}
 bool operator==(const ScenarioResult& a, const ScenarioResult& b) {
   return std::tie(a.name, a.scenario_file, a.tier, a.behaviour, a.verdict, a.verdict_reason,
                   a.metrics, a.recovery_cause, a.migration_status, a.announces, a.timeline,
-                  a.fallbacks, a.invariant_violations, a.pcaps, a.wall_ms, a.lab_setup_ms) ==
+                  a.fallbacks, a.invariants, a.faults, a.fault_seed, a.pcaps, a.wall_ms, a.lab_setup_ms) ==
          std::tie(b.name, b.scenario_file, b.tier, b.behaviour, b.verdict, b.verdict_reason,
                   b.metrics, b.recovery_cause, b.migration_status, b.announces, b.timeline,
-                  b.fallbacks, b.invariant_violations, b.pcaps, b.wall_ms, b.lab_setup_ms);
+                  b.fallbacks, b.invariants, b.faults, b.fault_seed, b.pcaps, b.wall_ms, b.lab_setup_ms);
 }
 
 namespace {
@@ -88,7 +94,9 @@ ScenarioResult failing() {
   s.metrics = {803, 2000, 5, 4020, 4015, std::nullopt, std::nullopt};
   s.recovery_cause = "none";
   s.announces = announces(5, 0, "dst.tap");
-  s.invariant_violations = {"tap on dst before pre_live_migration"};
+  s.invariants = {{"one_host", true, ""}, {"no_leftover_vif", false, "tap tapcfcfd97b-b5 left on src"}};
+  s.faults = {{"agent.lb.enslave_uplink", "delay:3000", 2, 1}};
+  s.fault_seed = 7;
   s.fallbacks = {};
   s.pcaps = {};
   return s;
@@ -170,7 +178,9 @@ TEST(ResultJson, GoldenText) {
         }
       ],
       "fallbacks": [],
-      "invariant_violations": [],
+      "invariants": [],
+      "faults": [],
+      "fault_seed": 0,
       "pcaps": [
         "peer.pcap"
       ],
@@ -269,7 +279,7 @@ TEST(JUnit, CountsAndElements) {
                              "max gap 4020.0 ms, downtime 4015.0 ms, recovery -, stale "
                              "forwarding -, cause none, announce 0/5 fabric (dst.tap))\" "
                              "type=\"fail\">"));
-  EXPECT_THAT(xml, HasSubstr("\ninvariant violated: tap on dst before pre_live_migration\n"
+  EXPECT_THAT(xml, HasSubstr("\ninvariant violated: no_leftover_vif: tap tapcfcfd97b-b5 left on src\n"
                              "migration status: completed</failure>"));
   EXPECT_THAT(xml, HasSubstr("<error message=\"lab setup failed: no 8021q\" type=\"error\">"
                              "lab setup failed: no 8021q\nmigration status: error</error>"));

@@ -1,0 +1,25 @@
+// What an L2 agent reports to neutron's server about itself
+// (agent['configurations']): the mechanism drivers decide a host's port
+// bindings from it. Kept apart from core/mechanism_driver.h so that
+// core/neutron.h can hold the agents of its hosts without an include cycle.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+namespace lmh::core {
+
+// One host's L2 agent.
+struct AgentConfig {
+  std::string host;
+  std::string agent_type;       // "linuxbridge" | "openvswitch"
+  std::string firewall_driver;  // "iptables_hybrid" | "openvswitch" | "noop"
+  std::string datapath_type = "system";        // ovs: "system" | "netdev"
+  std::string integration_bridge = "br-int";   // ovs
+  std::map<std::string, std::string> bridge_mappings;              // ovs: physnet -> br-xxx (lb: existing bridge)
+  std::map<std::string, std::string> physical_interface_mappings;  // lb: physnet -> NIC
+  std::set<std::string> tunnel_types;  // "vxlan", "gre", "geneve": allowed besides flat/vlan/local
+};
+
+}  // namespace lmh::core

@@ -1,0 +1,236 @@
+#include "core/ovs_agent.h"
+
+#include "core/names.h"
+
+namespace lmh::core {
+
+namespace {
+
+std::string short_id(const std::string& id) { return id.substr(0, kDeviceIdLen); }
+
+// Segments whose traffic leaves through a physical bridge of bridge_mappings.
+bool uses_physical_bridge(const std::string& network_type) {
+  return network_type == "flat" || network_type == "vlan";
+}
+
+}  // namespace
+
+OvsAgent::OvsAgent(OvsAgentConfig config, OvsDatabase& ovs, NeutronServer& neutron, EventLoop& loop,
+                   Timeline& timeline)
+    : config_(std::move(config)), ovs_(ovs), neutron_(neutron), loop_(loop), timeline_(timeline) {}
+
+OvsAgent::~OvsAgent() { stop(); }
+
+void OvsAgent::start() {
+  if (running_) return;
+  running_ = true;
+  // setup_integration_br: the agent creates br-int when it is missing.
+  const std::string& br = config_.integration_bridge;
+  if (!ovs_.bridge_exists(br)) {
+    timeline_.record(source(), "setup integration bridge " + br);
+    Status s = ovs_.ensure_bridge(br, config_.datapath_type);
+    if (!s.ok()) timeline_.record(source(), "setup integration bridge " + br + " failed: " + s.to_string());
+  }
+  timer_ = loop_.post([this] { poll(); });
+}
+
+void OvsAgent::stop() {
+  if (!running_) return;
+  running_ = false;
+  loop_.cancel(timer_);
+}
+
+void OvsAgent::binding_activate(const std::string& port_id, const std::string& host) {
+  if (host != config_.host) return;
+  retry_.insert(port_id);
+  timeline_.record(source(), "binding_activate " + tap_name(port_id) + " (next poll)");
+}
+
+void OvsAgent::binding_deactivate(const std::string& port_id, const std::string& host) {
+  if (host != config_.host) return;
+  deactivated_.insert(port_id);
+  timeline_.record(source(), "binding_deactivate " + tap_name(port_id) + " (next poll)");
+}
+
+std::optional<int> OvsAgent::local_vlan(const std::string& network_id) const {
+  auto it = vlans_.find(network_id);
+  if (it == vlans_.end()) return std::nullopt;
+  return it->second.vlan;
+}
+
+StatusOr<std::map<std::string, OvsPort>> OvsAgent::scan_ports() {
+  auto ports = ovs_.list_ports(config_.integration_bridge);
+  if (!ports.ok()) return ports.status();
+  std::map<std::string, OvsPort> out;
+  for (auto& p : *ports) {
+    // get_vif_port_set: only interfaces that name a neutron port.
+    auto id = p.external_ids.find("iface-id");
+    if (id == p.external_ids.end() || id->second.empty()) continue;
+    std::string port_id = id->second;
+    out.emplace(std::move(port_id), std::move(p));
+  }
+  return out;
+}
+
+void OvsAgent::poll() {
+  last_poll_ = loop_.now();
+  auto scanned = scan_ports();
+  if (!scanned.ok()) {
+    timeline_.record(source(), "poll failed: " + scanned.status().to_string());
+  } else {
+    std::map<std::string, OvsPort>& current = *scanned;
+    process_deactivated_bindings(current);
+    // treat_devices_removed: ports that left the bridge.
+    for (auto it = bound_.begin(); it != bound_.end();) {
+      if (current.count(*it)) {
+        ++it;
+        continue;
+      }
+      timeline_.record(source(), "device removed " + tap_name(*it));
+      neutron_.update_device_down(tap_name(*it), config_.host);
+      port_unbound(*it);
+      retry_.erase(*it);
+      it = bound_.erase(it);
+    }
+    // An activation or a skip for a port no longer here is dropped.
+    std::erase_if(retry_, [&](const std::string& id) { return !current.count(id); });
+    std::erase_if(skipped_logged_, [&](const std::string& id) { return !current.count(id); });
+    // treat_devices_added_or_updated: new ports, and bound ones to redo.
+    for (const auto& [port_id, port] : current) {
+      if (bound_.count(port_id) && !retry_.count(port_id)) continue;
+      if (treat_device_added_or_updated(port_id, port)) retry_.erase(port_id);
+    }
+  }
+  if (running_) timer_ = loop_.post_after(config_.polling_interval, [this] { poll(); });
+}
+
+void OvsAgent::process_deactivated_bindings(std::map<std::string, OvsPort>& current) {
+  for (const auto& port_id : deactivated_) {
+    auto it = current.find(port_id);
+    if (it == current.end()) continue;
+    Status s = ovs_.delete_port(it->second.name);
+    if (!s.ok()) {
+      timeline_.record(source(), "unplug " + it->second.name + " failed: " + s.to_string());
+      continue;
+    }
+    timeline_.record(source(), "unplug " + it->second.name + " from " + config_.integration_bridge +
+                                   ": binding deactivated");
+    current.erase(it);
+  }
+  deactivated_.clear();
+}
+
+bool OvsAgent::treat_device_added_or_updated(const std::string& port_id, const OvsPort& port) {
+  // The server finds the port from the device name; as for the linuxbridge
+  // agent ours is the tap name derived from the port id.
+  const std::string device = tap_name(port_id);
+  DeviceDetails details = neutron_.get_device_details(device, config_.host, config_.honour_migrating_to);
+  if (details.kind != DeviceDetails::Kind::kDetails) {
+    // Asked again at every poll; logged once so the timeline shows the wait.
+    if (skipped_logged_.insert(port_id).second) {
+      timeline_.record(source(), "skip " + device + (details.kind == DeviceDetails::Kind::kNoActiveBinding
+                                                         ? ": NO_ACTIVE_BINDING"
+                                                         : ": not defined on plugin"));
+    }
+    port_dead(port);
+    return false;
+  }
+  Status s = port_bound(port_id, port, details);
+  if (!s.ok()) {
+    timeline_.record(source(), "bind " + port.name + " failed: " + s.to_string());
+    return false;
+  }
+  skipped_logged_.erase(port_id);
+  bound_.insert(port_id);
+  neutron_.update_device_up(device, config_.host);
+  timeline_.record(source(), "device up " + device);
+  return true;
+}
+
+Status OvsAgent::port_bound(const std::string& port_id, const OvsPort& port, const DeviceDetails& d) {
+  auto previous = port_network_.find(port_id);
+  if (previous != port_network_.end() && previous->second != d.network_id) port_unbound(port_id);
+  auto lvm = provision_local_vlan(d);
+  if (!lvm.ok()) return lvm.status();
+  const int vlan = (*lvm)->vlan;
+  (*lvm)->ports.insert(port_id);
+  port_network_[port_id] = d.network_id;
+  if (port.tag != vlan) {
+    Status s = ovs_.set_tag(port.name, vlan);
+    if (!s.ok()) {
+      port_unbound(port_id);  // do not keep the network's VLAN for a port not on it
+      return s.with_context("set tag " + std::to_string(vlan) + " on " + port.name);
+    }
+    timeline_.record(source(), "set tag " + port.name + " " + std::to_string(vlan));
+  }
+  return ok_status();
+}
+
+void OvsAgent::port_unbound(const std::string& port_id) {
+  auto it = port_network_.find(port_id);
+  if (it == port_network_.end()) return;
+  const std::string network_id = it->second;
+  port_network_.erase(it);
+  auto lvm = vlans_.find(network_id);
+  if (lvm == vlans_.end()) return;
+  lvm->second.ports.erase(port_id);
+  if (lvm->second.ports.empty()) reclaim_local_vlan(network_id);
+}
+
+void OvsAgent::port_dead(const OvsPort& port) {
+  if (!port.tag || *port.tag == kDeadVlanTag) return;
+  Status s = ovs_.set_tag(port.name, kDeadVlanTag);
+  timeline_.record(source(), "port dead " + port.name + (s.ok() ? "" : " failed: " + s.to_string()));
+}
+
+std::optional<int> OvsAgent::lowest_free_vlan() const {
+  for (int v = kMinLocalVlan; v <= kMaxLocalVlan; ++v) {
+    if (!used_vlans_.count(v)) return v;
+  }
+  return std::nullopt;
+}
+
+StatusOr<OvsAgent::LocalVlanMapping*> OvsAgent::provision_local_vlan(const DeviceDetails& d) {
+  auto existing = vlans_.find(d.network_id);
+  if (existing != vlans_.end()) return &existing->second;
+  auto vlan = lowest_free_vlan();
+  if (!vlan) return unavailable("no local VLAN available for network " + d.network_id);
+  LocalVlanMapping m;
+  m.vlan = *vlan;
+  m.network_type = d.network_type;
+  m.physnet = d.physnet;
+  m.segmentation_id = d.segmentation_id;
+  const std::string what = "local vlan " + std::to_string(m.vlan) + " net " + short_id(d.network_id) + " " +
+                           d.network_type + " " + d.physnet + " " + std::to_string(d.segmentation_id);
+  if (uses_physical_bridge(d.network_type) && !config_.bridge_mappings.count(d.physnet)) {
+    // As neutron: an error in the log, no flows, and the port is still
+    // bound and reported up (the server would not have bound it here).
+    timeline_.record(source(), "cannot provision " + what + ": no bridge for physical_network " + d.physnet);
+  } else if (d.network_type != "local") {
+    LMH_RETURN_IF_ERROR(ovs_.provision_local_vlan(m.vlan, d.physnet, d.network_type, d.segmentation_id)
+                            .with_context("provision_local_vlan " + std::to_string(m.vlan)));
+    timeline_.record(source(), "provision " + what);
+  }
+  used_vlans_.insert(m.vlan);
+  return &vlans_.emplace(d.network_id, std::move(m)).first->second;
+}
+
+void OvsAgent::reclaim_local_vlan(const std::string& network_id) {
+  auto it = vlans_.find(network_id);
+  if (it == vlans_.end()) return;
+  const LocalVlanMapping& m = it->second;
+  const std::string what = "local vlan " + std::to_string(m.vlan) + " net " + short_id(network_id);
+  bool programmed = m.network_type != "local" &&
+                    (!uses_physical_bridge(m.network_type) || config_.bridge_mappings.count(m.physnet));
+  if (programmed) {
+    Status s = ovs_.reclaim_local_vlan(m.vlan, m.physnet, m.network_type, m.segmentation_id);
+    // The VLAN is freed either way: a later provision reprograms its flows.
+    timeline_.record(source(), "reclaim " + what + (s.ok() ? "" : " failed: " + s.to_string()));
+  } else {
+    timeline_.record(source(), "reclaim " + what);
+  }
+  used_vlans_.erase(m.vlan);
+  vlans_.erase(it);
+}
+
+}  // namespace lmh::core
