@@ -1,0 +1,135 @@
+// Fault plans on the emulated tier: what each injected fault does to the
+// flow, the guest's connectivity and the invariants.
+#include <gtest/gtest.h>
+
+#include "integration_util.h"
+
+namespace lmh::testing {
+namespace {
+
+using nlohmann::json;
+
+double t_of(const json& s, const std::string& source, const std::string& prefix) {
+  for (const auto& e : s["timeline"])
+    if (e["source"] == source && e["event"].get<std::string>().rfind(prefix, 0) == 0) return e["t_ms"];
+  return -1;
+}
+
+void expect_invariants_hold(const json& s) {
+  ASSERT_EQ(s["invariants"].size(), 5u);
+  for (const auto& inv : s["invariants"]) EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
+}
+
+const json* fault_entry(const json& s, const std::string& point) {
+  for (const auto& f : s["faults"]) if (f["point"] == point) return &f;
+  return nullptr;
+}
+
+class FaultRun : public ::testing::Test {
+ protected:
+  void SetUp() override { LMH_REQUIRE_ROOT(); }
+  void TearDown() override {
+    if (::geteuid() == 0) EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+  }
+};
+
+TEST_F(FaultRun, MigrationJobFailingMidWayRollsBackAndLeavesNothingOnTheDestination) {
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--fault", "hypervisor.migrate=fail:disk copy aborted"},
+                   "ftmig");
+  ASSERT_EQ(r.exit_code, 1) << r.err;  // the migration did not complete
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "error");
+  EXPECT_NE(s["verdict_reason"].get<std::string>().find("migration ended error"), std::string::npos);
+  // The guest never left the source: no probe lost, no resume on dst.
+  EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
+  EXPECT_LT(s["metrics"]["max_gap_ms"].get<double>(), 20.0);
+  EXPECT_LT(t_of(s, "guest", "resumed on dst"), 0);
+  EXPECT_GT(t_of(s, "compute.dst", "rollback_live_migration_at_destination"), 0);
+  expect_invariants_hold(s);  // includes: no tap left on the destination
+  const json* f = fault_entry(s, "hypervisor.migrate");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ((*f)["injected"], 1);
+}
+
+TEST_F(FaultRun, DelayedUplinkEnslaveExtendsTheOutageByTheDelay) {
+  // Cold destination as shipped, peer ARP timers at real values, no guest
+  // traffic: the uplink is what ends the outage, and it comes 3 s late.
+  auto r = run_lmh({scenario_path("lb-vlan-cold-destination.yaml"), "--set", "peer.neigh.base_reachable_time_ms=30000",
+                    "--set", "guest.traffic_after_resume_ms=5500", "--fault", "agent.lb.enslave_uplink=delay:3000"},
+                   "ftdel");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  const double resume = t_of(s, "guest", "resumed on dst");
+  const double injected = t_of(s, "faults", "agent.lb.enslave_uplink: delay 3000 ms");
+  const double enslaved = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
+  ASSERT_GT(resume, 0);
+  ASSERT_GT(injected, resume);  // armed at migration: the source's boot-time enslave ran clean
+  EXPECT_NEAR(enslaved - injected, 3000.0, 50.0);
+  ASSERT_FALSE(s["metrics"]["recovery_ms"].is_null());
+  EXPECT_GT(s["metrics"]["recovery_ms"].get<double>(), enslaved - resume);
+  const json* f = fault_entry(s, "agent.lb.enslave_uplink");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ((*f)["injected"], 1);
+}
+
+TEST_F(FaultRun, MissingVifPluggedWithFatalTimeoutRollsBack) {
+  // The neutron fix sends the event only from the agent, which cannot plug a
+  // tap that appears with the transfer: nova's wait runs out (3 s here).
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "behaviour.vif_plugged_from_agent_only=true",
+                    "--set", "nova.vif_plugging_timeout_s=3"},
+                   "ftvif");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "error");
+  const double waiting = t_of(s, "compute.src", "waiting for 1 network-vif-plugged");
+  const double timed_out = t_of(s, "compute.src", "timed out waiting for events");
+  ASSERT_GT(waiting, 0);
+  EXPECT_NEAR(timed_out - waiting, 3000.0, 50.0);
+  EXPECT_LT(t_of(s, "compute.src", "driver live_migration"), 0);  // never started
+  EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
+  expect_invariants_hold(s);
+}
+
+TEST_F(FaultRun, MissingVifPluggedNonFatalContinuesAfterTheTimeout) {
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "behaviour.vif_plugged_from_agent_only=true",
+                    "--set", "nova.vif_plugging_timeout_s=2", "--set", "nova.vif_plugging_is_fatal=false"},
+                   "ftnf");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "completed");
+  const double waiting = t_of(s, "compute.src", "waiting for 1 network-vif-plugged");
+  const double job = t_of(s, "compute.src", "driver live_migration");
+  EXPECT_NEAR(job - waiting, 2000.0, 50.0);
+  EXPECT_LE(s["metrics"]["downtime_ms"].get<double>(), 50.0);
+  expect_invariants_hold(s);
+}
+
+TEST_F(FaultRun, PrematureVifPluggedFromTheProfileUpdateReleasesTheWaitAtOnce) {
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml")}, "ftpre");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["scenarios"][0];
+  const double notified = t_of(s, "neutron", "notifier network-vif-plugged port cfcfd97b-b5 on the migrating_to");
+  const double released = t_of(s, "nova.compute", "event network-vif-plugged port cfcfd97b-b5 received by waiter");
+  const double job = t_of(s, "compute.src", "driver live_migration");
+  const double agent_up = t_of(s, "agent.lb.dst", "device up tapcfcfd97b-b5");
+  ASSERT_GT(notified, 0);
+  ASSERT_GT(released, 0);
+  EXPECT_LE(released, job);
+  EXPECT_LT(job - notified, 50.0);  // nothing was plugged on the destination yet
+  EXPECT_TRUE(agent_up < 0 || agent_up > job);  // the agent had not reported anything
+}
+
+TEST_F(FaultRun, BadFaultSpecsExit2AndCreateNothing) {
+  auto unknown = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--fault", "agent.lb.scna=drop"}, "ftbad");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("did you mean 'agent.lb.scan'"), std::string::npos) << unknown.err;
+  auto action = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--fault", "guest.announce=dorp"}, "ftbad");
+  EXPECT_EQ(action.exit_code, 2);
+  EXPECT_NE(action.err.find("unknown action 'dorp'"), std::string::npos) << action.err;
+  auto malformed = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--fault", "guest.announce"}, "ftbad");
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace lmh::testing
