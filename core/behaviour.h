@@ -4,6 +4,17 @@
 
 namespace lmh::core {
 
+// Where the destination domain XML takes a VIF's bridge from (seed 000).
+enum class DestXmlBridge {
+  // "source", as Queens/Rocky shipped: from the VIF's network model
+  // ('network.bridge'), which during a live migration was built from the
+  // source host's binding (seed 000's brq bridge on an OVS host).
+  kSource,
+  // "destination", the fix: from the destination binding (vif_details
+  // 'bridge_name', else what that vif type's host uses).
+  kDestination,
+};
+
 // Behaviour switches: each seed behaviour, "as shipped" or "with the fix".
 struct Behaviour {
   // false: os-vif ensure_bridge only (as shipped); true: ensure_vlan_bridge
@@ -15,6 +26,8 @@ struct Behaviour {
   // Linuxbridge agent: plug a port migrating to this host before its
   // binding is activated (downstream fix).
   bool lb_agent_honours_migrating_to = false;
+  // The bridge of the destination XML's interfaces.
+  DestXmlBridge dest_xml_bridge = DestXmlBridge::kSource;
 };
 
 }  // namespace lmh::core

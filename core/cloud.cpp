@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/fault_hooks.h"
+#include "core/libvirt_xml.h"
 #include "core/names.h"
 #include "core/os_vif.h"
 
@@ -36,6 +37,13 @@ Cloud::~Cloud() {
 
 Status Cloud::add_host(HostConfig config, HostNetwork& net) {
   if (computes_.count(config.name)) return {StatusCode::kAlreadyExists, "host " + config.name};
+  // What the host's linuxbridge agent reports to the server.
+  AgentConfig agent;
+  agent.host = config.name;
+  agent.agent_type = "linuxbridge";
+  agent.firewall_driver = "iptables";
+  agent.physical_interface_mappings = config.physical_interface_mappings;
+  neutron_.register_agent(agent);
   LinuxBridgeAgentConfig ac{config.name, config.polling_interval, config.physical_interface_mappings,
                             behaviour_.lb_agent_honours_migrating_to, faults_};
   agents_[config.name] = std::make_unique<LinuxBridgeAgent>(ac, net, neutron_, loop_, timeline_);
@@ -351,15 +359,19 @@ void ComputeManager::live_migration(const std::string& uuid, const std::string& 
 
 void ComputeManager::start_live_migration_job(const std::string& uuid, const std::string& dest, int mid) {
   cloud_.set_migration_status(*cloud_.migration(mid), "running");
-  // The destination domain XML's interfaces, from the destination binding.
+  // The destination domain XML's interfaces (get_updated_guest_xml).
   std::vector<GuestInterface> dest_ifaces;
   for (const auto& port_id : cloud_.instance(uuid)->port_ids) {
-    auto vif = cloud_.neutron().vif_for(port_id, dest);
+    auto vif = destination_vif(port_id, dest);
     if (!vif.ok()) {
       rollback_live_migration(uuid, dest, mid, vif.status());
       return;
     }
-    dest_ifaces.push_back({vif->mac, vif->devname, vif->network_bridge, "bridge"});
+    std::string bridge = interface_bridge(*vif, cloud_.behaviour().dest_xml_bridge);
+    cloud_.timeline().record(source(), "destination XML: " + vif->devname + " on " + bridge + " (vif_type " +
+                                           vif->vif_type + ", dest_xml_bridge=" +
+                                           dest_xml_bridge_name(cloud_.behaviour().dest_xml_bridge) + ")");
+    dest_ifaces.push_back({vif->mac, vif->devname, bridge, vif->vif_type});
   }
   cloud_.timeline().record(source(), "driver live_migration to " + dest);
   LiveMigrationCallbacks cb;
@@ -370,6 +382,21 @@ void ComputeManager::start_live_migration_job(const std::string& uuid, const std
     else rollback_live_migration(uuid, dest, mid, st.with_context("live_migration"));
   };
   cloud_.hypervisor().live_migrate(uuid, config_.name, dest, dest_ifaces, std::move(cb));
+}
+
+StatusOr<Vif> ComputeManager::destination_vif(const std::string& port_id, const std::string& dest) {
+  // nova's migrate_data VIF.get_dest_vif: a copy of the source VIF (its
+  // network model, bridge included) with the destination binding's type and
+  // details swapped in.
+  auto src_vif = cloud_.neutron().vif_for(port_id, config_.name);
+  auto dst_vif = cloud_.neutron().vif_for(port_id, dest);
+  if (!dst_vif.ok()) return dst_vif.status();
+  if (!src_vif.ok()) return src_vif.status();
+  Vif v = *src_vif;
+  v.vif_type = dst_vif->vif_type;
+  v.details = dst_vif->details;
+  v.ovs_interfaceid = dst_vif->ovs_interfaceid;
+  return v;
 }
 
 void ComputeManager::post_live_migration(const std::string& uuid, const std::string& dest, int mid) {

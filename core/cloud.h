@@ -81,6 +81,8 @@ class ComputeManager {
  private:
   std::string source() const { return "compute." + config_.name; }
   Status plug_vifs(const Instance& instance, bool provide_vlan);
+  // The VIF the destination XML is computed from (nova's get_dest_vif).
+  StatusOr<Vif> destination_vif(const std::string& port_id, const std::string& dest);
   // After the vif-plugged wait: 'running', then the driver.
   void start_live_migration_job(const std::string& instance_uuid, const std::string& dest, int migration_id);
   void post_live_migration(const std::string& instance_uuid, const std::string& dest, int migration_id);

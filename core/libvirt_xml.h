@@ -20,21 +20,13 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/behaviour.h"
 #include "core/neutron.h"
 
 namespace lmh::core {
 
 // Behaviour switch `behaviour.dest_xml_bridge`: where the guest interface of
 // the destination domain XML takes its bridge from.
-enum class DestXmlBridge {
-  // "source", as Queens/Rocky shipped: from the VIF's network model
-  // ('network.bridge'), which during a live migration was built from the
-  // source host's binding (seed 000's brq bridge on an OVS host).
-  kSource,
-  // "destination", the fix: from the destination binding (vif_details
-  // 'bridge_name', else what that vif type's host uses).
-  kDestination,
-};
 
 // Parses the value of `behaviour.dest_xml_bridge`: "source" or
 // "destination". Returns kInvalidArgument naming 'text' and the valid values

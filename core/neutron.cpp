@@ -1,6 +1,7 @@
 #include "core/neutron.h"
 
 #include "core/fault_hooks.h"
+#include "core/mechanism_driver.h"
 #include "core/names.h"
 
 namespace lmh::core {
@@ -44,23 +45,37 @@ std::vector<const Port*> NeutronServer::ports_of_device(const std::string& devic
   return out;
 }
 
+void NeutronServer::register_agent(AgentConfig agent) {
+  std::string host = agent.host;
+  agents_[host] = std::move(agent);
+}
+
+const AgentConfig* NeutronServer::agent(const std::string& host) const {
+  auto it = agents_.find(host);
+  return it == agents_.end() ? nullptr : &it->second;
+}
+
 Status NeutronServer::create_binding(const std::string& port_id, const std::string& host) {
   auto it = ports_.find(port_id);
   if (it == ports_.end()) return not_found("port " + port_id);
   Port& port = it->second;
   if (port.binding_for(host)) return {StatusCode::kAlreadyExists, "binding of " + port_id + " on " + host};
   const Network& net = networks_.at(port.network_id);
-  // The linuxbridge mechanism driver: vif_type bridge, the agent's bridge name.
-  PortBinding b;
+  auto agent = agents_.find(host);
+  StatusOr<PortBinding> bound = agent == agents_.end()
+                                    ? StatusOr<PortBinding>(failed_precondition("binding_failed: no L2 agent on host " + host))
+                                    : bind_port(agent->second, net);
+  if (!bound.ok()) {
+    timeline_.record("neutron", "binding failed port " + port_id.substr(0, 11) + " host " + host + ": " +
+                                    bound.status().message());
+    return bound.status();
+  }
+  PortBinding b = std::move(bound).value();
   b.host = host;
-  b.vif_type = "bridge";
-  b.vif_details = {{"bridge_name", lb_bridge_name(net.id)},
-                   {"physical_network", net.physnet},
-                   {"port_filter", "true"}};
   b.status = port.bindings.empty() ? BindingStatus::kActive : BindingStatus::kInactive;
   port.bindings.push_back(b);
-  timeline_.record("neutron", "binding created port " + port_id.substr(0, 11) + " host " + host +
-                                  (b.status == BindingStatus::kActive ? " ACTIVE" : " INACTIVE"));
+  timeline_.record("neutron", "binding created port " + port_id.substr(0, 11) + " host " + host + " vif_type " +
+                                  b.vif_type + (b.status == BindingStatus::kActive ? " ACTIVE" : " INACTIVE"));
   return ok_status();
 }
 
@@ -200,6 +215,7 @@ StatusOr<Vif> NeutronServer::vif_for(const std::string& port_id, const std::stri
   v.devname = tap_name(p->id);
   v.network = networks_.at(p->network_id);
   v.network_bridge = b->vif_details.count("bridge_name") ? b->vif_details.at("bridge_name") : "";
+  if (b->vif_type == "ovs") v.ovs_interfaceid = p->id;
   return v;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/agent_config.h"
 #include "core/timeline.h"
 #include "faults/fault_plan.h"
 
@@ -101,8 +102,13 @@ class NeutronServer {
   const Port* port(const std::string& id) const;
   std::vector<const Port*> ports_of_device(const std::string& device_id) const;
 
+  // Registers the L2 agent of a host (what its agent reports to the server).
+  void register_agent(AgentConfig agent);
+  const AgentConfig* agent(const std::string& host) const;
   // Creates an INACTIVE binding of 'port_id' on 'host' (ACTIVE when it is the
-  // port's first binding), decided by the linuxbridge mechanism driver.
+  // port's first binding), decided by the mechanism driver of the host's
+  // agent; fails with "binding_failed: ..." (neutron's PortBindingError) when
+  // no driver can bind it there.
   Status create_binding(const std::string& port_id, const std::string& host);
   // Makes the binding on 'host' the ACTIVE one (others INACTIVE) and tells
   // the agents (binding_activate / binding_deactivate).
@@ -142,6 +148,7 @@ class NeutronServer {
   Timeline& timeline_;
   NeutronBehaviour behaviour_;
   std::map<std::string, Network> networks_;
+  std::map<std::string, AgentConfig> agents_;
   std::map<std::string, Port> ports_;
   faults::FaultPlan* faults_ = nullptr;
   VifEventSink vif_sink_;

@@ -4,6 +4,7 @@
 // value caused it.
 #include "harness/scenario.h"
 
+#include "core/libvirt_xml.h"
 #include "faults/fault_plan.h"
 
 #include <arpa/inet.h>
@@ -60,7 +61,8 @@ const std::vector<Level>& levels() {
       {"probe", {"interval_ms", "reply_timeout_ms", "settle_ms", "observe_ms"}},
       {"agent", {"polling_interval_ms"}},
       {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal"}},
-      {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to"}},
+      {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to",
+                     "dest_xml_bridge"}},
       {"expect", {"max_downtime_ms", "recover_within_ms"}},
   };
   return kLevels;
@@ -660,6 +662,15 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
       read_bool(*behaviour, "vif_plugged_from_agent_only", sc.behaviour.vif_plugged_from_agent_only));
   LMH_RETURN_IF_ERROR(
       read_bool(*behaviour, "lb_agent_honours_migrating_to", sc.behaviour.lb_agent_honours_migrating_to));
+  {
+    std::string text = core::dest_xml_bridge_name(sc.behaviour.dest_xml_bridge);
+    LMH_RETURN_IF_ERROR(read_string(*behaviour, "dest_xml_bridge", text));
+    auto mode = core::parse_dest_xml_bridge(text);
+    if (!mode.ok())
+      return fail("behaviour.dest_xml_bridge", line("behaviour.dest_xml_bridge"),
+                  "expected source or destination, got '" + text + "'");
+    sc.behaviour.dest_xml_bridge = *mode;
+  }
 
   auto expect = section(top, "expect");
   if (!expect.ok()) return expect.status();
@@ -734,7 +745,8 @@ std::map<std::string, std::string> Scenario::behaviour_map() const {
   auto text = [](bool b) { return b ? "true" : "false"; };
   return {{"pre_plug_vlan_uplink", text(behaviour.pre_plug_vlan_uplink)},
           {"vif_plugged_from_agent_only", text(behaviour.vif_plugged_from_agent_only)},
-          {"lb_agent_honours_migrating_to", text(behaviour.lb_agent_honours_migrating_to)}};
+          {"lb_agent_honours_migrating_to", text(behaviour.lb_agent_honours_migrating_to)},
+          {"dest_xml_bridge", core::dest_xml_bridge_name(behaviour.dest_xml_bridge)}};
 }
 
 std::string Scenario::display_name() const {

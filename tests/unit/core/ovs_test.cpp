@@ -324,6 +324,15 @@ class OvsAgentTest : public ::testing::Test {
     ASSERT_TRUE(neutron->create_network({kNet, "vlan", "physnet1", 100}).ok());
     ASSERT_TRUE(neutron->create_network({kNet2, "vlan", "physnet1", 200}).ok());
     ASSERT_TRUE(neutron->create_network({kNet3, "flat", "physnet1", 0}).ok());
+    // The hosts run the openvswitch agent (bindings are decided by it).
+    for (const char* h : {"src", "dst", "other"}) {
+      AgentConfig a;
+      a.host = h;
+      a.agent_type = "openvswitch";
+      a.firewall_driver = "iptables_hybrid";
+      a.bridge_mappings = {{"physnet1", "br-physnet1"}};
+      neutron->register_agent(a);
+    }
   }
 
   // A port of 'network' with bindings on 'hosts' (the first one ACTIVE).

@@ -121,7 +121,8 @@ TEST(ScenarioDefaults, OnlyNameGiven) {
   EXPECT_EQ(sc->behaviour_map(),
             (std::map<std::string, std::string>{{"pre_plug_vlan_uplink", "false"},
                                                 {"vif_plugged_from_agent_only", "false"},
-                                                {"lb_agent_honours_migrating_to", "false"}}));
+                                                {"lb_agent_honours_migrating_to", "false"},
+                                                {"dest_xml_bridge", "source"}}));
 }
 
 TEST(ScenarioDefaults, EmptySectionsTakeDefaults) {
@@ -568,6 +569,20 @@ TEST(ScenarioFaults, FaultsListIsParsedAndErrorsNameTheEntryLine) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message().rfind("f.yaml:4: faults[1]: fault 'agent.lb.scna=drop': unknown point", 0), 0u)
       << bad.status().message();
+}
+
+}  // namespace
+}  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+TEST(ScenarioBehaviour, DestXmlBridgeIsSourceOrDestination) {
+  auto sc = parse_scenario("name: x\nbehaviour:\n  dest_xml_bridge: destination\n", "b.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  EXPECT_EQ(sc->behaviour.dest_xml_bridge, core::DestXmlBridge::kDestination);
+  auto bad = parse_scenario("name: x\nbehaviour:\n  dest_xml_bridge: brq\n", "b.yaml");
+  EXPECT_EQ(bad.status().message(), "b.yaml:3: behaviour.dest_xml_bridge: expected source or destination, got 'brq'");
 }
 
 }  // namespace
