@@ -25,30 +25,56 @@ Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behavi
   });
   neutron_.set_binding_activate_notifier([this](const std::string& port, const std::string& host) {
     if (auto* a = agent(host)) a->binding_activate(port, host);
+    if (auto* a = ovs_agent(host)) a->binding_activate(port, host);
   });
   neutron_.set_binding_deactivate_notifier([this](const std::string& port, const std::string& host) {
     if (auto* a = agent(host)) a->binding_deactivate(port, host);
+    if (auto* a = ovs_agent(host)) a->binding_deactivate(port, host);
   });
 }
 
 Cloud::~Cloud() {
   for (auto& [host, agent] : agents_) agent->stop();
+  for (auto& [host, agent] : ovs_agents_) agent->stop();
+}
+
+OvsAgent* Cloud::ovs_agent(const std::string& host) {
+  auto it = ovs_agents_.find(host);
+  return it == ovs_agents_.end() ? nullptr : it->second.get();
 }
 
 Status Cloud::add_host(HostConfig config, HostNetwork& net) {
   if (computes_.count(config.name)) return {StatusCode::kAlreadyExists, "host " + config.name};
-  // What the host's linuxbridge agent reports to the server.
+  // What the host's L2 agent reports to the server.
   AgentConfig agent;
   agent.host = config.name;
-  agent.agent_type = "linuxbridge";
-  agent.firewall_driver = "iptables";
+  agent.agent_type = config.agent_type;
+  agent.firewall_driver = config.agent_type == "linuxbridge" ? "iptables" : config.firewall_driver;
+  agent.datapath_type = config.datapath_type;
   agent.physical_interface_mappings = config.physical_interface_mappings;
-  neutron_.register_agent(agent);
-  LinuxBridgeAgentConfig ac{config.name, config.polling_interval, config.physical_interface_mappings,
-                            behaviour_.lb_agent_honours_migrating_to, faults_};
-  agents_[config.name] = std::make_unique<LinuxBridgeAgent>(ac, net, neutron_, loop_, timeline_);
+  agent.bridge_mappings = config.bridge_mappings;
+  if (config.agent_type == "linuxbridge") {
+    neutron_.register_agent(agent);
+    LinuxBridgeAgentConfig ac{config.name, config.polling_interval, config.physical_interface_mappings,
+                              behaviour_.lb_agent_honours_migrating_to, faults_};
+    agents_[config.name] = std::make_unique<LinuxBridgeAgent>(ac, net, neutron_, loop_, timeline_);
+    agents_[config.name]->start();
+  } else if (config.agent_type == "openvswitch") {
+    if (!config.ovs || !config.links)
+      return invalid_argument("host " + config.name + ": an openvswitch host needs its OVSDB and link operations");
+    neutron_.register_agent(agent);
+    OvsAgentConfig oc;
+    oc.host = config.name;
+    oc.polling_interval = config.polling_interval;
+    oc.datapath_type = config.datapath_type;
+    oc.bridge_mappings = config.bridge_mappings;
+    oc.honour_migrating_to = behaviour_.lb_agent_honours_migrating_to;
+    ovs_agents_[config.name] = std::make_unique<OvsAgent>(oc, *config.ovs, neutron_, loop_, timeline_);
+    ovs_agents_[config.name]->start();
+  } else {
+    return invalid_argument("host " + config.name + ": unknown agent type '" + config.agent_type + "'");
+  }
   computes_[config.name] = std::make_unique<ComputeManager>(*this, config, net);
-  agents_[config.name]->start();
   return ok_status();
 }
 
@@ -285,14 +311,34 @@ Status ComputeManager::plug_vifs(const Instance& instance, bool provide_vlan) {
   for (const auto& port_id : instance.port_ids) {
     auto vif = cloud_.neutron().vif_for(port_id, config_.name);
     if (!vif.ok()) return vif.status();
-    LinuxBridgePlugOptions opts;
-    opts.should_provide_vlan = provide_vlan;
-    auto m = config_.physical_interface_mappings.find(vif->network.physnet);
-    if (m != config_.physical_interface_mappings.end()) opts.bridge_interface = m->second;
-    else if (provide_vlan) return failed_precondition("no bridge_interface for physnet " + vif->network.physnet);
-    LMH_RETURN_IF_ERROR(plug_linux_bridge(*vif, opts, net_, cloud_.timeline(), source()));
+    LMH_RETURN_IF_ERROR(plug_vif(*vif, instance.uuid, provide_vlan));
   }
   return ok_status();
+}
+
+Status ComputeManager::plug_vif(const Vif& vif, const std::string& instance_uuid, bool provide_vlan) {
+  if (vif.vif_type == "ovs") {
+    if (!config_.ovs || !config_.links)
+      return failed_precondition("host " + config_.name + " cannot plug an ovs vif: no Open vSwitch here");
+    return plug_ovs(vif, instance_uuid, net_, *config_.links, *config_.ovs, cloud_.timeline(), source());
+  }
+  if (vif.vif_type != "bridge") return invalid_argument("unsupported vif_type " + vif.vif_type);
+  LinuxBridgePlugOptions opts;
+  opts.should_provide_vlan = provide_vlan;
+  auto m = config_.physical_interface_mappings.find(vif.network.physnet);
+  if (m != config_.physical_interface_mappings.end()) opts.bridge_interface = m->second;
+  else if (provide_vlan) return failed_precondition("no bridge_interface for physnet " + vif.network.physnet);
+  return plug_linux_bridge(vif, opts, net_, cloud_.timeline(), source());
+}
+
+GuestInterface ComputeManager::guest_interface(const Vif& vif, DestXmlBridge mode) const {
+  // Plain OVS carries <virtualport type='openvswitch'>: libvirt adds the tap
+  // to that (OVS) bridge with the port's external_ids. Hybrid plugs into qbr,
+  // a Linux bridge, like the linuxbridge backend.
+  std::string type = vif.vif_type == "ovs" && !is_hybrid_plug(vif) ? "openvswitch" : "bridge";
+  GuestInterface gi{vif.mac, vif.devname, interface_bridge(vif, mode), type, ""};
+  if (type == "openvswitch") gi.interface_id = vif.ovs_interfaceid.empty() ? vif.port_id : vif.ovs_interfaceid;
+  return gi;
 }
 
 Status ComputeManager::spawn(const std::string& uuid) {
@@ -302,7 +348,8 @@ Status ComputeManager::spawn(const std::string& uuid) {
   for (const auto& port_id : inst->port_ids) {
     auto vif = cloud_.neutron().vif_for(port_id, config_.name);
     if (!vif.ok()) return vif.status();
-    spec.interfaces.push_back({vif->mac, vif->devname, vif->network_bridge, "bridge"});
+    // A boot builds the model from this host's own binding: both modes agree.
+    spec.interfaces.push_back(guest_interface(*vif, DestXmlBridge::kDestination));
   }
   cloud_.timeline().record(source(), "spawn " + uuid.substr(0, 8));
   return cloud_.hypervisor().spawn(config_.name, spec);
@@ -315,7 +362,18 @@ Status ComputeManager::pre_live_migration(const std::string& uuid, const std::st
   faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), "compute.pre_live_migration");
   if (d.kind == faults::ActionKind::kFail) return unavailable(d.message);
   if (d.fires()) fault_not_supported(cloud_.timeline(), "compute.pre_live_migration", d);
-  LMH_RETURN_IF_ERROR(plug_vifs(*inst, cloud_.behaviour().pre_plug_vlan_uplink));
+  // nova (multiple port bindings): plug migrate_data.vifs[].get_dest_vif(),
+  // the source's network model with this host's vif type and details. Its
+  // network bridge is what os-vif plugs into: the source's (as shipped, so a
+  // plain-OVS plug creates an OVS bridge named brq..., seed 000) or the
+  // destination binding's (the fix).
+  for (const auto& port_id : inst->port_ids) {
+    auto vif = cloud_.compute(src)->destination_vif(port_id, config_.name);
+    if (!vif.ok()) return vif.status();
+    Vif plug = *vif;
+    plug.network_bridge = os_vif_network_bridge(plug, cloud_.behaviour().dest_xml_bridge);
+    LMH_RETURN_IF_ERROR(plug_vif(plug, uuid, cloud_.behaviour().pre_plug_vlan_uplink));
+  }
   // The port update that announces the destination to neutron (seed 001:
   // in Queens this update itself produced a premature network-vif-plugged).
   for (const auto& port_id : inst->port_ids) {
@@ -367,11 +425,11 @@ void ComputeManager::start_live_migration_job(const std::string& uuid, const std
       rollback_live_migration(uuid, dest, mid, vif.status());
       return;
     }
-    std::string bridge = interface_bridge(*vif, cloud_.behaviour().dest_xml_bridge);
-    cloud_.timeline().record(source(), "destination XML: " + vif->devname + " on " + bridge + " (vif_type " +
-                                           vif->vif_type + ", dest_xml_bridge=" +
+    GuestInterface gi = cloud_.compute(dest)->guest_interface(*vif, cloud_.behaviour().dest_xml_bridge);
+    cloud_.timeline().record(source(), "destination XML: " + gi.target_dev + " on " + gi.bridge + " (" + gi.type +
+                                           ", vif_type " + vif->vif_type + ", dest_xml_bridge=" +
                                            dest_xml_bridge_name(cloud_.behaviour().dest_xml_bridge) + ")");
-    dest_ifaces.push_back({vif->mac, vif->devname, bridge, vif->vif_type});
+    dest_ifaces.push_back(gi);
   }
   cloud_.timeline().record(source(), "driver live_migration to " + dest);
   LiveMigrationCallbacks cb;

@@ -28,6 +28,9 @@
 #include "core/host_network.h"
 #include "core/hypervisor.h"
 #include "core/lb_agent.h"
+#include "core/os_vif_ovs.h"
+#include "core/ovs_agent.h"
+#include "core/ovs_database.h"
 #include "core/neutron.h"
 #include "core/timeline.h"
 
@@ -52,12 +55,20 @@ struct Migration {
 
 struct HostConfig {
   std::string name;
-  std::map<std::string, std::string> physical_interface_mappings;  // physnet -> NIC
+  std::map<std::string, std::string> physical_interface_mappings;  // physnet -> NIC (linuxbridge)
   MonoClock::duration polling_interval = std::chrono::seconds(2);
   // nova.conf of this compute host.
   bool live_migration_wait_for_vif_plug = true;  // [compute], as destination
   MonoClock::duration vif_plugging_timeout = std::chrono::seconds(300);  // [DEFAULT], as source
   bool vif_plugging_is_fatal = true;                                      // [DEFAULT], as source
+  // The host's L2 backend: "linuxbridge", or "openvswitch" with its OVSDB
+  // and link operations (which must then be given).
+  std::string agent_type = "linuxbridge";
+  std::string firewall_driver = "iptables_hybrid";  // openvswitch: or "openvswitch"
+  std::string datapath_type = "system";
+  std::map<std::string, std::string> bridge_mappings;  // physnet -> br-xxx (openvswitch)
+  OvsDatabase* ovs = nullptr;
+  LinkOps* links = nullptr;
 };
 
 class Cloud;
@@ -81,6 +92,10 @@ class ComputeManager {
  private:
   std::string source() const { return "compute." + config_.name; }
   Status plug_vifs(const Instance& instance, bool provide_vlan);
+  // os-vif: linux_bridge for vif_type bridge, ovs (plain or hybrid) for ovs.
+  Status plug_vif(const Vif& vif, const std::string& instance_uuid, bool provide_vlan);
+  // The <interface> of 'vif' on this host as the libvirt driver writes it.
+  GuestInterface guest_interface(const Vif& vif, DestXmlBridge mode) const;
   // The VIF the destination XML is computed from (nova's get_dest_vif).
   StatusOr<Vif> destination_vif(const std::string& port_id, const std::string& dest);
   // After the vif-plugged wait: 'running', then the driver.
@@ -129,6 +144,7 @@ class Cloud {
   const Behaviour& behaviour() const { return behaviour_; }
   ComputeManager* compute(const std::string& host);
   LinuxBridgeAgent* agent(const std::string& host);
+  OvsAgent* ovs_agent(const std::string& host);
   Instance* instance(const std::string& uuid);
   Migration* migration(int id);
   // Sets a migration's status and records it.
@@ -157,6 +173,7 @@ class Cloud {
   NeutronServer neutron_;
   std::map<std::string, std::unique_ptr<ComputeManager>> computes_;
   std::map<std::string, std::unique_ptr<LinuxBridgeAgent>> agents_;
+  std::map<std::string, std::unique_ptr<OvsAgent>> ovs_agents_;
   std::map<std::string, Instance> instances_;
   std::deque<Migration> migrations_;  // deque: pointers stay valid as it grows
   std::vector<std::string> vif_events_;

@@ -18,7 +18,10 @@ struct GuestInterface {
   std::string mac;
   std::string target_dev;  // tap name
   std::string bridge;      // <source bridge=...>
+  // "bridge": a Linux bridge; "openvswitch": <virtualport type='openvswitch'>,
+  // libvirt adds the tap to that OVS bridge with the port's external_ids.
   std::string type = "bridge";
+  std::string interface_id;  // <virtualport><parameters interfaceid=...> (openvswitch)
 };
 
 struct GuestSpec {

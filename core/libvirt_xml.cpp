@@ -385,4 +385,11 @@ StatusOr<std::string> update_vif_xml(const std::string& domain_xml,
   return out;
 }
 
+std::string os_vif_network_bridge(const Vif& vif, DestXmlBridge mode) {
+  if (mode == DestXmlBridge::kSource) return vif.network_bridge;
+  auto it = vif.details.find("bridge_name");
+  if (it != vif.details.end() && !it->second.empty()) return it->second;
+  return vif.vif_type == "ovs" ? "br-int" : vif.network_bridge;
+}
+
 }  // namespace lmh::core

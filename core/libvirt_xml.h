@@ -33,6 +33,12 @@ namespace lmh::core {
 // otherwise.
 StatusOr<DestXmlBridge> parse_dest_xml_bridge(const std::string& text);
 
+// The network bridge os-vif is given for 'vif' (nova's os_vif_util): as
+// shipped (kSource) the network model's bridge; fixed (kDestination) the
+// binding's vif_details bridge_name, else br-int for ovs and the network
+// model's bridge for bridge.
+std::string os_vif_network_bridge(const Vif& vif, DestXmlBridge mode);
+
 // Returns the text form of 'mode' ("source" or "destination"), the inverse
 // of parse_dest_xml_bridge, for reports and logs.
 const char* dest_xml_bridge_name(DestXmlBridge mode);

@@ -74,6 +74,8 @@ int EmulatedHypervisor::guest_netns_fd(const std::string& uuid) const {
 Status EmulatedHypervisor::attach(Guest& g, const std::string& host, const core::GuestInterface& gi) {
   LabHost* h = lab_.host(host);
   if (!h) return not_found("host " + host);
+  if (gi.type != "bridge")
+    return failed_precondition("interface type " + gi.type + " needs an Open vSwitch host (not in this lab yet)");
   Netlink& hn = h->net->netlink();
   // libvirt fails the same way when <source bridge> names a missing bridge.
   if (!hn.exists(gi.bridge)) return failed_precondition("bridge " + gi.bridge + " does not exist on " + host);

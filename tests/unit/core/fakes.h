@@ -10,6 +10,7 @@
 #include "core/host_network.h"
 #include "core/hypervisor.h"
 #include "core/names.h"
+#include "core/ovs_database.h"
 
 namespace lmh::core::testing {
 
@@ -72,8 +73,23 @@ class FakeHypervisor : public Hypervisor {
   std::map<std::string, std::string> running;  // uuid -> host
   std::vector<GuestInterface> last_dest_interfaces;
 
+  // Open vSwitch of hosts that have one (libvirt's <virtualport> target).
+  std::map<std::string, OvsDatabase*> ovs_hosts;
+  std::string attaching_uuid;
+
   Status attach(const std::string& host, const GuestInterface& gi) {
     auto& net = *hosts_.at(host);
+    if (gi.type == "openvswitch") {
+      // libvirt: ovs-vsctl add-port <bridge> <tap> with the port's external_ids.
+      auto it = ovs_hosts.find(host);
+      if (it == ovs_hosts.end() || !it->second->bridge_exists(gi.bridge))
+        return not_found("OVS bridge " + gi.bridge + " on " + host);
+      net.links[gi.target_dev] = {"tap", "", true};
+      return it->second->add_port(gi.bridge, gi.target_dev,
+                                  {{"iface-id", gi.interface_id}, {"iface-status", "active"},
+                                   {"attached-mac", gi.mac}, {"vm-uuid", attaching_uuid}},
+                                  std::nullopt);
+    }
     if (!net.links.count(gi.bridge)) return not_found("bridge " + gi.bridge + " on " + host);
     net.links[gi.target_dev] = {"tap", gi.bridge, true};
     return ok_status();
@@ -86,6 +102,7 @@ class FakeHypervisor : public Hypervisor {
   void live_migrate(const std::string& uuid, const std::string& src, const std::string& dst,
                     const std::vector<GuestInterface>& ifaces, LiveMigrationCallbacks cb) override {
     last_dest_interfaces = ifaces;
+    attaching_uuid = uuid;
     loop_.post([=, this] {
       for (const auto& gi : ifaces) {
         Status s = attach(dst, gi);  // Prepare: QEMU -incoming creates the tap
