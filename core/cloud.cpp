@@ -10,7 +10,8 @@
 namespace lmh::core {
 
 bool is_terminal_migration_status(const std::string& s) {
-  return s == "completed" || s == "error" || s == "failed" || s == "cancelled";
+  return s == "completed" || s == "error" || s == "failed" || s == "cancelled" || s == "confirmed" ||
+         s == "reverted";
 }
 
 // ---------------------------------------------------------------- Cloud
@@ -117,7 +118,68 @@ Status Cloud::boot(Instance instance, const std::string& host) {
   return c->spawn(uuid);
 }
 
-StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& dest) {
+std::string Cloud::pick_destination(const std::string& exclude) {
+  for (const auto& [host, compute] : computes_)
+    if (host != exclude) return host;
+  return "";
+}
+
+StatusOr<int> Cloud::refuse(Migration& m, Instance* inst, const Status& why) {
+  timeline_.record("conductor", "migration " + std::to_string(m.id) + " refused: " + why.message());
+  set_migration_status(m, "error");
+  if (inst) inst->task_state.clear();
+  return why;
+}
+
+StatusOr<int> Cloud::migrate(const std::string& uuid, const std::string& dest_in, bool resize) {
+  Migration m;
+  m.id = static_cast<int>(migrations_.size()) + 1;
+  m.instance_uuid = uuid;
+  m.migration_type = resize ? "resize" : "migration";
+  Instance* inst = instance(uuid);
+  m.source = inst ? inst->host : "";
+  m.dest = dest_in.empty() && inst ? pick_destination(inst->host) : dest_in;
+  migrations_.push_back(m);
+  Migration& mig = migrations_.back();
+  set_migration_status(mig, "pre-migrating");
+  if (!inst) return refuse(mig, nullptr, not_found("instance " + uuid));
+  if (inst->vm_state != "active") return refuse(mig, inst, failed_precondition("instance is " + inst->vm_state));
+  if (!inst->task_state.empty()) return refuse(mig, inst, failed_precondition("instance task_state is " + inst->task_state));
+  if (!compute(mig.dest)) return refuse(mig, inst, failed_precondition("no valid host: '" + mig.dest + "'"));
+  if (mig.dest == inst->host) return refuse(mig, inst, failed_precondition("destination is the instance's host"));
+  inst->task_state = "resize_prep";
+  int id = mig.id;
+  std::string dest = mig.dest;
+  loop_.post([this, uuid, dest, id] { compute(dest)->prep_resize(uuid, id); });
+  return id;
+}
+
+Status Cloud::confirm_resize(const std::string& uuid) {
+  auto it = pending_resizes_.find(uuid);
+  if (it == pending_resizes_.end()) return failed_precondition("instance " + uuid + " has no resize to confirm");
+  int id = it->second;
+  pending_resizes_.erase(it);
+  set_migration_status(*migration(id), "confirming");
+  std::string source = migration(id)->source;
+  loop_.post([this, uuid, id, source] { compute(source)->confirm_resize(uuid, id); });
+  return ok_status();
+}
+
+Status Cloud::revert_resize(const std::string& uuid) {
+  auto it = pending_resizes_.find(uuid);
+  if (it == pending_resizes_.end()) return failed_precondition("instance " + uuid + " has no resize to revert");
+  int id = it->second;
+  pending_resizes_.erase(it);
+  set_migration_status(*migration(id), "reverting");
+  instance(uuid)->task_state = "resize_reverting";
+  std::string dest = migration(id)->dest;
+  loop_.post([this, uuid, id, dest] { compute(dest)->revert_resize(uuid, id); });
+  return ok_status();
+}
+
+StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& dest_in) {
+  // The scheduler picks a destination when none is given.
+  const std::string dest = dest_in.empty() && instance(uuid) ? pick_destination(instance(uuid)->host) : dest_in;
   Migration m;
   m.id = static_cast<int>(migrations_.size()) + 1;
   m.instance_uuid = uuid;
@@ -490,6 +552,120 @@ Status ComputeManager::post_live_migration_at_destination(const std::string& uui
   inst->task_state.clear();
   cloud_.timeline().record(source(), "instance host = " + config_.name);
   return ok_status();
+}
+
+// ---------------------------------------------------------------- cold migration / resize
+
+void ComputeManager::prep_resize(const std::string& uuid, int mid) {
+  cloud_.timeline().record(source(), "prep_resize: resource claim for " + uuid.substr(0, 8));
+  Migration& m = *cloud_.migration(mid);
+  // The binding for this host is made now, inactive, like a live migration's.
+  for (const auto& port_id : cloud_.instance(uuid)->port_ids) {
+    Status s = cloud_.neutron().create_binding(port_id, config_.name);
+    if (!s.ok()) {
+      cloud_.timeline().record(source(), "prep_resize failed: " + s.message());
+      cloud_.instance(uuid)->task_state.clear();
+      cloud_.set_migration_status(m, "error");
+      return;
+    }
+  }
+  cloud_.instance(uuid)->task_state = "resize_migrating";
+  std::string src = m.source;
+  cloud_.loop().post([this, uuid, mid, src] { cloud_.compute(src)->resize_instance(uuid, mid); });
+}
+
+void ComputeManager::resize_instance(const std::string& uuid, int mid) {
+  Migration& m = *cloud_.migration(mid);
+  cloud_.set_migration_status(m, "migrating");
+  // migrate_disk_and_power_off: the guest stops here; its taps go with it.
+  Status s = cloud_.hypervisor().power_off(config_.name, uuid);
+  if (!s.ok()) {
+    cloud_.timeline().record(source(), "resize_instance failed: " + s.message());
+    for (const auto& port_id : cloud_.instance(uuid)->port_ids) (void)cloud_.neutron().delete_binding(port_id, m.dest);
+    cloud_.instance(uuid)->task_state.clear();
+    cloud_.set_migration_status(m, "error");
+    return;
+  }
+  cloud_.timeline().record(source(), "resize_instance: powered off, disk moved");
+  cloud_.set_migration_status(m, "post-migrating");
+  cloud_.instance(uuid)->task_state = "resize_migrated";
+  std::string dest = m.dest;
+  cloud_.loop().post([this, uuid, mid, dest] { cloud_.compute(dest)->finish_resize(uuid, mid); });
+}
+
+void ComputeManager::finish_resize(const std::string& uuid, int mid) {
+  Migration& m = *cloud_.migration(mid);
+  Instance& inst = *cloud_.instance(uuid);
+  cloud_.timeline().record(source(), "finish_resize");
+  // migrate_instance_finish: the port's binding moves to this host.
+  Status s;
+  for (const auto& port_id : inst.port_ids) {
+    if (s.ok()) s = cloud_.neutron().activate_binding(port_id, config_.name);
+  }
+  if (s.ok()) s = plug_vifs(inst, cloud_.behaviour().pre_plug_vlan_uplink);
+  if (s.ok()) {
+    inst.host = config_.name;
+    s = spawn(uuid);  // define, plug taps, power on
+  }
+  if (!s.ok()) {
+    cloud_.timeline().record(source(), "finish_resize failed: " + s.message());
+    cloud_.set_migration_status(m, "error");
+    inst.vm_state = "error";
+    inst.task_state.clear();
+    return;
+  }
+  inst.vm_state = "resized";
+  inst.task_state.clear();
+  cloud_.set_migration_status(m, "finished");
+  cloud_.note_pending_resize(uuid, mid);
+}
+
+void ComputeManager::confirm_resize(const std::string& uuid, int mid) {
+  Migration& m = *cloud_.migration(mid);
+  Instance& inst = *cloud_.instance(uuid);
+  cloud_.timeline().record(source(), "confirm_resize: source cleanup");
+  for (const auto& port_id : inst.port_ids) {
+    auto vif = cloud_.neutron().vif_for(port_id, config_.name);
+    if (vif.ok() && vif->vif_type == "bridge") (void)unplug_linux_bridge(*vif, net_);
+    (void)cloud_.neutron().delete_binding(port_id, config_.name);
+  }
+  inst.vm_state = "active";
+  cloud_.set_migration_status(m, "confirmed");
+}
+
+void ComputeManager::revert_resize(const std::string& uuid, int mid) {
+  Migration& m = *cloud_.migration(mid);
+  Instance& inst = *cloud_.instance(uuid);
+  cloud_.timeline().record(source(), "revert_resize: destroy here");
+  Status s = cloud_.hypervisor().power_off(config_.name, uuid);
+  if (!s.ok()) cloud_.timeline().record(source(), "revert_resize: power off failed: " + s.message());
+  // The binding goes back to the source; this host's is deleted.
+  for (const auto& port_id : inst.port_ids) {
+    (void)cloud_.neutron().activate_binding(port_id, m.source);
+    (void)cloud_.neutron().delete_binding(port_id, config_.name);
+  }
+  std::string src = m.source;
+  cloud_.loop().post([this, uuid, mid, src] { cloud_.compute(src)->finish_revert_resize(uuid, mid); });
+}
+
+void ComputeManager::finish_revert_resize(const std::string& uuid, int mid) {
+  Migration& m = *cloud_.migration(mid);
+  Instance& inst = *cloud_.instance(uuid);
+  cloud_.timeline().record(source(), "finish_revert_resize");
+  Status s = plug_vifs(inst, false);
+  if (s.ok()) {
+    inst.host = config_.name;
+    s = spawn(uuid);
+  }
+  if (!s.ok()) {
+    cloud_.timeline().record(source(), "finish_revert_resize failed: " + s.message());
+    inst.vm_state = "error";
+    cloud_.set_migration_status(m, "error");
+    return;
+  }
+  inst.vm_state = "active";
+  inst.task_state.clear();
+  cloud_.set_migration_status(m, "reverted");
 }
 
 void ComputeManager::rollback_live_migration(const std::string& uuid, const std::string& dest,

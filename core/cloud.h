@@ -50,7 +50,11 @@ struct Migration {
   std::string instance_uuid;
   std::string source;
   std::string dest;
-  std::string status;  // accepted preparing running completed | error failed cancelled
+  std::string migration_type = "live-migration";  // | "migration" (cold) | "resize"
+  // live: accepted preparing running completed | error failed cancelled
+  // cold/resize: pre-migrating migrating post-migrating finished, then
+  //   confirming confirmed | reverting reverted | error
+  std::string status;
 };
 
 struct HostConfig {
@@ -82,6 +86,13 @@ class ComputeManager {
 
   // Source role.
   void live_migration(const std::string& instance_uuid, const std::string& dest, int migration_id);
+  // Cold migration and resize, as nova's compute manager runs them.
+  void prep_resize(const std::string& instance_uuid, int migration_id);          // destination
+  void resize_instance(const std::string& instance_uuid, int migration_id);      // source
+  void finish_resize(const std::string& instance_uuid, int migration_id);        // destination
+  void confirm_resize(const std::string& instance_uuid, int migration_id);       // source
+  void revert_resize(const std::string& instance_uuid, int migration_id);        // destination
+  void finish_revert_resize(const std::string& instance_uuid, int migration_id); // source
   // Destination role.
   Status pre_live_migration(const std::string& instance_uuid, const std::string& source);
   Status post_live_migration_at_destination(const std::string& instance_uuid);
@@ -121,7 +132,13 @@ class Cloud {
   // API: boot 'instance' on 'host' with its ports (which must exist in neutron).
   Status boot(Instance instance, const std::string& host);
   // API os-migrateLive: returns the migration id; the flow continues on the loop.
+  // 'dest' empty: the scheduler picks one (the first other host that is up).
   StatusOr<int> live_migrate(const std::string& instance_uuid, const std::string& dest);
+  // API migrate (cold) or resize: the flow runs to 'finished' (VERIFY_RESIZE);
+  // then confirm_resize or revert_resize. Returns the migration id.
+  StatusOr<int> migrate(const std::string& instance_uuid, const std::string& dest, bool resize = false);
+  Status confirm_resize(const std::string& instance_uuid);
+  Status revert_resize(const std::string& instance_uuid);
 
   // Invariants of DESIGN.md, checked after a scenario, each by name:
   // one_host (one host runs the instance and the database agrees),
@@ -147,6 +164,12 @@ class Cloud {
   OvsAgent* ovs_agent(const std::string& host);
   Instance* instance(const std::string& uuid);
   Migration* migration(int id);
+  // finish_resize reached VERIFY_RESIZE for 'instance_uuid'.
+  void note_pending_resize(const std::string& instance_uuid, int migration_id) {
+    pending_resizes_[instance_uuid] = migration_id;
+  }
+  // The scheduler: the first host other than 'exclude' (hosts in name order).
+  std::string pick_destination(const std::string& exclude);
   // Sets a migration's status and records it.
   void set_migration_status(Migration& m, const std::string& status);
   // The vif events nova received, in order ("network-vif-plugged <port>").
@@ -176,6 +199,10 @@ class Cloud {
   std::map<std::string, std::unique_ptr<OvsAgent>> ovs_agents_;
   std::map<std::string, Instance> instances_;
   std::deque<Migration> migrations_;  // deque: pointers stay valid as it grows
+  // Resize/cold migration awaiting confirm or revert: instance -> migration.
+  std::map<std::string, int> pending_resizes_;
+  // Records a refused request: status 'error', task state cleared.
+  StatusOr<int> refuse(Migration& m, Instance* inst, const Status& why);
   std::vector<std::string> vif_events_;
   struct EventWait {
     std::string instance;

@@ -40,8 +40,12 @@ struct LiveMigrationCallbacks {
 class Hypervisor {
  public:
   virtual ~Hypervisor() = default;
-  // Defines and starts the guest on 'host' (taps attached per 'spec').
+  // Defines and starts the guest on 'host' (taps attached per 'spec'). Also
+  // powers on a guest that was powered off elsewhere (cold migration).
   virtual Status spawn(const std::string& host, const GuestSpec& spec) = 0;
+  // Powers the guest off on 'host' and undefines it there: its taps go
+  // (migrate_disk_and_power_off, or destroy on revert/confirm).
+  virtual Status power_off(const std::string& host, const std::string& instance_uuid) = 0;
   // Starts a live migration of 'instance_uuid' from 'source' to
   // 'destination', whose domain gets 'dest_interfaces' (the destination XML
   // computed by core). Runs asynchronously; reports through 'callbacks'.

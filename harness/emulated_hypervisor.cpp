@@ -94,6 +94,24 @@ Status EmulatedHypervisor::spawn(const std::string& host, const core::GuestSpec&
   Guest& g = *it->second;
   if (spec.interfaces.size() != 1) return invalid_argument("the emulated guest has exactly one NIC");
   const core::GuestInterface& gi = spec.interfaces[0];
+  if (g.ns.fd() >= 0) {
+    // Powered on again on 'host' (cold migration, resize revert): its disk
+    // (the namespace) came along; it boots and announces itself.
+    if (!g.host.empty()) return failed_precondition("guest " + spec.name + " is running on " + g.host);
+    LMH_RETURN_IF_ERROR(attach(g, host, gi));
+    LMH_RETURN_IF_ERROR(g.nl->set_master(guest_port(host), "eth0"));
+    g.host = host;
+    g.interfaces = spec.interfaces;
+    timeline_.record("guest", "powered on on " + host + ", booting");
+    Guest* gp = &g;
+    loop_.post_after(g.timing.boot, [this, gp, host] {
+      if (gp->host != host) return;  // powered off again meanwhile
+      timeline_.record("guest", "resumed on " + host + " (booted)");
+      Status a = send_gratuitous_arp(*gp);
+      if (!a.ok()) timeline_.record("guest", "gratuitous ARP failed: " + a.message());
+    });
+    return ok_status();
+  }
   g.name = spec.name;
   auto ns = lab_.make_namespace("g-" + spec.name);
   if (!ns.ok()) return ns.status();
@@ -253,6 +271,41 @@ Status EmulatedHypervisor::send_traffic(Guest& g) {
   ::close(fd);
   if (n < 0) return internal_error(std::string("send NTP: ") + std::strerror(err));
   timeline_.record("guest", "traffic NTP to " + g.timing.traffic_to);
+  return ok_status();
+}
+
+Status EmulatedHypervisor::power_off(const std::string& host, const std::string& uuid) {
+  auto it = guests_.find(uuid);
+  if (it == guests_.end() || it->second->host != host) return failed_precondition("guest not running on " + host);
+  Guest& g = *it->second;
+  (void)g.nl->release(guest_port(host));
+  LabHost* h = lab_.host(host);
+  for (const auto& gi : g.interfaces) (void)h->net->netlink().delete_link(gi.target_dev);
+  g.host.clear();
+  timeline_.record("guest", "powered off on " + host);
+  return ok_status();
+}
+
+Status EmulatedHypervisor::send_gratuitous_arp(Guest& g) {
+  auto mac = capture::parse_mac(g.interfaces.at(0).mac);
+  auto ip = capture::parse_ipv4(g.ip_cidr.substr(0, g.ip_cidr.find('/')));
+  if (!mac || !ip) return invalid_argument("bad guest MAC or address");
+  std::array<uint8_t, 60> f{};
+  std::memset(f.data(), 0xff, 6);
+  std::memcpy(f.data() + 6, mac->data(), 6);
+  f[12] = 0x08; f[13] = 0x06;                       // ARP
+  f[14] = 0; f[15] = 1; f[16] = 0x08; f[17] = 0;    // Ethernet, IPv4
+  f[18] = 6; f[19] = 4; f[20] = 0; f[21] = 1;       // request
+  std::memcpy(f.data() + 22, mac->data(), 6);
+  for (int i = 0; i < 4; ++i) f[28 + i] = f[38 + i] = static_cast<uint8_t>(*ip >> (24 - 8 * i));
+  sockaddr_ll addr{};
+  addr.sll_family = AF_PACKET;
+  addr.sll_ifindex = g.eth0_index;
+  addr.sll_halen = ETH_ALEN;
+  std::memset(addr.sll_addr, 0xff, ETH_ALEN);
+  if (::sendto(g.packet_fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return internal_error(std::string("send gratuitous ARP: ") + std::strerror(errno));
+  timeline_.record("guest", "gratuitous ARP");
   return ok_status();
 }
 

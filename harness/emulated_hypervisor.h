@@ -38,6 +38,9 @@ struct EmulatedGuestTiming {
   MonoClock::duration announce_step = std::chrono::milliseconds(100);
   // A datagram from the guest to 'traffic_to' this long after resume.
   std::optional<MonoClock::duration> traffic_after_resume;
+  // Power-on to a running guest (cold migration, revert): it boots, then
+  // announces itself with a gratuitous ARP.
+  MonoClock::duration boot = std::chrono::milliseconds(1000);
   std::string traffic_to;
 };
 
@@ -62,6 +65,7 @@ class EmulatedHypervisor final : public core::Hypervisor {
                     const std::string& destination,
                     const std::vector<core::GuestInterface>& dest_interfaces,
                     core::LiveMigrationCallbacks callbacks) override;
+  Status power_off(const std::string& host, const std::string& instance_uuid) override;
   std::vector<std::string> hosts_running(const std::string& instance_uuid) override;
 
   // The guest's namespace fd (for tests and capture), -1 when unknown.
@@ -88,6 +92,8 @@ class EmulatedHypervisor final : public core::Hypervisor {
   Status attach(Guest& g, const std::string& host, const core::GuestInterface& gi);
   Status send_announce(Guest& g, int round);
   Status send_traffic(Guest& g);
+  // A booting guest's gratuitous ARP (its address, from its MAC, broadcast).
+  Status send_gratuitous_arp(Guest& g);
   static std::string guest_port(const std::string& host) { return "vif-" + host; }
 
   // Aborts a migration in Perform: the guest stays on 'source', the

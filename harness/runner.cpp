@@ -48,7 +48,8 @@ struct RunState {
 // and no invariant broke.
 void decide_verdict(const Scenario& sc, const capture::Metrics& m, reports::ScenarioResult& r) {
   std::vector<std::string> why;
-  if (r.migration_status != "completed") why.push_back("migration ended " + r.migration_status);
+  if (r.migration_status != "completed" && r.migration_status != "confirmed" && r.migration_status != "reverted")
+    why.push_back("migration ended " + r.migration_status);
   if (!m.recovered) why.push_back("connectivity not restored by the end of the scenario");
   else if (m.recovery_ms && *m.recovery_ms > sc.expect.recover_within_ms)
     why.push_back("recovery " + fmt_ms(*m.recovery_ms) + " ms > " + std::to_string(sc.expect.recover_within_ms) + " ms");
@@ -134,6 +135,7 @@ Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
     EmulatedGuestTiming timing;
     timing.precopy = std::chrono::milliseconds(sc.migration.precopy_ms);
     timing.pause = std::chrono::milliseconds(sc.migration.pause_ms);
+    timing.boot = std::chrono::milliseconds(sc.guest.boot_ms);
     if (vm.uuid == sc.guest.instance_uuid && sc.guest.traffic_after_resume_ms)
       timing.traffic_after_resume = std::chrono::milliseconds(*sc.guest.traffic_after_resume_ms);
     timing.traffic_to = sc.peer.ip;
@@ -247,8 +249,27 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   }
   st.session->fault_plan().arm();
   timeline.record("runner", "fault plan armed");
-  auto mid = cloud.live_migrate(sc.guest.instance_uuid, dst);
-  if (!mid.ok()) return error(mid.status().with_context("live migration refused"));
+  const bool live = sc.migration.kind == "live";
+  auto mid = live ? cloud.live_migrate(sc.guest.instance_uuid, dst)
+                  : cloud.migrate(sc.guest.instance_uuid, dst, sc.migration.kind == "resize");
+  if (!mid.ok()) return error(mid.status().with_context("migration refused"));
+  if (!live) {
+    // Cold migration / resize: to VERIFY_RESIZE, a while there, then the
+    // operator's confirm or revert.
+    auto verify = [&] {
+      const std::string& st = cloud.migration(*mid)->status;
+      return st == "finished" || core::is_terminal_migration_status(st);
+    };
+    s = loop.run_until(verify, loop.now() + 60s, opt.interrupt);
+    if (s.code() == StatusCode::kCancelled) return error(s);
+    if (cloud.migration(*mid)->status == "finished") {
+      s = loop.run_for(std::chrono::milliseconds(sc.migration.verify_ms), opt.interrupt);
+      if (!s.ok()) return error(s);
+      Status outcome = sc.migration.resize_outcome == "revert" ? cloud.revert_resize(sc.guest.instance_uuid)
+                                                               : cloud.confirm_resize(sc.guest.instance_uuid);
+      if (!outcome.ok()) return error(outcome);
+    }
+  }
   // Every wait is bounded: long enough for nova's vif-plugging timeout and
   // the job; a migration still not terminal then is a hang, reported by the
   // migration_terminal invariant (a failure, not an error).
@@ -295,14 +316,18 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   in.origin = origin;
   in.window_start = probe_start;
   in.window_end = probe_end;
-  if (auto e = timeline.first("guest", "resumed on")) in.resume = e->t;
+  // Per-move metrics describe the last move (a revert's, after a resize):
+  // the last resume, from the host the guest left to the one it ended on.
+  std::string final_host = cloud.instance(sc.guest.instance_uuid)->host;
+  std::string left = final_host == src ? dst : src;
+  if (auto all = timeline.all("guest", "resumed on"); !all.empty()) in.resume = all.back().t;
   for (const auto& e : timeline.all("guest", "announce RARP")) in.announces_sent.push_back(e.t);
   in.packets = st.capture->packets();
   in.guest_mac = *capture::parse_mac(sc.guest.mac);
   in.guest_ip = *capture::parse_ipv4(sc.guest.ip);
   in.peer_ip = *capture::parse_ipv4(sc.peer.ip);
-  in.src_fabric_point = src + ".fabric_port";
-  in.dst_fabric_point = dst + ".fabric_port";
+  in.src_fabric_point = left + ".fabric_port";
+  in.dst_fabric_point = final_host + ".fabric_port";
   capture::Metrics m = capture::analyze(in);
   r.metrics = {m.loss, m.probes, m.interval_ms, m.max_gap_ms, m.downtime_ms, m.recovery_ms, m.stale_forwarding_ms};
   r.recovery_cause = m.recovery_cause;

@@ -53,11 +53,12 @@ const std::vector<Level>& levels() {
       {"hosts[]", {"name", "backend", "physical_interface"}},
       {"fabric", {"mac_ageing_s"}},
       {"network", {"id", "type", "physnet", "segmentation_id", "cidr"}},
-      {"guest", {"name", "instance_uuid", "port_id", "mac", "ip", "traffic_after_resume_ms"}},
+      {"guest", {"name", "instance_uuid", "port_id", "mac", "ip", "traffic_after_resume_ms", "boot_ms"}},
       {"peer", {"ip", "neigh"}},
       {"peer.neigh", {"base_reachable_time_ms", "delay_first_probe_time_s", "retrans_time_ms",
                       "ucast_solicit", "mcast_solicit"}},
-      {"migration", {"source", "destination", "precopy_ms", "pause_ms", "resume_after_dest_poll_ms"}},
+      {"migration", {"source", "destination", "precopy_ms", "pause_ms", "resume_after_dest_poll_ms", "kind",
+                     "resize_outcome", "verify_ms"}},
       {"probe", {"interval_ms", "reply_timeout_ms", "settle_ms", "observe_ms"}},
       {"agent", {"polling_interval_ms"}},
       {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal"}},
@@ -524,6 +525,7 @@ Status Reader::read_guest_and_peer(const Section& top, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_string(*guest, "ip", g.ip));
   LMH_RETURN_IF_ERROR(read_optional_int(*guest, "traffic_after_resume_ms",
                                         g.traffic_after_resume_ms, at_least(0)));
+  LMH_RETURN_IF_ERROR(read_int(*guest, "boot_ms", g.boot_ms, between(0, 600000)));
 
   auto peer = section(top, "peer");
   if (!peer.ok()) return peer.status();
@@ -634,6 +636,14 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_int(*migration, "pause_ms", sc.migration.pause_ms, between(0, 60000)));
   LMH_RETURN_IF_ERROR(read_optional_int(*migration, "resume_after_dest_poll_ms",
                                         sc.migration.resume_after_dest_poll_ms, between(0, 600000)));
+  LMH_RETURN_IF_ERROR(read_string(*migration, "kind", sc.migration.kind));
+  if (sc.migration.kind != "live" && sc.migration.kind != "cold" && sc.migration.kind != "resize")
+    return fail("migration.kind", line("migration.kind"), "expected live, cold or resize, got '" + sc.migration.kind + "'");
+  LMH_RETURN_IF_ERROR(read_string(*migration, "resize_outcome", sc.migration.resize_outcome));
+  if (sc.migration.resize_outcome != "confirm" && sc.migration.resize_outcome != "revert")
+    return fail("migration.resize_outcome", line("migration.resize_outcome"),
+                "expected confirm or revert, got '" + sc.migration.resize_outcome + "'");
+  LMH_RETURN_IF_ERROR(read_int(*migration, "verify_ms", sc.migration.verify_ms, between(0, 600000)));
 
   auto probe = section(top, "probe");
   if (!probe.ok()) return probe.status();

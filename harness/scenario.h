@@ -53,6 +53,8 @@ struct GuestSpec {
   // When set, the guest sends one datagram to the peer this long after it
   // resumes on the destination (what chronyd did in seed 001).
   std::optional<int> traffic_after_resume_ms;
+  // Power-on to running after a cold migration or revert (the guest boots).
+  int boot_ms = 1000;
 };
 
 struct PeerSpec {
@@ -69,6 +71,11 @@ struct MigrationSpec {
   // a poll of the destination's L2 agent (modulo its polling interval). The
   // agent's phase decides whether seed 001's outage happens; this pins it.
   std::optional<int> resume_after_dest_poll_ms;
+  // "live" (default), "cold" (nova migrate) or "resize"; the last two wait
+  // 'verify_ms' in VERIFY_RESIZE, then confirm or revert.
+  std::string kind = "live";
+  std::string resize_outcome = "confirm";
+  int verify_ms = 1000;
 };
 
 struct ProbeSpec {

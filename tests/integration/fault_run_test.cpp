@@ -133,3 +133,64 @@ TEST_F(FaultRun, BadFaultSpecsExit2AndCreateNothing) {
 
 }  // namespace
 }  // namespace lmh::testing
+
+namespace lmh::testing {
+namespace {
+
+class ColdRun : public ::testing::Test {
+ protected:
+  void SetUp() override { LMH_REQUIRE_ROOT(); }
+  void TearDown() override {
+    if (::geteuid() == 0) EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+  }
+};
+
+double last_t_of(const json& s, const std::string& source, const std::string& prefix) {
+  double t = -1;
+  for (const auto& e : s["timeline"])
+    if (e["source"] == source && e["event"].get<std::string>().rfind(prefix, 0) == 0) t = e["t_ms"];
+  return t;
+}
+
+TEST_F(ColdRun, ColdMigrationConfirmedOutageIsTheGuestsBoot) {
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "migration.kind=cold", "--set",
+                    "guest.boot_ms=800", "--set", "expect.max_downtime_ms=1000"},
+                   "ctcold");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "confirmed");
+  const double off = t_of(s, "guest", "powered off on src");
+  const double booted = t_of(s, "guest", "resumed on dst (booted)");
+  ASSERT_GT(off, 0);
+  EXPECT_NEAR(booted - off, 800.0, 30.0);
+  // The outage is the power-off to boot interval, give or take a probe.
+  EXPECT_GE(s["metrics"]["max_gap_ms"].get<double>(), 800.0);
+  EXPECT_LE(s["metrics"]["max_gap_ms"].get<double>(), 800.0 + 60.0);
+  EXPECT_LT(s["metrics"]["recovery_ms"].get<double>(), 30.0);
+  EXPECT_EQ(s["recovery_cause"], "guest_traffic");  // its gratuitous ARP on boot
+  EXPECT_EQ(s["metrics"]["stale_forwarding_ms"].get<double>(), 0.0);
+  expect_invariants_hold(s);
+}
+
+TEST_F(ColdRun, ResizeRevertReturnsTheGuestAndConnectivity) {
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "migration.kind=resize", "--set",
+                    "migration.resize_outcome=revert", "--set", "migration.verify_ms=2000", "--set",
+                    "guest.boot_ms=500", "--set", "expect.max_downtime_ms=700"},
+                   "ctrev");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "reverted");
+  const double on_dst = t_of(s, "guest", "resumed on dst (booted)");
+  const double back = last_t_of(s, "guest", "resumed on src (booted)");
+  ASSERT_GT(on_dst, 0);
+  ASSERT_GT(back, on_dst);  // it ran on dst, then came back
+  EXPECT_GT(t_of(s, "neutron", "binding activated port cfcfd97b-b5 host src"), on_dst);
+  // Each move costs one boot; between them the guest answered from dst.
+  EXPECT_GE(s["metrics"]["max_gap_ms"].get<double>(), 500.0);
+  EXPECT_LE(s["metrics"]["max_gap_ms"].get<double>(), 500.0 + 60.0);
+  EXPECT_LT(s["metrics"]["recovery_ms"].get<double>(), 30.0);  // after the return
+  expect_invariants_hold(s);  // on src, binding on src, no tap left on dst
+}
+
+}  // namespace
+}  // namespace lmh::testing

@@ -124,6 +124,16 @@ class FakeHypervisor : public Hypervisor {
       });
     });
   }
+  Status power_off(const std::string& host, const std::string& uuid) override {
+    auto it = running.find(uuid);
+    if (it == running.end() || it->second != host) return failed_precondition("not running on " + host);
+    for (auto l = hosts_.at(host)->links.begin(); l != hosts_.at(host)->links.end();) {
+      if (l->second.kind == "tap") l = hosts_.at(host)->links.erase(l);
+      else ++l;
+    }
+    running.erase(it);
+    return ok_status();
+  }
   std::vector<std::string> hosts_running(const std::string& uuid) override {
     auto it = running.find(uuid);
     if (it == running.end()) return {};

@@ -1,0 +1,124 @@
+// Cold migration and resize as nova runs them (prep_resize, resize_instance,
+// finish_resize, then confirm or revert), on fakes under a simulated clock.
+#include <gtest/gtest.h>
+
+#include "core/cloud.h"
+#include "core/names.h"
+#include "fakes.h"
+
+namespace lmh::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeHostNetwork;
+using testing::FakeHypervisor;
+
+const std::string kNet = "0fe9c836-5866-4a7e-b5a1-3f1c0a2d4e11";
+const std::string kPort = "cfcfd97b-b5c2-4e0b-9f4a-6d2e8c1a7b30";
+const std::string kVm = "7c1e2a5b-3d4f-4a6b-8c9d-0e1f2a3b4c5d";
+
+class ColdMigration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src.links["eth1"] = {"nic", "", true};
+    dst.links["eth1"] = {"nic", "", true};
+    hv = std::make_unique<FakeHypervisor>(loop, std::map<std::string, FakeHostNetwork*>{{"src", &src}, {"dst", &dst}});
+    cloud = std::make_unique<Cloud>(loop, timeline, *hv, Behaviour{});
+    ASSERT_TRUE(cloud->neutron().create_network({kNet, "vlan", "physnet1", 100}).ok());
+    Port p;
+    p.id = kPort;
+    p.network_id = kNet;
+    p.mac = "fa:16:3e:3a:7b:01";
+    p.device_id = kVm;
+    ASSERT_TRUE(cloud->neutron().create_port(p).ok());
+    for (auto* h : {"dst", "src"}) {
+      HostConfig hc;
+      hc.name = h;
+      hc.physical_interface_mappings = {{"physnet1", "eth1"}};
+      ASSERT_TRUE(cloud->add_host(hc, std::string(h) == "src" ? static_cast<HostNetwork&>(src) : dst).ok());
+    }
+    ASSERT_TRUE(cloud->boot({kVm, "vm1", "", "active", "", {kPort}}, "src").ok());
+    ASSERT_TRUE(loop.run_for(100ms).ok());
+  }
+  void run_until_status(int id, const std::string& status) {
+    ASSERT_TRUE(loop.run_until([&] { return cloud->migration(id)->status == status; }, clock.now() + 30s).ok())
+        << "status is " << cloud->migration(id)->status;
+  }
+  std::vector<std::string> statuses(int id) {
+    std::vector<std::string> out;
+    for (const auto& e : timeline.all("conductor", "migration " + std::to_string(id) + " status "))
+      out.push_back(e.event.substr(e.event.rfind(' ') + 1));
+    return out;
+  }
+
+  SimulatedClock clock;
+  EventLoop loop{clock};
+  Timeline timeline{clock};
+  FakeHostNetwork src, dst;
+  std::unique_ptr<FakeHypervisor> hv;
+  std::unique_ptr<Cloud> cloud;
+};
+
+TEST_F(ColdMigration, MigrateThenConfirmMovesEverythingToTheScheduledHost) {
+  auto id = cloud->migrate(kVm, "");  // the scheduler picks: the only other host
+  ASSERT_TRUE(id.ok()) << id.status().to_string();
+  EXPECT_EQ(cloud->migration(*id)->dest, "dst");
+  run_until_status(*id, "finished");
+  EXPECT_EQ(cloud->instance(kVm)->vm_state, "resized");
+  EXPECT_EQ(cloud->instance(kVm)->host, "dst");
+  EXPECT_EQ(hv->running.at(kVm), "dst");
+  EXPECT_FALSE(src.links.count(tap_name(kPort)));            // powered off there
+  EXPECT_EQ(dst.links.at(tap_name(kPort)).master, lb_bridge_name(kNet));
+  EXPECT_EQ(cloud->neutron().port(kPort)->active_binding()->host, "dst");
+  ASSERT_TRUE(cloud->confirm_resize(kVm).ok());
+  run_until_status(*id, "confirmed");
+  EXPECT_EQ(statuses(*id), (std::vector<std::string>{"pre-migrating", "migrating", "post-migrating", "finished",
+                                                      "confirming", "confirmed"}));
+  EXPECT_EQ(cloud->instance(kVm)->vm_state, "active");
+  ASSERT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);  // the source binding is gone
+  EXPECT_TRUE(cloud->check_invariants(kVm, *id).empty());
+  // The destination agent wires the port once its binding is active.
+  ASSERT_TRUE(loop.run_for(3s).ok());
+  EXPECT_EQ(dst.links.at("eth1.100").master, lb_bridge_name(kNet));
+}
+
+TEST_F(ColdMigration, ResizeRevertBringsTheGuestBackToTheSource) {
+  auto id = cloud->migrate(kVm, "dst", /*resize=*/true);
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(cloud->migration(*id)->migration_type, "resize");
+  run_until_status(*id, "finished");
+  ASSERT_TRUE(cloud->revert_resize(kVm).ok());
+  run_until_status(*id, "reverted");
+  EXPECT_EQ(cloud->instance(kVm)->host, "src");
+  EXPECT_EQ(cloud->instance(kVm)->vm_state, "active");
+  EXPECT_EQ(hv->running.at(kVm), "src");
+  EXPECT_FALSE(dst.links.count(tap_name(kPort)));
+  EXPECT_EQ(src.links.at(tap_name(kPort)).master, lb_bridge_name(kNet));
+  const Port* p = cloud->neutron().port(kPort);
+  ASSERT_EQ(p->bindings.size(), 1u);
+  EXPECT_EQ(p->bindings[0].host, "src");
+  EXPECT_EQ(p->bindings[0].status, BindingStatus::kActive);
+  EXPECT_EQ(statuses(*id), (std::vector<std::string>{"pre-migrating", "migrating", "post-migrating", "finished",
+                                                      "reverting", "reverted"}));
+  EXPECT_TRUE(cloud->check_invariants(kVm, *id).empty());
+  EXPECT_FALSE(cloud->confirm_resize(kVm).ok());  // nothing left to confirm
+}
+
+TEST_F(ColdMigration, RefusedWhenTheDestinationIsTheSourceOrUnknown) {
+  auto same = cloud->migrate(kVm, "src");
+  EXPECT_EQ(same.status().code(), StatusCode::kFailedPrecondition);
+  auto unknown = cloud->migrate(kVm, "nowhere");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(cloud->instance(kVm)->task_state, "");
+  EXPECT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);
+}
+
+TEST_F(ColdMigration, LiveMigrationWithoutADestinationAsksTheScheduler) {
+  auto id = cloud->live_migrate(kVm, "");
+  ASSERT_TRUE(id.ok()) << id.status().to_string();
+  EXPECT_EQ(cloud->migration(*id)->dest, "dst");
+  run_until_status(*id, "completed");
+}
+
+}  // namespace
+}  // namespace lmh::core
