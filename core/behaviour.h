@@ -28,6 +28,12 @@ struct Behaviour {
   bool lb_agent_honours_migrating_to = false;
   // The bridge of the destination XML's interfaces.
   DestXmlBridge dest_xml_bridge = DestXmlBridge::kSource;
+  // nova [workarounds] enable_qemu_monitor_announce_self: after the
+  // migration nova asks QEMU to announce again, 'count' times 'interval_ms'
+  // apart (qemu_monitor_announce_self_count / _interval).
+  bool announce_self_after_migration = false;
+  int announce_self_count = 3;
+  int announce_self_interval_ms = 1000;
 };
 
 }  // namespace lmh::core

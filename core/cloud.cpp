@@ -551,6 +551,18 @@ Status ComputeManager::post_live_migration_at_destination(const std::string& uui
   inst->host = config_.name;
   inst->task_state.clear();
   cloud_.timeline().record(source(), "instance host = " + config_.name);
+  const Behaviour& b = cloud_.behaviour();
+  if (b.announce_self_after_migration) {
+    // The libvirt driver's _qemu_monitor_announce_self: count attempts,
+    // interval apart, the first at once.
+    for (int i = 0; i < b.announce_self_count; ++i) {
+      cloud_.loop().post_after(std::chrono::milliseconds(b.announce_self_interval_ms) * i, [this, uuid, i] {
+        cloud_.timeline().record(source(), "qemu monitor announce_self " + std::to_string(i + 1));
+        Status s = cloud_.hypervisor().announce_self(uuid);
+        if (!s.ok()) cloud_.timeline().record(source(), "announce_self failed: " + s.message());
+      });
+    }
+  }
   return ok_status();
 }
 

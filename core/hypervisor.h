@@ -53,6 +53,9 @@ class Hypervisor {
                             const std::string& destination,
                             const std::vector<GuestInterface>& dest_interfaces,
                             LiveMigrationCallbacks callbacks) = 0;
+  // QEMU monitor announce_self: the guest's NIC announces its location again
+  // (a full round of RARPs) from wherever it runs.
+  virtual Status announce_self(const std::string& instance_uuid) = 0;
   // Hosts on which a domain of 'instance_uuid' is running (for invariants).
   virtual std::vector<std::string> hosts_running(const std::string& instance_uuid) = 0;
 };

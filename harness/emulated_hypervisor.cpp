@@ -206,22 +206,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
         cb.on_resumed();
         // QEMU announces from the destination right after resume; the first
         // round goes now, before anything else the loop has to do.
-        auto offsets = announce_offsets(g->timing);
-        for (size_t i = 0; i < offsets.size(); ++i) {
-          auto announce = [=, this] {
-            Status a = send_announce(*g, static_cast<int>(i) + 1);
-            if (!a.ok()) timeline_.record("guest", "announce failed: " + a.message());
-          };
-          // guest.announce: each round can be lost, late or doubled.
-          faults::Decision d = core::consult_fault(faults_, timeline_, "guest.announce");
-          MonoClock::duration at = offsets[i];
-          if (d.kind == faults::ActionKind::kDrop) continue;
-          if (d.kind == faults::ActionKind::kDelay) at += d.delay;
-          if (d.kind == faults::ActionKind::kDuplicate) loop_.post_after(at, announce);
-          else if (d.fires() && d.kind != faults::ActionKind::kDelay) core::fault_not_supported(timeline_, "guest.announce", d);
-          if (at == MonoClock::duration::zero()) announce();
-          else loop_.post_after(at, announce);
-        }
+        schedule_announces(*g, /*first_now=*/true);
         if (g->timing.traffic_after_resume) {
           loop_.post_after(*g->timing.traffic_after_resume, [=, this] {
             Status t = send_traffic(*g);
@@ -271,6 +256,33 @@ Status EmulatedHypervisor::send_traffic(Guest& g) {
   ::close(fd);
   if (n < 0) return internal_error(std::string("send NTP: ") + std::strerror(err));
   timeline_.record("guest", "traffic NTP to " + g.timing.traffic_to);
+  return ok_status();
+}
+
+void EmulatedHypervisor::schedule_announces(Guest& g, bool first_now) {
+  Guest* gp = &g;
+  auto offsets = announce_offsets(g.timing);
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    auto announce = [=, this] {
+      Status a = send_announce(*gp, static_cast<int>(i) + 1);
+      if (!a.ok()) timeline_.record("guest", "announce failed: " + a.message());
+    };
+    // guest.announce: each round can be lost, late or doubled.
+    faults::Decision d = core::consult_fault(faults_, timeline_, "guest.announce");
+    MonoClock::duration at = offsets[i];
+    if (d.kind == faults::ActionKind::kDrop) continue;
+    if (d.kind == faults::ActionKind::kDelay) at += d.delay;
+    if (d.kind == faults::ActionKind::kDuplicate) loop_.post_after(at, announce);
+    else if (d.fires() && d.kind != faults::ActionKind::kDelay) core::fault_not_supported(timeline_, "guest.announce", d);
+    if (first_now && at == MonoClock::duration::zero()) announce();
+    else loop_.post_after(at, announce);
+  }
+}
+
+Status EmulatedHypervisor::announce_self(const std::string& uuid) {
+  auto it = guests_.find(uuid);
+  if (it == guests_.end() || it->second->host.empty()) return failed_precondition("guest not running");
+  schedule_announces(*it->second, /*first_now=*/true);
   return ok_status();
 }
 

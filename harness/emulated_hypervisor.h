@@ -66,6 +66,7 @@ class EmulatedHypervisor final : public core::Hypervisor {
                     const std::vector<core::GuestInterface>& dest_interfaces,
                     core::LiveMigrationCallbacks callbacks) override;
   Status power_off(const std::string& host, const std::string& instance_uuid) override;
+  Status announce_self(const std::string& instance_uuid) override;
   std::vector<std::string> hosts_running(const std::string& instance_uuid) override;
 
   // The guest's namespace fd (for tests and capture), -1 when unknown.
@@ -91,6 +92,9 @@ class EmulatedHypervisor final : public core::Hypervisor {
   // guest-side end "vif-<host>" in the guest (not yet in eth0).
   Status attach(Guest& g, const std::string& host, const core::GuestInterface& gi);
   Status send_announce(Guest& g, int round);
+  // QEMU's announce: 'rounds' RARPs on the announce timer (+0/50/200/450/800
+  // ms); 'first_now' sends round 1 synchronously (the resume path).
+  void schedule_announces(Guest& g, bool first_now);
   Status send_traffic(Guest& g);
   // A booting guest's gratuitous ARP (its address, from its MAC, broadcast).
   Status send_gratuitous_arp(Guest& g);

@@ -63,7 +63,8 @@ const std::vector<Level>& levels() {
       {"agent", {"polling_interval_ms"}},
       {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal"}},
       {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to",
-                     "dest_xml_bridge"}},
+                     "dest_xml_bridge", "announce_self_after_migration", "announce_self_count",
+                     "announce_self_interval_ms"}},
       {"expect", {"max_downtime_ms", "recover_within_ms"}},
   };
   return kLevels;
@@ -681,6 +682,11 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
                   "expected source or destination, got '" + text + "'");
     sc.behaviour.dest_xml_bridge = *mode;
   }
+  LMH_RETURN_IF_ERROR(read_bool(*behaviour, "announce_self_after_migration",
+                                sc.behaviour.announce_self_after_migration));
+  LMH_RETURN_IF_ERROR(read_int(*behaviour, "announce_self_count", sc.behaviour.announce_self_count, between(1, 100)));
+  LMH_RETURN_IF_ERROR(read_int(*behaviour, "announce_self_interval_ms", sc.behaviour.announce_self_interval_ms,
+                               between(0, 600000)));
 
   auto expect = section(top, "expect");
   if (!expect.ok()) return expect.status();
@@ -756,7 +762,8 @@ std::map<std::string, std::string> Scenario::behaviour_map() const {
   return {{"pre_plug_vlan_uplink", text(behaviour.pre_plug_vlan_uplink)},
           {"vif_plugged_from_agent_only", text(behaviour.vif_plugged_from_agent_only)},
           {"lb_agent_honours_migrating_to", text(behaviour.lb_agent_honours_migrating_to)},
-          {"dest_xml_bridge", core::dest_xml_bridge_name(behaviour.dest_xml_bridge)}};
+          {"dest_xml_bridge", core::dest_xml_bridge_name(behaviour.dest_xml_bridge)},
+          {"announce_self_after_migration", text(behaviour.announce_self_after_migration)}};
 }
 
 std::string Scenario::display_name() const {

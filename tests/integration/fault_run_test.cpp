@@ -194,3 +194,35 @@ TEST_F(ColdRun, ResizeRevertReturnsTheGuestAndConnectivity) {
 
 }  // namespace
 }  // namespace lmh::testing
+
+namespace lmh::testing {
+namespace {
+
+TEST_F(ColdRun, AnnounceSelfWorkaroundRecoversOnceTheUplinkExists) {
+  // Cold destination as shipped, real peer ARP timers, no guest traffic:
+  // only nova's repeated announce_self (3 x, 1 s apart) can end the outage,
+  // and the first one after the agent's uplink does.
+  auto r = run_lmh({scenario_path("lb-vlan-cold-destination.yaml"), "--set",
+                    "behaviour.announce_self_after_migration=true", "--set", "peer.neigh.base_reachable_time_ms=30000",
+                    "--set", "peer.neigh.delay_first_probe_time_s=5", "--set", "guest.traffic_after_resume_ms=7000"},
+                   "ctann");
+  ASSERT_EQ(r.exit_code, 1) << r.err;  // still far above the live threshold
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["recovery_cause"], "announce");
+  const double resume = t_of(s, "guest", "resumed on dst");
+  const double uplink = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
+  ASSERT_GT(uplink, resume);
+  // The first announce_self call after the uplink exists.
+  double rescue = -1;
+  for (const auto& e : s["timeline"])
+    if (e["event"].get<std::string>().rfind("qemu monitor announce_self", 0) == 0 && e["t_ms"].get<double>() > uplink) {
+      rescue = e["t_ms"];
+      break;
+    }
+  ASSERT_GT(rescue, 0) << "no announce_self after the uplink was enslaved";
+  EXPECT_NEAR(s["metrics"]["recovery_ms"].get<double>(), rescue - resume, 60.0);
+  EXPECT_EQ(s["announces"].size(), 20u);  // QEMU's own 5 + 3 x 5
+}
+
+}  // namespace
+}  // namespace lmh::testing

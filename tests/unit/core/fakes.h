@@ -134,6 +134,11 @@ class FakeHypervisor : public Hypervisor {
     running.erase(it);
     return ok_status();
   }
+  int announce_self_calls = 0;
+  Status announce_self(const std::string& uuid) override {
+    ++announce_self_calls;
+    return running.count(uuid) ? ok_status() : failed_precondition("not running");
+  }
   std::vector<std::string> hosts_running(const std::string& uuid) override {
     auto it = running.find(uuid);
     if (it == running.end()) return {};

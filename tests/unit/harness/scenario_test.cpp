@@ -122,7 +122,8 @@ TEST(ScenarioDefaults, OnlyNameGiven) {
             (std::map<std::string, std::string>{{"pre_plug_vlan_uplink", "false"},
                                                 {"vif_plugged_from_agent_only", "false"},
                                                 {"lb_agent_honours_migrating_to", "false"},
-                                                {"dest_xml_bridge", "source"}}));
+                                                {"dest_xml_bridge", "source"},
+                                                {"announce_self_after_migration", "false"}}));
 }
 
 TEST(ScenarioDefaults, EmptySectionsTakeDefaults) {
