@@ -502,6 +502,20 @@ void ComputeManager::start_live_migration_job(const std::string& uuid, const std
     else rollback_live_migration(uuid, dest, mid, st.with_context("live_migration"));
   };
   cloud_.hypervisor().live_migrate(uuid, config_.name, dest, dest_ifaces, std::move(cb));
+  // _live_migration_monitor: downtime steps, completion timeout. The job's
+  // own completion (above) drives post or rollback; the monitor only acts.
+  if (JobControl* job = cloud_.hypervisor().migration_job(uuid)) {
+    double data_gb = live_migration_data_gb(cloud_.instance(uuid)->memory_mb);
+    JobMonitorOptions options;
+    options.source = source();
+    auto monitor = std::make_unique<JobMonitor>(cloud_.loop(), cloud_.timeline(), *job, config_.libvirt, data_gb,
+                                                std::chrono::milliseconds(500), options);
+    Status started = monitor->start([this](Status st) {
+      cloud_.timeline().record(source(), "job monitor done: " + st.to_string());
+    });
+    if (!started.ok()) cloud_.timeline().record(source(), "job monitor not started: " + started.to_string());
+    else cloud_.keep_monitor(mid, std::move(monitor));
+  }
 }
 
 StatusOr<Vif> ComputeManager::destination_vif(const std::string& port_id, const std::string& dest) {
@@ -685,7 +699,9 @@ void ComputeManager::rollback_live_migration(const std::string& uuid, const std:
   cloud_.timeline().record(source(), "rollback_live_migration: " + why.to_string());
   cloud_.compute(dest)->rollback_live_migration_at_destination(uuid);
   if (Instance* inst = cloud_.instance(uuid)) inst->task_state.clear();
-  cloud_.set_migration_status(*cloud_.migration(mid), "error");
+  // An aborted job (the monitor's completion timeout, an operator) is
+  // 'cancelled', anything else 'error', as nova's recover_method records.
+  cloud_.set_migration_status(*cloud_.migration(mid), why.code() == StatusCode::kCancelled ? "cancelled" : "error");
 }
 
 void ComputeManager::rollback_live_migration_at_destination(const std::string& uuid) {

@@ -27,6 +27,7 @@
 #include "core/event_loop.h"
 #include "core/host_network.h"
 #include "core/hypervisor.h"
+#include "core/job_monitor.h"
 #include "core/lb_agent.h"
 #include "core/os_vif_ovs.h"
 #include "core/ovs_agent.h"
@@ -43,6 +44,7 @@ struct Instance {
   std::string vm_state = "active";
   std::string task_state;  // "" = None
   std::vector<std::string> port_ids;
+  uint64_t memory_mb = 128;  // the flavor's RAM: what a live migration copies
 };
 
 struct Migration {
@@ -73,6 +75,8 @@ struct HostConfig {
   std::map<std::string, std::string> bridge_mappings;  // physnet -> br-xxx (openvswitch)
   OvsDatabase* ovs = nullptr;
   LinkOps* links = nullptr;
+  // nova.conf [libvirt] live_migration_* of this host, as source.
+  MigrationTuning libvirt;
 };
 
 class Cloud;
@@ -164,6 +168,8 @@ class Cloud {
   OvsAgent* ovs_agent(const std::string& host);
   Instance* instance(const std::string& uuid);
   Migration* migration(int id);
+  // Keeps the job monitor of migration 'id' alive until the cloud goes.
+  void keep_monitor(int id, std::unique_ptr<JobMonitor> monitor) { monitors_[id] = std::move(monitor); }
   // finish_resize reached VERIFY_RESIZE for 'instance_uuid'.
   void note_pending_resize(const std::string& instance_uuid, int migration_id) {
     pending_resizes_[instance_uuid] = migration_id;
@@ -201,6 +207,7 @@ class Cloud {
   std::deque<Migration> migrations_;  // deque: pointers stay valid as it grows
   // Resize/cold migration awaiting confirm or revert: instance -> migration.
   std::map<std::string, int> pending_resizes_;
+  std::map<int, std::unique_ptr<JobMonitor>> monitors_;
   // Records a refused request: status 'error', task state cleared.
   StatusOr<int> refuse(Migration& m, Instance* inst, const Status& why);
   std::vector<std::string> vif_events_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/job_monitor.h"
 
 namespace lmh::core {
 
@@ -53,6 +54,10 @@ class Hypervisor {
                             const std::string& destination,
                             const std::vector<GuestInterface>& dest_interfaces,
                             LiveMigrationCallbacks callbacks) = 0;
+  // The live-migration job of 'instance_uuid' while one is in progress (what
+  // nova's monitor polls: virDomainGetJobInfo, SetMaxDowntime, Abort), or
+  // nullptr when this hypervisor offers no job control.
+  virtual JobControl* migration_job(const std::string& instance_uuid) { return nullptr; }
   // QEMU monitor announce_self: the guest's NIC announces its location again
   // (a full round of RARPs) from wherever it runs.
   virtual Status announce_self(const std::string& instance_uuid) = 0;

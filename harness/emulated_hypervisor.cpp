@@ -169,10 +169,19 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
     timeline_.record("libvirt", "Prepare on " + destination + ": " + dest_interfaces[0].target_dev +
                                     " attached to " + dest_interfaces[0].bridge);
     timeline_.record("libvirt", "Perform: pre-copy " + ms_text(g->timing.precopy));
-    loop_.post_after(g->timing.precopy, [=, this] {
+    g->job.type = core::JobInfo::kUnbounded;
+    g->job.started = loop_.now();
+    g->job.precopy = g->timing.precopy;
+    g->job.cancel = [=, this] {
+      g->job.type = core::JobInfo::kCancelled;
+      abort_migration(*g, source, destination, dest_interfaces);
+      cb.on_done(cancelled("migration job cancelled"));
+    };
+    g->job.switchover = [=, this] {
       // hypervisor.migrate: the job can fail at the end of pre-copy.
       faults::Decision fail = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
       if (fail.kind == faults::ActionKind::kFail) {
+        g->job.type = core::JobInfo::kFailed;
         abort_migration(*g, source, destination, dest_interfaces);
         cb.on_done(internal_error("migration job failed: " + fail.message));
         return;
@@ -196,9 +205,11 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
           (void)g->nl->set_master(guest_port(source), "eth0");
           for (const auto& gi : dest_interfaces) (void)lab_.host(destination)->net->netlink().delete_link(gi.target_dev);
           timeline_.record("guest", "resumed on " + source + " (migration failed)");
+          g->job.type = core::JobInfo::kFailed;
           cb.on_done(m.with_context("Finish"));
           return;
         }
+        g->job.type = core::JobInfo::kCompleted;
         g->host = destination;
         g->interfaces = dest_interfaces;
         timeline_.record("guest", "resumed on " + destination);
@@ -221,8 +232,55 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
           cb.on_done(ok_status());
         });
       });
-    });
+    };
+    g->job.precopy_timer = loop_.post_after(g->timing.precopy, [g] { g->job.switchover(); });
   });
+}
+
+core::JobControl* EmulatedHypervisor::migration_job(const std::string& uuid) {
+  auto it = guests_.find(uuid);
+  if (it == guests_.end()) return nullptr;
+  Guest::Job& job = it->second->job;
+  job.loop = &loop_;
+  job.timeline = &timeline_;
+  job.type = core::JobInfo::kNone;  // a new job, not started yet
+  return &job;
+}
+
+StatusOr<core::JobInfo> EmulatedHypervisor::Guest::Job::job_info() {
+  core::JobInfo info;
+  info.type = type;
+  info.memory_total = memory_bytes;
+  if (type == core::JobInfo::kUnbounded) {
+    info.elapsed = loop->now() - started;
+    // Pre-copy progress, linear in time (the emulation copies no memory).
+    double done = precopy.count() > 0 ? std::min(1.0, double(info.elapsed.count()) / double(precopy.count())) : 1.0;
+    info.memory_processed = static_cast<uint64_t>(done * double(memory_bytes));
+    info.memory_remaining = memory_bytes - info.memory_processed;
+  }
+  return info;
+}
+
+Status EmulatedHypervisor::Guest::Job::set_max_downtime(int ms) {
+  // Recorded only: the emulated switchover pause is the scenario's.
+  timeline->record("libvirt", "migrate-setmaxdowntime " + std::to_string(ms) + " ms");
+  return ok_status();
+}
+
+Status EmulatedHypervisor::Guest::Job::abort() {
+  if (type != core::JobInfo::kUnbounded) return failed_precondition("no migration job in pre-copy to abort");
+  loop->cancel(precopy_timer);
+  timeline->record("libvirt", "job abort");
+  loop->post(cancel);
+  return ok_status();
+}
+
+Status EmulatedHypervisor::Guest::Job::force_complete() {
+  if (type != core::JobInfo::kUnbounded) return failed_precondition("no migration job in pre-copy to complete");
+  loop->cancel(precopy_timer);
+  timeline->record("libvirt", "job force complete: switchover now");
+  loop->post(switchover);
+  return ok_status();
 }
 
 Status EmulatedHypervisor::send_announce(Guest& g, int round) {

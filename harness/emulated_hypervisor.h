@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "core/job_monitor.h"
 #include "core/hypervisor.h"
 #include "core/timeline.h"
 #include "faults/fault_plan.h"
@@ -68,6 +69,7 @@ class EmulatedHypervisor final : public core::Hypervisor {
   Status power_off(const std::string& host, const std::string& instance_uuid) override;
   Status announce_self(const std::string& instance_uuid) override;
   std::vector<std::string> hosts_running(const std::string& instance_uuid) override;
+  core::JobControl* migration_job(const std::string& instance_uuid) override;
 
   // The guest's namespace fd (for tests and capture), -1 when unknown.
   int guest_netns_fd(const std::string& instance_uuid) const;
@@ -86,6 +88,22 @@ class EmulatedHypervisor final : public core::Hypervisor {
     // 10-20 ms (synchronize_net) that must not land between announces.
     int packet_fd = -1;
     int eth0_index = 0;
+    // The live-migration job while one runs (nova's monitor drives it).
+    struct Job final : core::JobControl {
+      core::EventLoop* loop = nullptr;
+      core::Timeline* timeline = nullptr;
+      core::JobInfo::Type type = core::JobInfo::kNone;
+      MonoTime started{};
+      MonoClock::duration precopy{};
+      uint64_t memory_bytes = 128ull << 20;
+      core::EventLoop::TimerId precopy_timer = 0;
+      std::function<void()> switchover;  // ends pre-copy now
+      std::function<void()> cancel;      // aborts during pre-copy
+      StatusOr<core::JobInfo> job_info() override;
+      Status set_max_downtime(int ms) override;
+      Status abort() override;
+      Status force_complete() override;
+    } job;
     ~Guest();
   };
   // Creates tap 'gi.target_dev' on 'host' attached to 'gi.bridge', with its

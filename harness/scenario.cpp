@@ -53,7 +53,7 @@ const std::vector<Level>& levels() {
       {"hosts[]", {"name", "backend", "physical_interface"}},
       {"fabric", {"mac_ageing_s"}},
       {"network", {"id", "type", "physnet", "segmentation_id", "cidr"}},
-      {"guest", {"name", "instance_uuid", "port_id", "mac", "ip", "traffic_after_resume_ms", "boot_ms"}},
+      {"guest", {"name", "instance_uuid", "port_id", "mac", "ip", "traffic_after_resume_ms", "boot_ms", "memory_mb"}},
       {"peer", {"ip", "neigh"}},
       {"peer.neigh", {"base_reachable_time_ms", "delay_first_probe_time_s", "retrans_time_ms",
                       "ucast_solicit", "mcast_solicit"}},
@@ -61,7 +61,9 @@ const std::vector<Level>& levels() {
                      "resize_outcome", "verify_ms"}},
       {"probe", {"interval_ms", "reply_timeout_ms", "settle_ms", "observe_ms"}},
       {"agent", {"polling_interval_ms"}},
-      {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal"}},
+      {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal",
+                "live_migration_downtime_ms", "live_migration_downtime_steps", "live_migration_downtime_delay_s",
+                "live_migration_completion_timeout_s", "live_migration_timeout_action"}},
       {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to",
                      "dest_xml_bridge", "announce_self_after_migration", "announce_self_count",
                      "announce_self_interval_ms"}},
@@ -527,6 +529,7 @@ Status Reader::read_guest_and_peer(const Section& top, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_optional_int(*guest, "traffic_after_resume_ms",
                                         g.traffic_after_resume_ms, at_least(0)));
   LMH_RETURN_IF_ERROR(read_int(*guest, "boot_ms", g.boot_ms, between(0, 600000)));
+  LMH_RETURN_IF_ERROR(read_int(*guest, "memory_mb", g.memory_mb, between(16, 1 << 20)));
 
   auto peer = section(top, "peer");
   if (!peer.ok()) return peer.status();
@@ -664,6 +667,16 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_bool(*nova, "live_migration_wait_for_vif_plug", sc.nova.live_migration_wait_for_vif_plug));
   LMH_RETURN_IF_ERROR(read_int(*nova, "vif_plugging_timeout_s", sc.nova.vif_plugging_timeout_s, between(0, 3600)));
   LMH_RETURN_IF_ERROR(read_bool(*nova, "vif_plugging_is_fatal", sc.nova.vif_plugging_is_fatal));
+  core::MigrationTuning& lt = sc.nova.libvirt;
+  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_ms", lt.downtime_ms, at_least(100)));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_steps", lt.downtime_steps, at_least(3)));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_delay_s", lt.downtime_delay_s, at_least(3)));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_completion_timeout_s", lt.completion_timeout_s_per_gib,
+                               at_least(0)));
+  LMH_RETURN_IF_ERROR(read_string(*nova, "live_migration_timeout_action", lt.timeout_action));
+  if (lt.timeout_action != "abort" && lt.timeout_action != "force_complete")
+    return fail("nova.live_migration_timeout_action", line("nova.live_migration_timeout_action"),
+                "expected abort or force_complete, got '" + lt.timeout_action + "'");
 
   auto behaviour = section(top, "behaviour");
   if (!behaviour.ok()) return behaviour.status();

@@ -11,6 +11,7 @@
 
 #include "common/status.h"
 #include "core/behaviour.h"
+#include "core/job_monitor.h"
 #include "faults/fault_plan.h"
 
 namespace lmh::harness {
@@ -55,6 +56,7 @@ struct GuestSpec {
   std::optional<int> traffic_after_resume_ms;
   // Power-on to running after a cold migration or revert (the guest boots).
   int boot_ms = 1000;
+  int memory_mb = 128;  // the flavor's RAM (sets nova's migration data size)
 };
 
 struct PeerSpec {
@@ -94,6 +96,9 @@ struct NovaSpec {
   bool live_migration_wait_for_vif_plug = true;  // [compute]
   int vif_plugging_timeout_s = 300;              // [DEFAULT]
   bool vif_plugging_is_fatal = true;             // [DEFAULT]
+  // [libvirt] live_migration_downtime(_steps, _delay),
+  // live_migration_completion_timeout, live_migration_timeout_action.
+  core::MigrationTuning libvirt;
 };
 
 // Behaviour switches: one scenario runs "as shipped" and "with the fix".

@@ -226,3 +226,43 @@ TEST_F(ColdRun, AnnounceSelfWorkaroundRecoversOnceTheUplinkExists) {
 
 }  // namespace
 }  // namespace lmh::testing
+
+namespace lmh::testing {
+namespace {
+
+TEST_F(ColdRun, JobMonitorAbortsAMigrationPastItsCompletionTimeout) {
+  // 128 MiB counts as nova's minimum 2 GiB: 1 s/GiB gives a 2 s timeout,
+  // well inside the 60 s pre-copy.
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "migration.precopy_ms=60000", "--set",
+                    "nova.live_migration_completion_timeout_s=1"},
+                   "ctabort");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "cancelled");
+  EXPECT_EQ(s["verdict_reason"], "migration ended cancelled");
+  const double running = t_of(s, "conductor", "migration 1 status running");
+  const double abort = t_of(s, "libvirt", "job abort");
+  EXPECT_NEAR(abort - running, 2000.0, 600.0);  // polled every 500 ms
+  EXPECT_GT(t_of(s, "libvirt", "migrate-setmaxdowntime 50 ms"), 0);  // nova's first downtime step
+  EXPECT_LT(t_of(s, "guest", "resumed on dst"), 0);
+  EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
+  expect_invariants_hold(s);
+}
+
+TEST_F(ColdRun, JobMonitorForceCompletesWhenTheTimeoutActionSaysSo) {
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "migration.precopy_ms=60000", "--set",
+                    "nova.live_migration_completion_timeout_s=1", "--set",
+                    "nova.live_migration_timeout_action=force_complete"},
+                   "ctforce");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "completed");
+  const double running = t_of(s, "conductor", "migration 1 status running");
+  const double resumed = t_of(s, "guest", "resumed on dst");
+  EXPECT_NEAR(resumed - running, 2000.0 + 30.0, 600.0);  // switchover at the timeout, not after 60 s
+  EXPECT_LE(s["metrics"]["downtime_ms"].get<double>(), 50.0);
+  expect_invariants_hold(s);
+}
+
+}  // namespace
+}  // namespace lmh::testing
