@@ -550,8 +550,10 @@ void ComputeManager::post_live_migration(const std::string& uuid, const std::str
   }
   Status s = cloud_.compute(dest)->post_live_migration_at_destination(uuid);
   if (!s.ok()) cloud_.timeline().record(source(), "post_live_migration_at_destination failed: " + s.to_string());
-  // The source binding is now INACTIVE; nova removes it from the old host.
-  for (const auto& port_id : inst->port_ids) (void)cloud_.neutron().delete_binding(port_id, config_.name);
+  // The source binding is now INACTIVE; nova removes it from the old host,
+  // but only once the destination's is active (else the port has none).
+  if (s.ok())
+    for (const auto& port_id : inst->port_ids) (void)cloud_.neutron().delete_binding(port_id, config_.name);
   cloud_.set_migration_status(*cloud_.migration(mid), s.ok() ? "completed" : "error");
 }
 

@@ -102,6 +102,9 @@ int cmd_report(const std::string& path) {
   return kExitPass;
 }
 
+int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& results_root, std::string run_id,
+            bool matrix);
+
 int cmd_run(const std::vector<std::string>& files, const std::vector<std::string>& sets,
             const std::vector<std::string>& fault_texts, std::string results_root, std::string run_id) {
   // Validate every input before touching the machine.
@@ -138,6 +141,15 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
     sc->faults.insert(sc->faults.end(), cli_faults.begin(), cli_faults.end());
     scenarios.push_back(std::move(sc).value());
   }
+  return execute(std::move(scenarios), results_root, run_id, /*matrix=*/false);
+}
+
+// Runs validated 'scenarios' on this machine: set-up checks, one lab per
+// scenario, the summary, result files. 'matrix' gates on invariants (a
+// fault may cost downtime; it must never break an invariant) and prints the
+// fault matrix.
+int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& results_root, std::string run_id,
+            bool matrix) {
   // The run id names namespaces and directories; cleanup parses it back.
   if (!run_id.empty() && (run_id.size() > 8 || run_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos)) {
     std::fprintf(stderr, "lmh: --run-id '%s': use 1 to 8 characters from a-z and 0-9\n", run_id.c_str());
@@ -188,9 +200,68 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
   // environment's (a daemon died, a capture point never opened).
   for (const auto& s : report.scenarios)
     if (s.verdict == "error") return kExitEnvironment;
+  if (matrix) {
+    int broken = 0;
+    std::printf("\n%-58s %-9s %-11s %s\n", "FAULT", "INJECTED", "MIGRATION", "INVARIANTS");
+    for (const auto& s : report.scenarios) {
+      std::string fault = s.faults.empty() ? "-" : s.faults.back().point + "=" + s.faults.back().action;
+      int injected = s.faults.empty() ? 0 : s.faults.back().injected;
+      std::string inv;
+      for (const auto& i : s.invariants)
+        if (!i.ok) inv += (inv.empty() ? "" : ", ") + i.name + " (" + i.detail + ")";
+      if (!inv.empty()) ++broken;
+      std::printf("%-58s %-9d %-11s %s\n", fault.c_str(), injected, s.migration_status.c_str(),
+                  inv.empty() ? "ok" : inv.c_str());
+    }
+    std::printf("%zu fault runs: %d broke an invariant\n", report.scenarios.size(), broken);
+    return broken ? kExitFail : kExitPass;
+  }
   for (const auto& s : report.scenarios)
     if (s.verdict != "pass") return kExitFail;
   return kExitPass;
+}
+
+// lmh matrix: 'file' once per fault point x action.
+int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, const std::string& points_arg,
+               const std::string& actions_arg, const std::string& results_root, const std::string& run_id) {
+  auto base = lmh::harness::load_scenario(file, sets);
+  if (!base.ok()) {
+    std::fprintf(stderr, "lmh: %s\n", base.status().message().c_str());
+    return kExitInput;
+  }
+  auto split = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    for (std::string item; std::getline(ss, item, ',');)
+      if (!item.empty()) out.push_back(item);
+    return out;
+  };
+  std::vector<std::string> points;
+  if (points_arg == "all") {
+    for (const auto& p : lmh::faults::known_fault_points()) points.push_back(p.name);
+  } else {
+    points = split(points_arg);
+  }
+  std::vector<std::string> actions = split(actions_arg);
+  std::vector<lmh::harness::Scenario> scenarios;
+  for (const auto& point : points) {
+    for (const auto& action : actions) {
+      auto spec = lmh::faults::parse_fault_spec(point + "=" + action);
+      if (!spec.ok()) {
+        std::fprintf(stderr, "lmh: --faults/--actions: %s\n", spec.status().message().c_str());
+        return kExitInput;
+      }
+      lmh::harness::Scenario sc = *base;
+      sc.faults.push_back(std::move(spec).value());
+      sc.overrides.push_back("fault=" + point + "=" + action);
+      scenarios.push_back(std::move(sc));
+    }
+  }
+  if (scenarios.empty()) {
+    std::fprintf(stderr, "lmh: matrix: no fault points or actions given\n");
+    return kExitInput;
+  }
+  return execute(std::move(scenarios), results_root, run_id, /*matrix=*/true);
 }
 
 }  // namespace
@@ -209,6 +280,16 @@ int main(int argc, char** argv) {
   run->add_option("--fault", fault_texts, "inject a fault: POINT=ACTION[:ARG][@TRIGGER] (see `lmh faults`)");
   run->add_option("--results", results, "results directory (default: results)");
   run->add_option("--run-id", run_id, "run id (default: random)");
+
+  auto* matrix = app.add_subcommand("matrix", "run a scenario once per fault point x action; gate on invariants");
+  std::string matrix_file, matrix_points = "all", matrix_actions = "delay:500,drop,duplicate,fire-early,fail,crash";
+  std::vector<std::string> matrix_sets;
+  matrix->add_option("scenario", matrix_file, "scenario YAML file")->required();
+  matrix->add_option("--faults", matrix_points, "fault points: all (default) or POINT,POINT,...");
+  matrix->add_option("--actions", matrix_actions, "actions, default delay:500,drop,duplicate,fire-early,fail,crash");
+  matrix->add_option("--set", matrix_sets, "override a scenario key");
+  matrix->add_option("--results", results, "results directory (default: results)");
+  matrix->add_option("--run-id", run_id, "run id (default: random)");
 
   auto* cleanup = app.add_subcommand("cleanup", "remove what killed runs left behind");
   bool all = false;
@@ -239,6 +320,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitPass : kExitInput;
   }
   if (*run) return cmd_run(files, sets, fault_texts, results, run_id);
+  if (*matrix) return cmd_matrix(matrix_file, matrix_sets, matrix_points, matrix_actions, results, run_id);
   if (*cleanup) return cmd_cleanup(all);
   if (*doctor) return cmd_doctor();
   if (*faults) return cmd_faults();

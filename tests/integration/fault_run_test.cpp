@@ -266,3 +266,41 @@ TEST_F(ColdRun, JobMonitorForceCompletesWhenTheTimeoutActionSaysSo) {
 
 }  // namespace
 }  // namespace lmh::testing
+
+namespace lmh::testing {
+namespace {
+
+TEST_F(ColdRun, MatrixReportsInvariantsPerFaultAndGatesOnThem) {
+  std::string dir = ::testing::TempDir() + "lmh-results";
+  auto c = harness::run_command({LMH_BINARY, "matrix", scenario_path("lb-vlan-warm-destination.yaml"), "--faults",
+                                 "agent.lb.scan,compute.post_live_migration", "--actions", "fail", "--results", dir,
+                                 "--run-id", "ctmx"},
+                                std::chrono::seconds(120));
+  ASSERT_TRUE(c.ok());
+  // post_live_migration failing leaves the guest on dst while nova's record
+  // says src: an invariant breaks, so the matrix fails.
+  EXPECT_EQ(c->exit_code, 1) << c->err;
+  EXPECT_NE(c->out.find("agent.lb.scan=fail"), std::string::npos) << c->out;
+  EXPECT_NE(c->out.find("2 fault runs: 1 broke an invariant"), std::string::npos) << c->out;
+  std::ifstream f(dir + "/ctmx/result.json");
+  auto result = nlohmann::json::parse(f, nullptr, false);
+  ASSERT_FALSE(result.is_discarded());
+  ASSERT_EQ(result["scenarios"].size(), 2u);
+  for (const auto& s : result["scenarios"]) {
+    ASSERT_EQ(s["faults"].size(), 1u);
+    EXPECT_GE(s["faults"][0]["injected"].get<int>(), 1) << s["name"];
+    bool post = s["faults"][0]["point"] == "compute.post_live_migration";
+    bool one_host_ok = true;
+    for (const auto& inv : s["invariants"]) if (inv["name"] == "one_host") one_host_ok = inv["ok"];
+    EXPECT_EQ(one_host_ok, !post) << s["name"];
+    if (post) {
+      // The binding stays ACTIVE on the source: nothing deletes the only one.
+      for (const auto& inv : s["invariants"])
+        if (inv["name"] == "binding_host") EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
+    }
+  }
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace lmh::testing
