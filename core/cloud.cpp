@@ -70,6 +70,7 @@ Status Cloud::add_host(HostConfig config, HostNetwork& net) {
     oc.datapath_type = config.datapath_type;
     oc.bridge_mappings = config.bridge_mappings;
     oc.honour_migrating_to = behaviour_.lb_agent_honours_migrating_to;
+    oc.faults = faults_;
     ovs_agents_[config.name] = std::make_unique<OvsAgent>(oc, *config.ovs, neutron_, loop_, timeline_);
     ovs_agents_[config.name]->start();
   } else {
@@ -150,7 +151,7 @@ StatusOr<int> Cloud::migrate(const std::string& uuid, const std::string& dest_in
   inst->task_state = "resize_prep";
   int id = mig.id;
   std::string dest = mig.dest;
-  loop_.post([this, uuid, dest, id] { compute(dest)->prep_resize(uuid, id); });
+  rpc_cast("prep_resize", [this, uuid, dest, id] { compute(dest)->prep_resize(uuid, id); });
   return id;
 }
 
@@ -161,7 +162,7 @@ Status Cloud::confirm_resize(const std::string& uuid) {
   pending_resizes_.erase(it);
   set_migration_status(*migration(id), "confirming");
   std::string source = migration(id)->source;
-  loop_.post([this, uuid, id, source] { compute(source)->confirm_resize(uuid, id); });
+  rpc_cast("confirm_resize", [this, uuid, id, source] { compute(source)->confirm_resize(uuid, id); });
   return ok_status();
 }
 
@@ -173,7 +174,7 @@ Status Cloud::revert_resize(const std::string& uuid) {
   set_migration_status(*migration(id), "reverting");
   instance(uuid)->task_state = "resize_reverting";
   std::string dest = migration(id)->dest;
-  loop_.post([this, uuid, id, dest] { compute(dest)->revert_resize(uuid, id); });
+  rpc_cast("revert_resize", [this, uuid, id, dest] { compute(dest)->revert_resize(uuid, id); });
   return ok_status();
 }
 
@@ -238,6 +239,45 @@ StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& de
   }
   loop_.post(cast);
   return id;
+}
+
+void Cloud::rpc_cast(const std::string& method, std::function<void()> deliver) {
+  const std::string point = "rpc.cast." + method;
+  faults::Decision d = consult_fault(faults_, timeline_, point);
+  switch (d.kind) {
+    case faults::ActionKind::kDrop:
+    case faults::ActionKind::kFail:
+      timeline_.record("rpc", "cast " + method + " not delivered");
+      return;
+    case faults::ActionKind::kDelay:
+      loop_.post_after(d.delay, std::move(deliver));
+      return;
+    case faults::ActionKind::kDuplicate:
+      loop_.post(deliver);
+      loop_.post(std::move(deliver));
+      return;
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(timeline_, point, d);
+  }
+  loop_.post(std::move(deliver));
+}
+
+Status Cloud::rpc_call(const std::string& method, const std::function<Status()>& deliver) {
+  const std::string point = "rpc.call." + method;
+  faults::Decision d = consult_fault(faults_, timeline_, point);
+  switch (d.kind) {
+    case faults::ActionKind::kFail:
+      return unavailable("MessagingTimeout: " + method + ": " + d.message);
+    case faults::ActionKind::kDrop:
+      return deadline_exceeded("MessagingTimeout: no reply to " + method);
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(timeline_, point, d);
+  }
+  return deliver();
 }
 
 void Cloud::notifier_send(const std::string& event, const std::string& port_id) {
@@ -456,7 +496,7 @@ void ComputeManager::live_migration(const std::string& uuid, const std::string& 
     for (const auto& port_id : cloud_.instance(uuid)->port_ids) events.push_back("network-vif-plugged-" + port_id);
   }
   int wait = cloud_.prepare_for_events(uuid, events);
-  Status s = dst->pre_live_migration(uuid, config_.name);
+  Status s = cloud_.rpc_call("pre_live_migration", [&] { return dst->pre_live_migration(uuid, config_.name); });
   if (!s.ok()) {
     cloud_.cancel_wait(wait);
     rollback_live_migration(uuid, dest, mid, s.with_context("pre_live_migration"));
@@ -548,7 +588,8 @@ void ComputeManager::post_live_migration(const std::string& uuid, const std::str
     auto vif = cloud_.neutron().vif_for(port_id, config_.name);
     if (vif.ok()) (void)unplug_linux_bridge(*vif, net_);
   }
-  Status s = cloud_.compute(dest)->post_live_migration_at_destination(uuid);
+  Status s = cloud_.rpc_call("post_live_migration_at_destination",
+                             [&] { return cloud_.compute(dest)->post_live_migration_at_destination(uuid); });
   if (!s.ok()) cloud_.timeline().record(source(), "post_live_migration_at_destination failed: " + s.to_string());
   // The source binding is now INACTIVE; nova removes it from the old host,
   // but only once the destination's is active (else the port has none).
@@ -599,7 +640,7 @@ void ComputeManager::prep_resize(const std::string& uuid, int mid) {
   }
   cloud_.instance(uuid)->task_state = "resize_migrating";
   std::string src = m.source;
-  cloud_.loop().post([this, uuid, mid, src] { cloud_.compute(src)->resize_instance(uuid, mid); });
+  cloud_.rpc_cast("resize_instance", [this, uuid, mid, src] { cloud_.compute(src)->resize_instance(uuid, mid); });
 }
 
 void ComputeManager::resize_instance(const std::string& uuid, int mid) {
@@ -618,7 +659,7 @@ void ComputeManager::resize_instance(const std::string& uuid, int mid) {
   cloud_.set_migration_status(m, "post-migrating");
   cloud_.instance(uuid)->task_state = "resize_migrated";
   std::string dest = m.dest;
-  cloud_.loop().post([this, uuid, mid, dest] { cloud_.compute(dest)->finish_resize(uuid, mid); });
+  cloud_.rpc_cast("finish_resize", [this, uuid, mid, dest] { cloud_.compute(dest)->finish_resize(uuid, mid); });
 }
 
 void ComputeManager::finish_resize(const std::string& uuid, int mid) {
@@ -673,7 +714,8 @@ void ComputeManager::revert_resize(const std::string& uuid, int mid) {
     (void)cloud_.neutron().delete_binding(port_id, config_.name);
   }
   std::string src = m.source;
-  cloud_.loop().post([this, uuid, mid, src] { cloud_.compute(src)->finish_revert_resize(uuid, mid); });
+  cloud_.rpc_cast("finish_revert_resize",
+                  [this, uuid, mid, src] { cloud_.compute(src)->finish_revert_resize(uuid, mid); });
 }
 
 void ComputeManager::finish_revert_resize(const std::string& uuid, int mid) {
@@ -699,7 +741,10 @@ void ComputeManager::finish_revert_resize(const std::string& uuid, int mid) {
 void ComputeManager::rollback_live_migration(const std::string& uuid, const std::string& dest,
                                              int mid, const Status& why) {
   cloud_.timeline().record(source(), "rollback_live_migration: " + why.to_string());
-  cloud_.compute(dest)->rollback_live_migration_at_destination(uuid);
+  (void)cloud_.rpc_call("rollback_live_migration_at_destination", [&] {
+    cloud_.compute(dest)->rollback_live_migration_at_destination(uuid);
+    return ok_status();
+  });
   if (Instance* inst = cloud_.instance(uuid)) inst->task_state.clear();
   // An aborted job (the monitor's completion timeout, an operator) is
   // 'cancelled', anything else 'error', as nova's recover_method records.

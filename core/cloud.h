@@ -168,6 +168,11 @@ class Cloud {
   OvsAgent* ovs_agent(const std::string& host);
   Instance* instance(const std::string& uuid);
   Migration* migration(int id);
+  // RPC between roles (oslo.messaging's cast and call), with the fault
+  // points rpc.cast.<method> (drop, delay, duplicate, fail: not delivered)
+  // and rpc.call.<method> (fail, drop: MessagingTimeout to the caller).
+  void rpc_cast(const std::string& method, std::function<void()> deliver);
+  Status rpc_call(const std::string& method, const std::function<Status()>& deliver);
   // Keeps the job monitor of migration 'id' alive until the cloud goes.
   void keep_monitor(int id, std::unique_ptr<JobMonitor> monitor) { monitors_[id] = std::move(monitor); }
   // finish_resize reached VERIFY_RESIZE for 'instance_uuid'.

@@ -1,5 +1,7 @@
 #include "core/ovs_agent.h"
 
+#include "core/fault_hooks.h"
+
 #include "core/names.h"
 
 namespace lmh::core {
@@ -140,8 +142,25 @@ bool OvsAgent::treat_device_added_or_updated(const std::string& port_id, const O
     timeline_.record(source(), "bind " + port.name + " failed: " + s.to_string());
     return false;
   }
+  // agent.ovs.port_up: the report to the server can fail (retried at the
+  // next poll), be lost, or arrive late.
+  faults::Decision d = consult_fault(config_.faults, timeline_, "agent.ovs.port_up");
+  if (d.kind == faults::ActionKind::kFail) return false;
   skipped_logged_.erase(port_id);
   bound_.insert(port_id);
+  if (d.kind == faults::ActionKind::kDrop) {
+    timeline_.record(source(), "device up " + device + " lost");
+    return true;
+  }
+  if (d.kind == faults::ActionKind::kDelay) {
+    std::string host = config_.host;
+    loop_.post_after(d.delay, [this, device, host] {
+      neutron_.update_device_up(device, host);
+      timeline_.record(source(), "device up " + device);
+    });
+    return true;
+  }
+  if (d.fires()) fault_not_supported(timeline_, "agent.ovs.port_up", d);
   neutron_.update_device_up(device, config_.host);
   timeline_.record(source(), "device up " + device);
   return true;

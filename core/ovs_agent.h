@@ -23,6 +23,7 @@
 #include "core/neutron.h"
 #include "core/ovs_database.h"
 #include "core/timeline.h"
+#include "faults/fault_plan.h"
 
 namespace lmh::core {
 
@@ -35,6 +36,7 @@ struct OvsAgentConfig {
   // Downstream fix, as for the linuxbridge agent: treat a port migrating to
   // this host as ours before its binding here is activated.
   bool honour_migrating_to = false;
+  faults::FaultPlan* faults = nullptr;  // agent.ovs.port_up
 };
 
 class OvsAgent {

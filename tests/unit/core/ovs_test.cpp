@@ -614,3 +614,36 @@ TEST_F(OvsAgentTest, ListFailureIsRecordedAndPollingGoesOn) {
 
 }  // namespace
 }  // namespace lmh::core
+
+namespace lmh::core {
+namespace {
+
+TEST_F(OvsAgentTest, PortUpReportLostOrLateByFault) {
+  auto drop = faults::parse_fault_spec("agent.ovs.port_up=drop@nth:1");
+  auto delay = faults::parse_fault_spec("agent.ovs.port_up=delay:1500@nth:2");
+  ASSERT_TRUE(drop.ok() && delay.ok());
+  faults::FaultPlan plan({*drop, *delay}, 1);
+  OvsAgentConfig c;
+  c.faults = &plan;
+  build(c);
+  make_port(kPort, kNet, {"dst"});
+  make_port(kPort2, kNet, {"dst"});
+  add_vif_port(kPort, "qvocfcfd97b-b5");
+  agent->start();
+  ASSERT_TRUE(loop.run_for(100ms).ok());
+  // First report lost: bound and tagged here, but the server never hears.
+  EXPECT_EQ(tag("qvocfcfd97b-b5"), 1);
+  EXPECT_TRUE(timeline.first(src(), "device up tapcfcfd97b-b5 lost").has_value());
+  EXPECT_EQ(status(kPort), "DOWN");
+  EXPECT_TRUE(events.empty());
+  // Second report late by 1.5 s.
+  add_vif_port(kPort2, "tap" + kPort2.substr(0, 11));
+  ASSERT_TRUE(loop.run_for(2s).ok());  // the next poll binds it
+  EXPECT_EQ(status(kPort2), "DOWN");
+  ASSERT_TRUE(loop.run_for(1500ms).ok());
+  EXPECT_EQ(status(kPort2), "ACTIVE");
+  EXPECT_EQ(plan.counts().at("agent.ovs.port_up").injected, 2);
+}
+
+}  // namespace
+}  // namespace lmh::core
