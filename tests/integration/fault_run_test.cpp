@@ -168,7 +168,7 @@ TEST_F(ColdRun, ColdMigrationConfirmedOutageIsTheGuestsBoot) {
   EXPECT_LE(s["metrics"]["max_gap_ms"].get<double>(), 800.0 + 60.0);
   EXPECT_LT(s["metrics"]["recovery_ms"].get<double>(), 30.0);
   EXPECT_EQ(s["recovery_cause"], "guest_traffic");  // its gratuitous ARP on boot
-  EXPECT_EQ(s["metrics"]["stale_forwarding_ms"].get<double>(), 0.0);
+  EXPECT_LE(s["metrics"]["stale_forwarding_ms"].get<double>(), 10.0);  // a probe in flight at most
   expect_invariants_hold(s);
 }
 

@@ -124,6 +124,8 @@ TEST_F(Lifecycle, FabricDaemonDyingMidRunIsAnErrorAndTearsDown) {
   // Mid-run: once capture and probing have started (the pcap files appear).
   std::string pcap = ::testing::TempDir() + "lmh-results/itfab/1-peer.pcap";
   ASSERT_TRUE(harness::wait_until([&] { return std::filesystem::exists(pcap); }, 30s, 20ms));
+  // Past the baseline: the guest has answered probes for a while.
+  std::this_thread::sleep_for(400ms);
   // Kill the run's ovs-vswitchd (the fabric) from outside.
   pid_t vswitchd = 0;
   for (const auto& d : std::filesystem::directory_iterator("/run/lmh")) {

@@ -49,7 +49,8 @@ TEST_F(ScenarioRun, WarmDestinationAsShippedRecoversByAnnounce) {
   // pause itself: the guest really stopped.
   EXPECT_LE(m["downtime_ms"].get<double>(), 50.0);
   EXPECT_GE(m["max_gap_ms"].get<double>(), 30.0);
-  EXPECT_EQ(m["stale_forwarding_ms"].get<double>(), 0.0);
+  // At most a probe in flight at the resume instant (vs >800 ms when broken).
+  EXPECT_LE(m["stale_forwarding_ms"].get<double>(), 10.0);
   EXPECT_LT(m["recovery_ms"].get<double>(), 20.0);
   EXPECT_EQ(s["recovery_cause"], "announce");
   ASSERT_EQ(s["announces"].size(), 5u);
@@ -129,7 +130,7 @@ TEST_F(ScenarioRun, ColdDestinationFixedPrePlugsUplinkAndBehavesLikeWarm) {
   EXPECT_EQ(s["behaviour"]["pre_plug_vlan_uplink"], "true");
   EXPECT_EQ(s["verdict"], "pass");
   EXPECT_LE(s["metrics"]["downtime_ms"].get<double>(), 50.0);
-  EXPECT_EQ(s["metrics"]["stale_forwarding_ms"].get<double>(), 0.0);
+  EXPECT_LE(s["metrics"]["stale_forwarding_ms"].get<double>(), 10.0);  // a probe in flight at most
   EXPECT_EQ(s["recovery_cause"], "announce");
   for (const auto& a : s["announces"]) EXPECT_TRUE(seen_at(a, "dst.fabric_port")) << a.dump();
   // The uplink was there before the guest resumed.
