@@ -46,11 +46,15 @@ void BM_Analyze(benchmark::State& state) {
   in.src_fabric_point = "src.fabric_port";
   in.dst_fabric_point = "dst.fabric_port";
   in.resume = t0 + std::chrono::milliseconds(n / 2);
+  // Echo requests to the guest's MAC, as a stale fabric forwards them (the
+  // stale-forwarding metric examines every one after resume).
   Frame echo = decode_frame(icmp_echo_tagged());
+  echo.dst = in.guest_mac;
   for (int i = 0; i < n; ++i) {
     MonoTime sent = t0 + std::chrono::milliseconds(i);
     bool lost = i >= n / 2 && i < n / 2 + 300;
     in.probes.push_back({static_cast<uint32_t>(i), sent, lost ? std::nullopt : std::optional(sent + std::chrono::microseconds(150))});
+    echo.icmp_seq = static_cast<uint16_t>(i);
     for (const char* p : {"peer", "src.fabric_port", "dst.fabric_port"}) in.packets.push_back({sent, p, echo});
   }
   in.window_end = t0 + std::chrono::milliseconds(n);

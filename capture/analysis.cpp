@@ -127,12 +127,18 @@ Metrics analyze(const AnalysisInput& in) {
       return a.kind == b.kind && a.icmp_id == b.icmp_id && a.icmp_seq == b.icmp_seq && a.arp_op == b.arp_op &&
              a.arp_spa == b.arp_spa && a.ip_src == b.ip_src;
     };
+    // Frames to the guest at the destination port, by time: each candidate
+    // looks only at its +-5 ms window (binary search), not at every packet.
+    std::vector<const Packet*> at_dst;
+    for (const Packet& q : in.packets)
+      if (q.point == in.dst_fabric_point && q.frame.dst == in.guest_mac) at_dst.push_back(&q);
+    std::sort(at_dst.begin(), at_dst.end(), [](const Packet* a, const Packet* b) { return a->t < b->t; });
     auto flooded = [&](const Packet& p) {
-      for (const Packet& q : in.packets) {
-        if (q.point == in.dst_fabric_point && q.frame.dst == in.guest_mac && same_frame(q.frame, p.frame) &&
-            q.t > p.t - std::chrono::milliseconds(5) && q.t < p.t + std::chrono::milliseconds(5))
-          return true;
-      }
+      const MonoTime lo = p.t - std::chrono::milliseconds(5), hi = p.t + std::chrono::milliseconds(5);
+      auto it = std::lower_bound(at_dst.begin(), at_dst.end(), lo,
+                                 [](const Packet* q, MonoTime t) { return q->t <= t; });
+      for (; it != at_dst.end() && (*it)->t < hi; ++it)
+        if (same_frame((*it)->frame, p.frame)) return true;
       return false;
     };
     MonoTime::duration stale = MonoTime::duration::zero();
