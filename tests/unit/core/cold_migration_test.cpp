@@ -12,34 +12,14 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeHostNetwork;
 using testing::FakeHypervisor;
+using testing::kNet;
+using testing::kPort;
+using testing::kVm;
 
-const std::string kNet = "0fe9c836-5866-4a7e-b5a1-3f1c0a2d4e11";
-const std::string kPort = "cfcfd97b-b5c2-4e0b-9f4a-6d2e8c1a7b30";
-const std::string kVm = "7c1e2a5b-3d4f-4a6b-8c9d-0e1f2a3b4c5d";
 
-class ColdMigration : public ::testing::Test {
+class ColdMigration : public ::testing::Test, protected testing::TwoHostCloud {
  protected:
-  void SetUp() override {
-    src.links["eth1"] = {"nic", "", true};
-    dst.links["eth1"] = {"nic", "", true};
-    hv = std::make_unique<FakeHypervisor>(loop, std::map<std::string, FakeHostNetwork*>{{"src", &src}, {"dst", &dst}});
-    cloud = std::make_unique<Cloud>(loop, timeline, *hv, Behaviour{});
-    ASSERT_TRUE(cloud->neutron().create_network({kNet, "vlan", "physnet1", 100}).ok());
-    Port p;
-    p.id = kPort;
-    p.network_id = kNet;
-    p.mac = "fa:16:3e:3a:7b:01";
-    p.device_id = kVm;
-    ASSERT_TRUE(cloud->neutron().create_port(p).ok());
-    for (auto* h : {"dst", "src"}) {
-      HostConfig hc;
-      hc.name = h;
-      hc.physical_interface_mappings = {{"physnet1", "eth1"}};
-      ASSERT_TRUE(cloud->add_host(hc, std::string(h) == "src" ? static_cast<HostNetwork&>(src) : dst).ok());
-    }
-    ASSERT_TRUE(cloud->boot({kVm, "vm1", "", "active", "", {kPort}}, "src").ok());
-    ASSERT_TRUE(loop.run_for(100ms).ok());
-  }
+  void SetUp() override { ASSERT_TRUE(build_cloud().ok()); }
   void run_until_status(int id, const std::string& status) {
     ASSERT_TRUE(loop.run_until([&] { return cloud->migration(id)->status == status; }, clock.now() + 30s).ok())
         << "status is " << cloud->migration(id)->status;
@@ -51,12 +31,6 @@ class ColdMigration : public ::testing::Test {
     return out;
   }
 
-  SimulatedClock clock;
-  EventLoop loop{clock};
-  Timeline timeline{clock};
-  FakeHostNetwork src, dst;
-  std::unique_ptr<FakeHypervisor> hv;
-  std::unique_ptr<Cloud> cloud;
 };
 
 TEST_F(ColdMigration, MigrateThenConfirmMovesEverythingToTheScheduledHost) {

@@ -2,13 +2,16 @@
 // whose phases run on the event loop under a SimulatedClock.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "core/event_loop.h"
 #include "core/host_network.h"
 #include "core/hypervisor.h"
+#include "core/cloud.h"
 #include "core/names.h"
 #include "core/ovs_database.h"
 
@@ -148,6 +151,50 @@ class FakeHypervisor : public Hypervisor {
  private:
   EventLoop& loop_;
   std::map<std::string, FakeHostNetwork*> hosts_;
+};
+
+// The ids of seed 000: network, port (tap tapcfcfd97b-b5) and instance.
+inline const std::string kNet = "0fe9c836-5866-4a7e-b5a1-3f1c0a2d4e11";
+inline const std::string kPort = "cfcfd97b-b5c2-4e0b-9f4a-6d2e8c1a7b30";
+inline const std::string kVm = "7c1e2a5b-3d4f-4a6b-8c9d-0e1f2a3b4c5d";
+
+// Two linuxbridge hosts "src" and "dst" (eth1 on physnet1, agents polling
+// every 2 s), a VLAN 100 network, port kPort, instance kVm booted on src and
+// plugged by the source agent: the starting point of most flow tests.
+struct TwoHostCloud {
+  SimulatedClock clock;
+  EventLoop loop{clock};
+  Timeline timeline{clock};
+  FakeHostNetwork src, dst;
+  std::unique_ptr<FakeHypervisor> hv;
+  std::unique_ptr<Cloud> cloud;
+
+  // 'tweak' adjusts each host's config (nova.conf options) before it is added.
+  Status build_cloud(Behaviour behaviour = {}, faults::FaultPlan* plan = nullptr,
+                     const std::function<void(HostConfig&)>& tweak = {}) {
+    src.links["eth1"] = {"nic", "", true};
+    dst.links["eth1"] = {"nic", "", true};
+    hv = std::make_unique<FakeHypervisor>(loop, std::map<std::string, FakeHostNetwork*>{{"src", &src}, {"dst", &dst}});
+    cloud = std::make_unique<Cloud>(loop, timeline, *hv, behaviour, plan);
+    LMH_RETURN_IF_ERROR(cloud->neutron().create_network({kNet, "vlan", "physnet1", 100}));
+    Port p;
+    p.id = kPort;
+    p.network_id = kNet;
+    p.mac = "fa:16:3e:3a:7b:01";
+    p.device_id = kVm;
+    LMH_RETURN_IF_ERROR(cloud->neutron().create_port(p));
+    for (const char* h : {"src", "dst"}) {
+      HostConfig hc;
+      hc.name = h;
+      hc.physical_interface_mappings = {{"physnet1", "eth1"}};
+      hc.polling_interval = std::chrono::seconds(2);
+      if (tweak) tweak(hc);
+      LMH_RETURN_IF_ERROR(cloud->add_host(hc, std::string(h) == "src" ? static_cast<HostNetwork&>(src) : dst));
+    }
+    LMH_RETURN_IF_ERROR(cloud->boot({kVm, "vm1", "", "active", "", {kPort}}, "src"));
+    // Let the source agent plug the port (its first poll is immediate).
+    return loop.run_for(std::chrono::milliseconds(100));
+  }
 };
 
 }  // namespace lmh::core::testing

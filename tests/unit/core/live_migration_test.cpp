@@ -12,36 +12,16 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeHostNetwork;
 using testing::FakeHypervisor;
+using testing::kNet;
+using testing::kPort;
+using testing::kVm;
 
-const std::string kNet = "0fe9c836-5866-4a7e-b5a1-3f1c0a2d4e11";
-const std::string kPort = "cfcfd97b-b5c2-4e0b-9f4a-6d2e8c1a7b30";
-const std::string kVm = "7c1e2a5b-3d4f-4a6b-8c9d-0e1f2a3b4c5d";
 
-class LiveMigrationTest : public ::testing::Test {
+class LiveMigrationTest : public ::testing::Test, protected testing::TwoHostCloud {
  protected:
   void SetUp() override { build(Behaviour{}); }
 
-  void build(Behaviour b) {
-    src.links["eth1"] = {"nic", "", true};
-    dst.links["eth1"] = {"nic", "", true};
-    hv = std::make_unique<FakeHypervisor>(loop, std::map<std::string, FakeHostNetwork*>{{"src", &src}, {"dst", &dst}});
-    cloud = std::make_unique<Cloud>(loop, timeline, *hv, b);
-    ASSERT_TRUE(cloud->neutron().create_network({kNet, "vlan", "physnet1", 100}).ok());
-    Port p;
-    p.id = kPort;
-    p.network_id = kNet;
-    p.mac = "fa:16:3e:3a:7b:01";
-    p.device_id = kVm;
-    ASSERT_TRUE(cloud->neutron().create_port(p).ok());
-    for (auto* h : {"src", "dst"}) {
-      HostConfig hc{h, {{"physnet1", "eth1"}}, 2s};
-      ASSERT_TRUE(cloud->add_host(hc, std::string(h) == "src" ? static_cast<HostNetwork&>(src) : dst).ok());
-    }
-    Instance vm{kVm, "vm1", "", "active", "", {kPort}};
-    ASSERT_TRUE(cloud->boot(vm, "src").ok());
-    // Let the source agent plug the port (first poll is immediate).
-    ASSERT_TRUE(loop.run_for(100ms).ok());
-  }
+  void build(Behaviour b) { ASSERT_TRUE(build_cloud(b).ok()); }
 
   MonoTime when(const std::string& source, const std::string& prefix) {
     auto e = timeline.first(source, prefix);
@@ -57,12 +37,6 @@ class LiveMigrationTest : public ::testing::Test {
     return *id;
   }
 
-  SimulatedClock clock;
-  EventLoop loop{clock};
-  Timeline timeline{clock};
-  FakeHostNetwork src, dst;
-  std::unique_ptr<FakeHypervisor> hv;
-  std::unique_ptr<Cloud> cloud;
 };
 
 TEST_F(LiveMigrationTest, BootPlugsSourceUplinkAndPortGoesActive) {

@@ -12,36 +12,19 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeHostNetwork;
 using testing::FakeHypervisor;
+using testing::kNet;
+using testing::kPort;
+using testing::kVm;
 
-const std::string kNet = "0fe9c836-5866-4a7e-b5a1-3f1c0a2d4e11";
-const std::string kPort = "cfcfd97b-b5c2-4e0b-9f4a-6d2e8c1a7b30";
-const std::string kVm = "7c1e2a5b-3d4f-4a6b-8c9d-0e1f2a3b4c5d";
 
-class RpcFaults : public ::testing::Test {
+class RpcFaults : public ::testing::Test, protected testing::TwoHostCloud {
  protected:
+  // The cloud with 'fault' in its plan, armed after boot.
   void build(const std::string& fault) {
     auto spec = faults::parse_fault_spec(fault);
     ASSERT_TRUE(spec.ok()) << spec.status().message();
     plan = std::make_unique<faults::FaultPlan>(std::vector<faults::FaultSpec>{*spec}, 1, /*armed=*/false);
-    src.links["eth1"] = {"nic", "", true};
-    dst.links["eth1"] = {"nic", "", true};
-    hv = std::make_unique<FakeHypervisor>(loop, std::map<std::string, FakeHostNetwork*>{{"src", &src}, {"dst", &dst}});
-    cloud = std::make_unique<Cloud>(loop, timeline, *hv, Behaviour{}, plan.get());
-    ASSERT_TRUE(cloud->neutron().create_network({kNet, "vlan", "physnet1", 100}).ok());
-    Port p;
-    p.id = kPort;
-    p.network_id = kNet;
-    p.mac = "fa:16:3e:3a:7b:01";
-    p.device_id = kVm;
-    ASSERT_TRUE(cloud->neutron().create_port(p).ok());
-    for (auto* h : {"dst", "src"}) {
-      HostConfig hc;
-      hc.name = h;
-      hc.physical_interface_mappings = {{"physnet1", "eth1"}};
-      ASSERT_TRUE(cloud->add_host(hc, std::string(h) == "src" ? static_cast<HostNetwork&>(src) : dst).ok());
-    }
-    ASSERT_TRUE(cloud->boot({kVm, "vm1", "", "active", "", {kPort}}, "src").ok());
-    ASSERT_TRUE(loop.run_for(100ms).ok());
+    ASSERT_TRUE(build_cloud(Behaviour{}, plan.get()).ok());
     plan->arm();
   }
   std::map<std::string, bool> invariants(int id) {
@@ -50,13 +33,7 @@ class RpcFaults : public ::testing::Test {
     return out;
   }
 
-  SimulatedClock clock;
-  EventLoop loop{clock};
-  Timeline timeline{clock};
-  FakeHostNetwork src, dst;
   std::unique_ptr<faults::FaultPlan> plan;
-  std::unique_ptr<FakeHypervisor> hv;
-  std::unique_ptr<Cloud> cloud;
 };
 
 TEST_F(RpcFaults, PreLiveMigrationCallTimingOutRollsBack) {
