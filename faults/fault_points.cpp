@@ -7,34 +7,41 @@ namespace lmh::faults {
 
 namespace {
 
-// Compute RPC methods that can carry a fault, with who calls whom and why
-// (nova compute/rpcapi.py). Each gets an rpc.call.<m> and an rpc.cast.<m>
-// point: which one the flow reaches depends on how it sends the method.
-const std::vector<std::pair<const char*, const char*>>& rpc_methods() {
-  static const std::vector<std::pair<const char*, const char*>> methods = {
-      {"pre_live_migration", "source -> destination compute: prepare (plug VIFs, migrating_to)"},
-      {"post_live_migration_at_destination",
+// Compute RPC methods that can carry a fault, how lmh sends each (as nova's
+// compute/rpcapi.py does, except rollback_live_migration_at_destination,
+// which nova casts and lmh calls so the rollback is done when the status is
+// set), and who calls whom. Only the point the flow reaches is listed.
+struct RpcMethod {
+  const char* name;
+  const char* kind;  // "call" | "cast"
+  const char* what;
+};
+
+const std::vector<RpcMethod>& rpc_methods() {
+  static const std::vector<RpcMethod> methods = {
+      {"pre_live_migration", "call", "source -> destination compute: prepare (plug VIFs, migrating_to)"},
+      {"post_live_migration_at_destination", "call",
        "source -> destination compute: activate binding, update port host, finish"},
-      {"rollback_live_migration_at_destination",
+      {"rollback_live_migration_at_destination", "call",
        "source -> destination compute: undo what pre_live_migration made"},
-      {"live_migration", "conductor -> source compute: start the live migration"},
-      {"prep_resize", "conductor -> destination compute: claim resources for cold migrate/resize"},
-      {"resize_instance", "destination -> source compute: power off, move the disk"},
-      {"finish_resize", "source -> destination compute: bind ports, plug, spawn, power on"},
-      {"confirm_resize", "api -> source compute: clean up the source after a resize"},
-      {"revert_resize", "api -> destination compute: tear down the destination copy"},
-      {"finish_revert_resize", "destination -> source compute: rebind, replug, power on at source"},
+      {"live_migration", "cast", "conductor -> source compute: start the live migration"},
+      {"prep_resize", "cast", "conductor -> destination compute: claim resources for cold migrate/resize"},
+      {"resize_instance", "cast", "destination -> source compute: power off, move the disk"},
+      {"finish_resize", "cast", "source -> destination compute: bind ports, plug, spawn, power on"},
+      {"confirm_resize", "cast", "api -> source compute: clean up the source after a resize"},
+      {"revert_resize", "cast", "api -> destination compute: tear down the destination copy"},
+      {"finish_revert_resize", "cast", "destination -> source compute: rebind, replug, power on at source"},
   };
   return methods;
 }
 
 std::vector<FaultPoint> build_registry() {
   std::vector<FaultPoint> points;
-  for (const auto& [method, what] : rpc_methods()) {
-    points.push_back({std::string("rpc.call.") + method,
-                      std::string("rpc call (waits for the reply) ") + method + ": " + what});
-    points.push_back({std::string("rpc.cast.") + method,
-                      std::string("rpc cast (no reply) ") + method + ": " + what});
+  for (const auto& m : rpc_methods()) {
+    bool call = std::string(m.kind) == "call";
+    points.push_back({std::string("rpc.") + m.kind + "." + m.name,
+                      std::string(call ? "rpc call (waits for the reply) " : "rpc cast (no reply) ") + m.name +
+                          ": " + m.what});
   }
   const std::vector<FaultPoint> rest = {
       {"compute.pre_live_migration",
