@@ -132,22 +132,35 @@ StatusOr<int> Cloud::refuse(Migration& m, Instance* inst, const Status& why) {
   return why;
 }
 
-StatusOr<int> Cloud::migrate(const std::string& uuid, const std::string& dest_in, bool resize) {
+Migration& Cloud::new_migration(const std::string& uuid, const std::string& dest_in, const std::string& type,
+                                const std::string& status) {
+  Instance* inst = instance(uuid);
   Migration m;
   m.id = static_cast<int>(migrations_.size()) + 1;
   m.instance_uuid = uuid;
-  m.migration_type = resize ? "resize" : "migration";
-  Instance* inst = instance(uuid);
+  m.migration_type = type;
   m.source = inst ? inst->host : "";
+  // The scheduler picks a destination when none is given.
   m.dest = dest_in.empty() && inst ? pick_destination(inst->host) : dest_in;
   migrations_.push_back(m);
-  Migration& mig = migrations_.back();
-  set_migration_status(mig, "pre-migrating");
-  if (!inst) return refuse(mig, nullptr, not_found("instance " + uuid));
-  if (inst->vm_state != "active") return refuse(mig, inst, failed_precondition("instance is " + inst->vm_state));
-  if (!inst->task_state.empty()) return refuse(mig, inst, failed_precondition("instance task_state is " + inst->task_state));
-  if (!compute(mig.dest)) return refuse(mig, inst, failed_precondition("no valid host: '" + mig.dest + "'"));
-  if (mig.dest == inst->host) return refuse(mig, inst, failed_precondition("destination is the instance's host"));
+  set_migration_status(migrations_.back(), status);
+  return migrations_.back();
+}
+
+Status Cloud::check_move(const Instance* inst, const std::string& uuid, const std::string& dest) {
+  if (!inst) return not_found("instance " + uuid);
+  if (inst->vm_state != "active") return failed_precondition("instance is " + inst->vm_state + ", not active");
+  if (!inst->task_state.empty()) return failed_precondition("instance task_state is " + inst->task_state);
+  if (!compute(inst->host)) return failed_precondition("source host " + inst->host + " is not up");
+  if (!compute(dest)) return failed_precondition("destination host " + dest + " does not exist");
+  if (dest == inst->host) return failed_precondition("destination " + dest + " is the instance's host");
+  return ok_status();
+}
+
+StatusOr<int> Cloud::migrate(const std::string& uuid, const std::string& dest_in, bool resize) {
+  Migration& mig = new_migration(uuid, dest_in, resize ? "resize" : "migration", "pre-migrating");
+  Instance* inst = instance(uuid);
+  if (Status check = check_move(inst, uuid, mig.dest); !check.ok()) return refuse(mig, inst, check);
   inst->task_state = "resize_prep";
   int id = mig.id;
   std::string dest = mig.dest;
@@ -179,40 +192,16 @@ Status Cloud::revert_resize(const std::string& uuid) {
 }
 
 StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& dest_in) {
-  // The scheduler picks a destination when none is given.
-  const std::string dest = dest_in.empty() && instance(uuid) ? pick_destination(instance(uuid)->host) : dest_in;
-  Migration m;
-  m.id = static_cast<int>(migrations_.size()) + 1;
-  m.instance_uuid = uuid;
-  m.dest = dest;
+  Migration& mig = new_migration(uuid, dest_in, "live-migration", "accepted");
   Instance* inst = instance(uuid);
-  m.source = inst ? inst->host : "";
-  migrations_.push_back(m);
-  Migration& mig = migrations_.back();
-  set_migration_status(mig, "accepted");
-
+  const std::string dest = mig.dest;
   // LiveMigrationTask checks.
-  Status check;
-  if (!inst) check = not_found("instance " + uuid);
-  else if (inst->vm_state != "active") check = failed_precondition("instance is " + inst->vm_state + ", not active");
-  else if (!inst->task_state.empty()) check = failed_precondition("instance task_state is " + inst->task_state);
-  else if (!compute(inst->host)) check = failed_precondition("source host " + inst->host + " is not up");
-  else if (!compute(dest)) check = failed_precondition("destination host " + dest + " does not exist");
-  else if (dest == inst->host) check = failed_precondition("destination " + dest + " is the instance's host");
-  if (!check.ok()) {
-    timeline_.record("conductor", "live migration refused: " + check.message());
-    set_migration_status(mig, "error");
-    return check;
-  }
+  if (Status check = check_move(inst, uuid, dest); !check.ok()) return refuse(mig, inst, check);
   inst->task_state = "migrating";
   // Multiple port bindings: an INACTIVE binding on the destination first.
   for (const auto& port : inst->port_ids) {
     Status s = neutron_.create_binding(port, dest);
-    if (!s.ok()) {
-      set_migration_status(mig, "error");
-      inst->task_state.clear();
-      return s;
-    }
+    if (!s.ok()) return refuse(mig, inst, s);
   }
   int id = mig.id;
   std::string source = inst->host;
@@ -224,11 +213,8 @@ StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& de
     case faults::ActionKind::kDrop:
       return id;
     case faults::ActionKind::kFail:
-      timeline_.record("conductor", "cast live_migration failed: " + d.message);
-      set_migration_status(mig, "error");
-      inst->task_state.clear();
       for (const auto& port : inst->port_ids) (void)neutron_.delete_binding(port, dest);
-      return unavailable(d.message);
+      return refuse(mig, inst, unavailable("cast live_migration failed: " + d.message));
     case faults::ActionKind::kDelay:
       loop_.post_after(d.delay, cast);
       return id;

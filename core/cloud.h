@@ -213,6 +213,13 @@ class Cloud {
   // Resize/cold migration awaiting confirm or revert: instance -> migration.
   std::map<std::string, int> pending_resizes_;
   std::map<int, std::unique_ptr<JobMonitor>> monitors_;
+  // Creates the Migration record of a move of 'uuid' to 'dest' (the
+  // scheduler's pick when empty) in 'status'.
+  Migration& new_migration(const std::string& uuid, const std::string& dest, const std::string& type,
+                           const std::string& status);
+  // The conductor's checks before any move: instance active and idle,
+  // source up, destination known and not the source.
+  Status check_move(const Instance* inst, const std::string& uuid, const std::string& dest);
   // Records a refused request: status 'error', task state cleared.
   StatusOr<int> refuse(Migration& m, Instance* inst, const Status& why);
   std::vector<std::string> vif_events_;

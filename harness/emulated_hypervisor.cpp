@@ -287,6 +287,13 @@ Status EmulatedHypervisor::send_announce(Guest& g, int round) {
   auto mac = capture::parse_mac(g.interfaces.at(0).mac);
   if (!mac) return invalid_argument("bad guest MAC");
   auto frame = capture::build_rarp_announce(*mac);
+  auto sent = send_broadcast(g, frame);
+  if (!sent.ok()) return sent.status().with_context("send RARP");
+  timeline_.record_at(*sent, "guest", "announce RARP " + std::to_string(round));
+  return ok_status();
+}
+
+StatusOr<MonoTime> EmulatedHypervisor::send_broadcast(Guest& g, std::span<const uint8_t> frame) {
   sockaddr_ll addr{};
   addr.sll_family = AF_PACKET;
   addr.sll_ifindex = g.eth0_index;
@@ -294,9 +301,8 @@ Status EmulatedHypervisor::send_announce(Guest& g, int round) {
   std::memset(addr.sll_addr, 0xff, ETH_ALEN);
   ssize_t n = ::sendto(g.packet_fd, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   MonoTime sent = MonoClock::now();
-  if (n != static_cast<ssize_t>(frame.size())) return internal_error(std::string("send RARP: ") + std::strerror(errno));
-  timeline_.record_at(sent, "guest", "announce RARP " + std::to_string(round));
-  return ok_status();
+  if (n != static_cast<ssize_t>(frame.size())) return internal_error(std::strerror(errno));
+  return sent;
 }
 
 Status EmulatedHypervisor::send_traffic(Guest& g) {
@@ -368,14 +374,9 @@ Status EmulatedHypervisor::send_gratuitous_arp(Guest& g) {
   f[18] = 6; f[19] = 4; f[20] = 0; f[21] = 1;       // request
   std::memcpy(f.data() + 22, mac->data(), 6);
   for (int i = 0; i < 4; ++i) f[28 + i] = f[38 + i] = static_cast<uint8_t>(*ip >> (24 - 8 * i));
-  sockaddr_ll addr{};
-  addr.sll_family = AF_PACKET;
-  addr.sll_ifindex = g.eth0_index;
-  addr.sll_halen = ETH_ALEN;
-  std::memset(addr.sll_addr, 0xff, ETH_ALEN);
-  if (::sendto(g.packet_fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-    return internal_error(std::string("send gratuitous ARP: ") + std::strerror(errno));
-  timeline_.record("guest", "gratuitous ARP");
+  auto sent = send_broadcast(g, f);
+  if (!sent.ok()) return sent.status().with_context("send gratuitous ARP");
+  timeline_.record_at(*sent, "guest", "gratuitous ARP");
   return ok_status();
 }
 

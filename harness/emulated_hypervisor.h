@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,9 @@ class EmulatedHypervisor final : public core::Hypervisor {
   // ms); 'first_now' sends round 1 synchronously (the resume path).
   void schedule_announces(Guest& g, bool first_now);
   Status send_traffic(Guest& g);
+  // Sends 'frame' out of the guest's eth0 as a broadcast; returns when it
+  // left (the moment the timeline records).
+  StatusOr<MonoTime> send_broadcast(Guest& g, std::span<const uint8_t> frame);
   // A booting guest's gratuitous ARP (its address, from its MAC, broadcast).
   Status send_gratuitous_arp(Guest& g);
   static std::string guest_port(const std::string& host) { return "vif-" + host; }

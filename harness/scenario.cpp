@@ -4,6 +4,7 @@
 // value caused it.
 #include "harness/scenario.h"
 
+#include "capture/packet.h"
 #include "core/libvirt_xml.h"
 #include "faults/fault_plan.h"
 
@@ -140,17 +141,8 @@ std::optional<double> parse_number(const std::string& text) {
   return v;
 }
 
-// Parses dotted-quad 'text' into a host-order address.
-std::optional<uint32_t> parse_ipv4(const std::string& text) {
-  in_addr a{};
-  if (inet_pton(AF_INET, text.c_str(), &a) != 1) return std::nullopt;
-  return ntohl(a.s_addr);
-}
-
-std::string format_ipv4(uint32_t addr) {
-  return fmt::format("{}.{}.{}.{}", addr >> 24, (addr >> 16) & 0xff, (addr >> 8) & 0xff,
-                     addr & 0xff);
-}
+using capture::format_ipv4;
+using capture::parse_ipv4;
 
 struct Cidr {
   uint32_t network = 0;
