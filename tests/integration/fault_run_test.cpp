@@ -9,12 +9,6 @@ namespace {
 
 using nlohmann::json;
 
-double t_of(const json& s, const std::string& source, const std::string& prefix) {
-  for (const auto& e : s["timeline"])
-    if (e["source"] == source && e["event"].get<std::string>().rfind(prefix, 0) == 0) return e["t_ms"];
-  return -1;
-}
-
 void expect_invariants_hold(const json& s) {
   ASSERT_EQ(s["invariants"].size(), 5u);
   for (const auto& inv : s["invariants"]) EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
@@ -144,13 +138,6 @@ class ColdRun : public ::testing::Test {
     if (::geteuid() == 0) EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
   }
 };
-
-double last_t_of(const json& s, const std::string& source, const std::string& prefix) {
-  double t = -1;
-  for (const auto& e : s["timeline"])
-    if (e["source"] == source && e["event"].get<std::string>().rfind(prefix, 0) == 0) t = e["t_ms"];
-  return t;
-}
 
 TEST_F(ColdRun, ColdMigrationConfirmedOutageIsTheGuestsBoot) {
   auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "migration.kind=cold", "--set",

@@ -68,6 +68,21 @@ inline const std::vector<std::string>& root_links_at_start() {
 // Taken before main() so no test can have run yet.
 [[maybe_unused]] static const bool kRootLinksTaken = (root_links_at_start(), true);
 
+// Time (ms) of the first timeline event of a result.json scenario from
+// 'source' starting with 'prefix'; -1 when there is none.
+inline double t_of(const nlohmann::json& scenario, const std::string& source, const std::string& prefix) {
+  for (const auto& e : scenario["timeline"])
+    if (e["source"] == source && e["event"].get<std::string>().rfind(prefix, 0) == 0) return e["t_ms"];
+  return -1;
+}
+// The same for the last such event.
+inline double last_t_of(const nlohmann::json& scenario, const std::string& source, const std::string& prefix) {
+  double t = -1;
+  for (const auto& e : scenario["timeline"])
+    if (e["source"] == source && e["event"].get<std::string>().rfind(prefix, 0) == 0) t = e["t_ms"];
+  return t;
+}
+
 // Every trace an lmh run leaves on the machine: namespaces, state dirs,
 // Open vSwitch daemons started for a lab, links added to the root namespace.
 inline std::vector<std::string> lmh_leftovers() {

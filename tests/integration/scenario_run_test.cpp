@@ -22,12 +22,6 @@ bool seen_at(const json& announce, const std::string& point) {
   return false;
 }
 
-double t_of(const json& scenario, const std::string& source, const std::string& prefix) {
-  for (const auto& e : scenario["timeline"])
-    if (e["source"] == source && e["event"].get<std::string>().rfind(prefix, 0) == 0) return e["t_ms"];
-  return -1;
-}
-
 class ScenarioRun : public ::testing::Test {
  protected:
   void SetUp() override { LMH_REQUIRE_ROOT(); }
