@@ -20,7 +20,7 @@ Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behavi
              faults::FaultPlan* faults)
     : loop_(loop), timeline_(timeline), hypervisor_(hypervisor), behaviour_(behaviour), faults_(faults),
       neutron_(timeline, NeutronBehaviour{behaviour.vif_plugged_from_agent_only}) {
-  neutron_.set_fault_plan(faults);
+  neutron_.set_fault_plan(faults, &loop);
   neutron_.set_vif_event_sink([this](const std::string& event, const std::string& port_id) {
     notifier_send(event, port_id);
   });
@@ -121,7 +121,7 @@ Status Cloud::boot(Instance instance, const std::string& host) {
 
 std::string Cloud::pick_destination(const std::string& exclude) {
   for (const auto& [host, compute] : computes_)
-    if (host != exclude) return host;
+    if (host != exclude && service_up(host)) return host;
   return "";
 }
 
@@ -151,8 +151,10 @@ Status Cloud::check_move(const Instance* inst, const std::string& uuid, const st
   if (!inst) return not_found("instance " + uuid);
   if (inst->vm_state != "active") return failed_precondition("instance is " + inst->vm_state + ", not active");
   if (!inst->task_state.empty()) return failed_precondition("instance task_state is " + inst->task_state);
-  if (!compute(inst->host)) return failed_precondition("source host " + inst->host + " is not up");
+  if (!compute(inst->host) || !service_up(inst->host))
+    return failed_precondition("source host " + inst->host + " is not up");
   if (!compute(dest)) return failed_precondition("destination host " + dest + " does not exist");
+  if (!service_up(dest)) return failed_precondition("destination host " + dest + " is not up");
   if (dest == inst->host) return failed_precondition("destination " + dest + " is the instance's host");
   return ok_status();
 }
@@ -164,7 +166,8 @@ StatusOr<int> Cloud::migrate(const std::string& uuid, const std::string& dest_in
   inst->task_state = "resize_prep";
   int id = mig.id;
   std::string dest = mig.dest;
-  rpc_cast("prep_resize", [this, uuid, dest, id] { compute(dest)->prep_resize(uuid, id); });
+  Status sent = rpc_cast("prep_resize", dest, [this, uuid, dest, id] { compute(dest)->prep_resize(uuid, id); });
+  if (!sent.ok()) return refuse(mig, inst, sent);
   return id;
 }
 
@@ -175,8 +178,9 @@ Status Cloud::confirm_resize(const std::string& uuid) {
   pending_resizes_.erase(it);
   set_migration_status(*migration(id), "confirming");
   std::string source = migration(id)->source;
-  rpc_cast("confirm_resize", [this, uuid, id, source] { compute(source)->confirm_resize(uuid, id); });
-  return ok_status();
+  Status sent = rpc_cast("confirm_resize", source, [this, uuid, id, source] { compute(source)->confirm_resize(uuid, id); });
+  if (!sent.ok()) set_migration_status(*migration(id), "error");
+  return sent;
 }
 
 Status Cloud::revert_resize(const std::string& uuid) {
@@ -187,8 +191,12 @@ Status Cloud::revert_resize(const std::string& uuid) {
   set_migration_status(*migration(id), "reverting");
   instance(uuid)->task_state = "resize_reverting";
   std::string dest = migration(id)->dest;
-  rpc_cast("revert_resize", [this, uuid, id, dest] { compute(dest)->revert_resize(uuid, id); });
-  return ok_status();
+  Status sent = rpc_cast("revert_resize", dest, [this, uuid, id, dest] { compute(dest)->revert_resize(uuid, id); });
+  if (!sent.ok()) {
+    instance(uuid)->task_state.clear();
+    set_migration_status(*migration(id), "error");
+  }
+  return sent;
 }
 
 StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& dest_in) {
@@ -205,65 +213,95 @@ StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& de
   }
   int id = mig.id;
   std::string source = inst->host;
-  auto cast = [this, uuid, dest, id, source] { compute(source)->live_migration(uuid, dest, id); };
   // rpc.cast.live_migration: conductor -> source compute. A lost cast
-  // leaves the migration 'accepted' for good, as in nova.
-  faults::Decision d = consult_fault(faults_, timeline_, "rpc.cast.live_migration");
-  switch (d.kind) {
-    case faults::ActionKind::kDrop:
-      return id;
-    case faults::ActionKind::kFail:
-      for (const auto& port : inst->port_ids) (void)neutron_.delete_binding(port, dest);
-      return refuse(mig, inst, unavailable("cast live_migration failed: " + d.message));
-    case faults::ActionKind::kDelay:
-      loop_.post_after(d.delay, cast);
-      return id;
-    case faults::ActionKind::kNone:
-      break;
-    default:
-      fault_not_supported(timeline_, "rpc.cast.live_migration", d);
+  // leaves the migration 'accepted' for good, as in nova; a failed send
+  // is an error the API sees, and the conductor undoes its binding.
+  Status sent = rpc_cast("live_migration", source,
+                         [this, uuid, dest, id, source] { compute(source)->live_migration(uuid, dest, id); });
+  if (!sent.ok()) {
+    for (const auto& port : inst->port_ids) (void)neutron_.delete_binding(port, dest);
+    return refuse(mig, inst, sent);
   }
-  loop_.post(cast);
   return id;
 }
 
-void Cloud::rpc_cast(const std::string& method, std::function<void()> deliver) {
+void Cloud::crash_service(const std::string& host) {
+  if (down_services_.insert(host).second) timeline_.record("compute." + host, "nova-compute crashed (stops answering)");
+}
+
+Status Cloud::rpc_cast(const std::string& method, const std::string& host, std::function<void()> deliver) {
   const std::string point = "rpc.cast." + method;
   faults::Decision d = consult_fault(faults_, timeline_, point);
+  if (d.kind == faults::ActionKind::kCrash) crash_service(host);
+  // A cast to a dead service sits in its queue: nothing happens.
+  if (!service_up(host)) {
+    timeline_.record("rpc", "cast " + method + " to " + host + ": service down, not consumed");
+    return ok_status();
+  }
   switch (d.kind) {
-    case faults::ActionKind::kDrop:
     case faults::ActionKind::kFail:
+      // The send itself raised (e.g. the broker refused it).
+      timeline_.record("rpc", "cast " + method + " failed to send: " + d.message);
+      return unavailable("cast " + method + " failed: " + d.message);
+    case faults::ActionKind::kDrop:
       timeline_.record("rpc", "cast " + method + " not delivered");
-      return;
+      return ok_status();
     case faults::ActionKind::kDelay:
       loop_.post_after(d.delay, std::move(deliver));
-      return;
+      return ok_status();
     case faults::ActionKind::kDuplicate:
       loop_.post(deliver);
       loop_.post(std::move(deliver));
-      return;
+      return ok_status();
     case faults::ActionKind::kNone:
       break;
     default:
       fault_not_supported(timeline_, point, d);
   }
   loop_.post(std::move(deliver));
+  return ok_status();
 }
 
-Status Cloud::rpc_call(const std::string& method, const std::function<Status()>& deliver) {
+void Cloud::rpc_call(const std::string& method, const std::string& host, std::function<Status()> deliver,
+                     std::function<void(Status)> on_reply) {
   const std::string point = "rpc.call." + method;
   faults::Decision d = consult_fault(faults_, timeline_, point);
+  if (d.kind == faults::ActionKind::kCrash) crash_service(host);
+  auto time_out = [this, method, on_reply] {
+    loop_.post_after(rpc_response_timeout_, [this, method, on_reply] {
+      timeline_.record("rpc", "call " + method + ": MessagingTimeout");
+      on_reply(deadline_exceeded("MessagingTimeout: no reply to " + method + " within " +
+                                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                    rpc_response_timeout_).count()) + " s"));
+    });
+  };
+  if (!service_up(host)) return time_out();
   switch (d.kind) {
     case faults::ActionKind::kFail:
-      return unavailable("MessagingTimeout: " + method + ": " + d.message);
+      // The callee raised: the caller gets the remote error at once.
+      loop_.post([method, on_reply, message = d.message] { on_reply(unavailable(method + ": " + message)); });
+      return;
     case faults::ActionKind::kDrop:
-      return deadline_exceeded("MessagingTimeout: no reply to " + method);
+      return time_out();  // the request (or its reply) is lost
+    case faults::ActionKind::kDelay:
+      // The callee works when the request arrives; the caller waits.
+      loop_.post_after(d.delay, [this, host, deliver = std::move(deliver), on_reply, time_out] {
+        Status result = deliver();
+        if (!service_up(host)) return time_out();
+        on_reply(result);
+      });
+      return;
     case faults::ActionKind::kNone:
       break;
     default:
       fault_not_supported(timeline_, point, d);
   }
-  return deliver();
+  // The callee runs now; the caller resumes with its reply on the next turn
+  // of the loop, as a blocked caller would after the reply arrives.
+  reply_delay_ = MonoClock::duration::zero();
+  Status result = deliver();
+  if (!service_up(host)) return time_out();  // the callee died mid-call
+  loop_.post_after(reply_delay_, [on_reply, result] { on_reply(result); });
 }
 
 void Cloud::notifier_send(const std::string& event, const std::string& port_id) {
@@ -273,6 +311,8 @@ void Cloud::notifier_send(const std::string& event, const std::string& port_id) 
   }
   faults::Decision d = consult_fault(faults_, timeline_, "neutron.notify.vif_plugged");
   switch (d.kind) {
+    case faults::ActionKind::kFireEarly:
+      break;  // neutron sent it early already (on the migrating_to update)
     case faults::ActionKind::kDrop:
     case faults::ActionKind::kFail:
       return;  // nova never hears of it
@@ -448,8 +488,21 @@ Status ComputeManager::pre_live_migration(const std::string& uuid, const std::st
   if (!inst) return not_found("instance " + uuid);
   cloud_.timeline().record(source(), "pre_live_migration " + uuid.substr(0, 8) + " from " + src);
   faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), "compute.pre_live_migration");
-  if (d.kind == faults::ActionKind::kFail) return unavailable(d.message);
-  if (d.fires()) fault_not_supported(cloud_.timeline(), "compute.pre_live_migration", d);
+  switch (d.kind) {
+    case faults::ActionKind::kFail:
+      return unavailable(d.message);
+    case faults::ActionKind::kCrash:
+      // The destination compute dies before doing anything: no reply.
+      cloud_.crash_service(config_.name);
+      return unavailable("nova-compute on " + config_.name + " died");
+    case faults::ActionKind::kDelay:
+      cloud_.delay_reply(d.delay);  // a slow prepare: the reply is late
+      break;
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(cloud_.timeline(), "compute.pre_live_migration", d);
+  }
   // nova (multiple port bindings): plug migrate_data.vifs[].get_dest_vif(),
   // the source's network model with this host's vif type and details. Its
   // network bridge is what os-vif plugs into: the source's (as shipped, so a
@@ -482,25 +535,30 @@ void ComputeManager::live_migration(const std::string& uuid, const std::string& 
     for (const auto& port_id : cloud_.instance(uuid)->port_ids) events.push_back("network-vif-plugged-" + port_id);
   }
   int wait = cloud_.prepare_for_events(uuid, events);
-  Status s = cloud_.rpc_call("pre_live_migration", [&] { return dst->pre_live_migration(uuid, config_.name); });
-  if (!s.ok()) {
-    cloud_.cancel_wait(wait);
-    rollback_live_migration(uuid, dest, mid, s.with_context("pre_live_migration"));
-    return;
-  }
-  if (!events.empty())
-    cloud_.timeline().record(source(), "waiting for " + std::to_string(events.size()) + " network-vif-plugged event(s)");
-  cloud_.wait_for_events(wait, config_.vif_plugging_timeout, [this, uuid, dest, mid](Status st) {
-    if (!st.ok()) {
-      cloud_.timeline().record(source(), st.message());
-      if (config_.vif_plugging_is_fatal) {
-        rollback_live_migration(uuid, dest, mid, st.with_context("vif_plugging_is_fatal"));
-        return;
-      }
-      cloud_.timeline().record(source(), "continuing: vif_plugging_is_fatal=false");
-    }
-    start_live_migration_job(uuid, dest, mid);
-  });
+  const std::string src = config_.name;
+  const size_t n_events = events.size();
+  cloud_.rpc_call(
+      "pre_live_migration", dest, [dst, uuid, src] { return dst->pre_live_migration(uuid, src); },
+      [this, uuid, dest, mid, wait, n_events](Status s) {
+        if (!s.ok()) {
+          cloud_.cancel_wait(wait);
+          rollback_live_migration(uuid, dest, mid, s.with_context("pre_live_migration"));
+          return;
+        }
+        if (n_events)
+          cloud_.timeline().record(source(), "waiting for " + std::to_string(n_events) + " network-vif-plugged event(s)");
+        cloud_.wait_for_events(wait, config_.vif_plugging_timeout, [this, uuid, dest, mid](Status st) {
+          if (!st.ok()) {
+            cloud_.timeline().record(source(), st.message());
+            if (config_.vif_plugging_is_fatal) {
+              rollback_live_migration(uuid, dest, mid, st.with_context("vif_plugging_is_fatal"));
+              return;
+            }
+            cloud_.timeline().record(source(), "continuing: vif_plugging_is_fatal=false");
+          }
+          start_live_migration_job(uuid, dest, mid);
+        });
+      });
 }
 
 void ComputeManager::start_live_migration_job(const std::string& uuid, const std::string& dest, int mid) {
@@ -560,28 +618,45 @@ StatusOr<Vif> ComputeManager::destination_vif(const std::string& port_id, const 
 }
 
 void ComputeManager::post_live_migration(const std::string& uuid, const std::string& dest, int mid) {
-  Instance* inst = cloud_.instance(uuid);
   cloud_.timeline().record(source(), "post_live_migration");
   // No rollback after this point: the guest already runs on the destination.
   faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), "compute.post_live_migration");
-  if (d.kind == faults::ActionKind::kFail) {
-    cloud_.timeline().record(source(), "post_live_migration failed: " + d.message);
-    cloud_.set_migration_status(*cloud_.migration(mid), "error");
-    return;
+  switch (d.kind) {
+    case faults::ActionKind::kFail:
+      cloud_.timeline().record(source(), "post_live_migration failed: " + d.message);
+      cloud_.set_migration_status(*cloud_.migration(mid), "error");
+      return;
+    case faults::ActionKind::kDelay:
+      // A slow source (e.g. volume detach): everything after waits.
+      cloud_.loop().post_after(d.delay, [this, uuid, dest, mid] { finish_post_live_migration(uuid, dest, mid); });
+      return;
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(cloud_.timeline(), "compute.post_live_migration", d);
   }
-  if (d.fires()) fault_not_supported(cloud_.timeline(), "compute.post_live_migration", d);
+  finish_post_live_migration(uuid, dest, mid);
+}
+
+void ComputeManager::finish_post_live_migration(const std::string& uuid, const std::string& dest, int mid) {
+  Instance* inst = cloud_.instance(uuid);
   for (const auto& port_id : inst->port_ids) {
     auto vif = cloud_.neutron().vif_for(port_id, config_.name);
     if (vif.ok()) (void)unplug_linux_bridge(*vif, net_);
   }
-  Status s = cloud_.rpc_call("post_live_migration_at_destination",
-                             [&] { return cloud_.compute(dest)->post_live_migration_at_destination(uuid); });
-  if (!s.ok()) cloud_.timeline().record(source(), "post_live_migration_at_destination failed: " + s.to_string());
-  // The source binding is now INACTIVE; nova removes it from the old host,
-  // but only once the destination's is active (else the port has none).
-  if (s.ok())
-    for (const auto& port_id : inst->port_ids) (void)cloud_.neutron().delete_binding(port_id, config_.name);
-  cloud_.set_migration_status(*cloud_.migration(mid), s.ok() ? "completed" : "error");
+  cloud_.rpc_call(
+      "post_live_migration_at_destination", dest,
+      [this, dest, uuid] { return cloud_.compute(dest)->post_live_migration_at_destination(uuid); },
+      [this, uuid, mid](Status s) {
+        if (!s.ok()) cloud_.timeline().record(source(), "post_live_migration_at_destination failed: " + s.to_string());
+        // The source binding is now INACTIVE; nova removes it from the old
+        // host, but only once the destination's is active (else the port
+        // would have none).
+        if (s.ok())
+          for (const auto& port_id : cloud_.instance(uuid)->port_ids)
+            (void)cloud_.neutron().delete_binding(port_id, config_.name);
+        cloud_.set_migration_status(*cloud_.migration(mid), s.ok() ? "completed" : "error");
+      });
 }
 
 Status ComputeManager::post_live_migration_at_destination(const std::string& uuid) {
@@ -611,6 +686,17 @@ Status ComputeManager::post_live_migration_at_destination(const std::string& uui
 
 // ---------------------------------------------------------------- cold migration / resize
 
+void ComputeManager::cast_or_error(const std::string& method, const std::string& host, std::function<void()> deliver,
+                                   const std::string& uuid, int mid) {
+  // A cast that cannot be sent raises in the sender, whose migration ends
+  // in 'error' (nova's errors_out_migration).
+  Status sent = cloud_.rpc_cast(method, host, std::move(deliver));
+  if (sent.ok()) return;
+  cloud_.timeline().record(source(), method + ": " + sent.message());
+  if (Instance* inst = cloud_.instance(uuid)) inst->task_state.clear();
+  cloud_.set_migration_status(*cloud_.migration(mid), "error");
+}
+
 void ComputeManager::prep_resize(const std::string& uuid, int mid) {
   cloud_.timeline().record(source(), "prep_resize: resource claim for " + uuid.substr(0, 8));
   Migration& m = *cloud_.migration(mid);
@@ -626,7 +712,8 @@ void ComputeManager::prep_resize(const std::string& uuid, int mid) {
   }
   cloud_.instance(uuid)->task_state = "resize_migrating";
   std::string src = m.source;
-  cloud_.rpc_cast("resize_instance", [this, uuid, mid, src] { cloud_.compute(src)->resize_instance(uuid, mid); });
+  cast_or_error("resize_instance", src, [this, uuid, mid, src] { cloud_.compute(src)->resize_instance(uuid, mid); },
+                uuid, mid);
 }
 
 void ComputeManager::resize_instance(const std::string& uuid, int mid) {
@@ -645,7 +732,8 @@ void ComputeManager::resize_instance(const std::string& uuid, int mid) {
   cloud_.set_migration_status(m, "post-migrating");
   cloud_.instance(uuid)->task_state = "resize_migrated";
   std::string dest = m.dest;
-  cloud_.rpc_cast("finish_resize", [this, uuid, mid, dest] { cloud_.compute(dest)->finish_resize(uuid, mid); });
+  cast_or_error("finish_resize", dest, [this, uuid, mid, dest] { cloud_.compute(dest)->finish_resize(uuid, mid); },
+                uuid, mid);
 }
 
 void ComputeManager::finish_resize(const std::string& uuid, int mid) {
@@ -700,8 +788,8 @@ void ComputeManager::revert_resize(const std::string& uuid, int mid) {
     (void)cloud_.neutron().delete_binding(port_id, config_.name);
   }
   std::string src = m.source;
-  cloud_.rpc_cast("finish_revert_resize",
-                  [this, uuid, mid, src] { cloud_.compute(src)->finish_revert_resize(uuid, mid); });
+  cast_or_error("finish_revert_resize", src,
+                [this, uuid, mid, src] { cloud_.compute(src)->finish_revert_resize(uuid, mid); }, uuid, mid);
 }
 
 void ComputeManager::finish_revert_resize(const std::string& uuid, int mid) {
@@ -727,14 +815,20 @@ void ComputeManager::finish_revert_resize(const std::string& uuid, int mid) {
 void ComputeManager::rollback_live_migration(const std::string& uuid, const std::string& dest,
                                              int mid, const Status& why) {
   cloud_.timeline().record(source(), "rollback_live_migration: " + why.to_string());
-  (void)cloud_.rpc_call("rollback_live_migration_at_destination", [&] {
-    cloud_.compute(dest)->rollback_live_migration_at_destination(uuid);
-    return ok_status();
-  });
-  if (Instance* inst = cloud_.instance(uuid)) inst->task_state.clear();
   // An aborted job (the monitor's completion timeout, an operator) is
   // 'cancelled', anything else 'error', as nova's recover_method records.
-  cloud_.set_migration_status(*cloud_.migration(mid), why.code() == StatusCode::kCancelled ? "cancelled" : "error");
+  const std::string status = why.code() == StatusCode::kCancelled ? "cancelled" : "error";
+  cloud_.rpc_call(
+      "rollback_live_migration_at_destination", dest,
+      [this, dest, uuid] {
+        cloud_.compute(dest)->rollback_live_migration_at_destination(uuid);
+        return ok_status();
+      },
+      [this, uuid, mid, status](Status s) {
+        if (!s.ok()) cloud_.timeline().record(source(), "rollback at destination failed: " + s.to_string());
+        if (Instance* inst = cloud_.instance(uuid)) inst->task_state.clear();
+        cloud_.set_migration_status(*cloud_.migration(mid), status);
+      });
 }
 
 void ComputeManager::rollback_live_migration_at_destination(const std::string& uuid) {

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,8 +117,12 @@ class ComputeManager {
   // After the vif-plugged wait: 'running', then the driver.
   void start_live_migration_job(const std::string& instance_uuid, const std::string& dest, int migration_id);
   void post_live_migration(const std::string& instance_uuid, const std::string& dest, int migration_id);
+  void finish_post_live_migration(const std::string& instance_uuid, const std::string& dest, int migration_id);
   void rollback_live_migration(const std::string& instance_uuid, const std::string& dest,
                                int migration_id, const Status& why);
+  // Casts 'method' to 'host'; a failed send puts the migration in 'error'.
+  void cast_or_error(const std::string& method, const std::string& host, std::function<void()> deliver,
+                     const std::string& instance_uuid, int migration_id);
 
   Cloud& cloud_;
   HostConfig config_;
@@ -168,11 +173,26 @@ class Cloud {
   OvsAgent* ovs_agent(const std::string& host);
   Instance* instance(const std::string& uuid);
   Migration* migration(int id);
-  // RPC between roles (oslo.messaging's cast and call), with the fault
-  // points rpc.cast.<method> (drop, delay, duplicate, fail: not delivered)
-  // and rpc.call.<method> (fail, drop: MessagingTimeout to the caller).
-  void rpc_cast(const std::string& method, std::function<void()> deliver);
-  Status rpc_call(const std::string& method, const std::function<Status()>& deliver);
+  // RPC between roles on the event loop, as oslo.messaging does it, to the
+  // compute service on 'host'. A cast is posted; an error is returned only
+  // when the send itself fails (fault 'fail'). A call runs the callee and
+  // hands its result to 'on_reply' on the caller's side. Fault points:
+  //   rpc.cast.<method>  delay, drop, duplicate, fail, crash
+  //   rpc.call.<method>  delay (late reply), drop (no reply: MessagingTimeout
+  //                      after rpc_response_timeout), fail (error reply),
+  //                      crash (the service on 'host' dies: this and every
+  //                      later message to it goes unanswered)
+  Status rpc_cast(const std::string& method, const std::string& host, std::function<void()> deliver);
+  void rpc_call(const std::string& method, const std::string& host, std::function<Status()> deliver,
+                std::function<void(Status)> on_reply);
+  // oslo.messaging's rpc_response_timeout (60 s by default).
+  void set_rpc_response_timeout(MonoClock::duration t) { rpc_response_timeout_ = t; }
+  // Is the compute service on 'host' answering? (false once crashed)
+  bool service_up(const std::string& host) const { return !down_services_.count(host); }
+  void crash_service(const std::string& host);
+  // Called by a callee during an rpc_call: its reply leaves 'd' later (a
+  // slow callee, fault delay at a compute point).
+  void delay_reply(MonoClock::duration d) { reply_delay_ += d; }
   // Keeps the job monitor of migration 'id' alive until the cloud goes.
   void keep_monitor(int id, std::unique_ptr<JobMonitor> monitor) { monitors_[id] = std::move(monitor); }
   // finish_resize reached VERIFY_RESIZE for 'instance_uuid'.
@@ -213,6 +233,9 @@ class Cloud {
   // Resize/cold migration awaiting confirm or revert: instance -> migration.
   std::map<std::string, int> pending_resizes_;
   std::map<int, std::unique_ptr<JobMonitor>> monitors_;
+  MonoClock::duration rpc_response_timeout_ = std::chrono::seconds(60);
+  std::set<std::string> down_services_;
+  MonoClock::duration reply_delay_{};
   // Creates the Migration record of a move of 'uuid' to 'dest' (the
   // scheduler's pick when empty) in 'status'.
   Migration& new_migration(const std::string& uuid, const std::string& dest, const std::string& type,

@@ -117,16 +117,40 @@ Status NeutronServer::update_profile(const std::string& port_id, const std::stri
   auto it = ports_.find(port_id);
   if (it == ports_.end()) return not_found("port " + port_id);
   faults::Decision d = consult_fault(faults_, timeline_, "neutron.port_update.profile");
-  if (d.kind == faults::ActionKind::kFail) return unavailable(d.message);
-  if (d.kind == faults::ActionKind::kDrop) return ok_status();  // the update is lost
-  if (d.fires()) fault_not_supported(timeline_, "neutron.port_update.profile", d);
+  switch (d.kind) {
+    case faults::ActionKind::kFail:
+      return unavailable(d.message);
+    case faults::ActionKind::kDrop:
+      return ok_status();  // accepted, never applied
+    case faults::ActionKind::kDelay:
+      // The API accepted it; the server applies it late (a busy neutron).
+      if (!loop_) break;
+      loop_->post_after(d.delay, [this, port_id, key, value] { apply_profile(port_id, key, value); });
+      return ok_status();
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(timeline_, "neutron.port_update.profile", d);
+  }
+  apply_profile(port_id, key, value);
+  return ok_status();
+}
+
+void NeutronServer::apply_profile(const std::string& port_id, const std::string& key,
+                                  const std::optional<std::string>& value) {
+  auto it = ports_.find(port_id);
+  if (it == ports_.end()) return;
   if (value) it->second.profile[key] = *value; else it->second.profile.erase(key);
   timeline_.record("neutron", "port " + port_id.substr(0, 11) + " binding:profile " + key + "=" +
                                   (value ? *value : std::string("(removed)")));
-  if (key == "migrating_to" && value && !behaviour_.vif_plugged_from_agent_only) {
-    notify("network-vif-plugged", it->second, "on the migrating_to port update (bug 1880389)");
+  // The premature network-vif-plugged: from this update itself (bug
+  // 1880389, unless the fix is on), or forced by the fault fire-early at
+  // the notifier.
+  if (key == "migrating_to" && value) {
+    bool forced = faults_ && faults_->planned_action("neutron.notify.vif_plugged") == faults::ActionKind::kFireEarly;
+    if (!behaviour_.vif_plugged_from_agent_only || forced)
+      notify("network-vif-plugged", it->second, "on the migrating_to port update (bug 1880389)");
   }
-  return ok_status();
 }
 
 Port* NeutronServer::find_port_by_device(const std::string& device) {

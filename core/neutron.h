@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "core/agent_config.h"
+#include "core/event_loop.h"
 #include "core/timeline.h"
 #include "faults/fault_plan.h"
 
@@ -135,8 +136,12 @@ class NeutronServer {
   void set_vif_event_sink(VifEventSink sink) { vif_sink_ = std::move(sink); }
   void set_binding_activate_notifier(AgentNotifier n) { on_activate_ = std::move(n); }
   void set_binding_deactivate_notifier(AgentNotifier n) { on_deactivate_ = std::move(n); }
-  // Fault points neutron.port_update.profile and neutron.binding.activate.
-  void set_fault_plan(faults::FaultPlan* plan) { faults_ = plan; }
+  // Fault points neutron.port_update.profile and neutron.binding.activate;
+  // 'loop' schedules what a delay fault defers.
+  void set_fault_plan(faults::FaultPlan* plan, EventLoop* loop) {
+    faults_ = plan;
+    loop_ = loop;
+  }
 
  private:
   Port* find_port_by_device(const std::string& device);
@@ -144,6 +149,7 @@ class NeutronServer {
   void set_status(Port& port, const std::string& status);
 
   void notify(const std::string& event, const Port& port, const std::string& why);
+  void apply_profile(const std::string& port_id, const std::string& key, const std::optional<std::string>& value);
 
   Timeline& timeline_;
   NeutronBehaviour behaviour_;
@@ -151,6 +157,7 @@ class NeutronServer {
   std::map<std::string, AgentConfig> agents_;
   std::map<std::string, Port> ports_;
   faults::FaultPlan* faults_ = nullptr;
+  EventLoop* loop_ = nullptr;
   VifEventSink vif_sink_;
   AgentNotifier on_activate_;
   AgentNotifier on_deactivate_;

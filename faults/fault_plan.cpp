@@ -231,6 +231,14 @@ StatusOr<FaultSpec> parse_fault_spec(const std::string& text) {
   size_t at = rest.rfind('@');
   if (std::string why = parse_action(rest.substr(0, at), spec.point, spec.action); !why.empty())
     return fail(why);
+  if (const FaultPoint* fp = find_fault_point(spec.point)) {
+    const std::string name = action_name(spec.action.kind);
+    if (std::find(fp->actions.begin(), fp->actions.end(), name) == fp->actions.end()) {
+      std::string supported;
+      for (const auto& a : fp->actions) supported += (supported.empty() ? "" : ", ") + a;
+      return fail(quoted(spec.point) + " does not implement " + name + " (it implements: " + supported + ")");
+    }
+  }
   if (at != std::string_view::npos) {
     if (std::string why = parse_trigger(rest.substr(at + 1), spec.trigger); !why.empty())
       return fail(why);
@@ -245,6 +253,12 @@ FaultPlan::FaultPlan(std::vector<FaultSpec> specs, uint64_t seed, bool armed)
     std::string text = action_text(spec);
     it->second.action = inserted ? text : it->second.action + ", " + text;
   }
+}
+
+std::optional<ActionKind> FaultPlan::planned_action(const std::string& point) const {
+  for (const auto& s : specs_)
+    if (s.point == point) return s.action.kind;
+  return std::nullopt;
 }
 
 bool FaultPlan::has(const std::string& point) const {

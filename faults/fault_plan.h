@@ -86,6 +86,8 @@ class FaultPlan {
   void arm() { armed_ = true; }
   bool armed() const { return armed_; }
   // Whether a spec is bound to 'point' (cheap; lets callers skip work).
+  // The action of the first spec for 'point' (without reaching the point).
+  std::optional<ActionKind> planned_action(const std::string& point) const;
   bool has(const std::string& point) const;
   // point -> counts, for every point that has a spec.
   std::map<std::string, InjectionCount> counts() const;

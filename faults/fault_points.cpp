@@ -37,30 +37,48 @@ const std::vector<RpcMethod>& rpc_methods() {
 
 std::vector<FaultPoint> build_registry() {
   std::vector<FaultPoint> points;
+  // A call can be late, lost (the caller's MessagingTimeout after
+  // rpc_response_timeout), refused, or reach a compute that dies (crash: the
+  // service stops answering anything). A cast can also be doubled, except
+  // the ones that start a move (a second copy would start a second move).
   for (const auto& m : rpc_methods()) {
     bool call = std::string(m.kind) == "call";
+    std::vector<std::string> actions = {"delay", "drop", "fail", "crash"};
+    if (!call && std::string(m.name) != "live_migration" && std::string(m.name) != "prep_resize")
+      actions.push_back("duplicate");
     points.push_back({std::string("rpc.") + m.kind + "." + m.name,
                       std::string(call ? "rpc call (waits for the reply) " : "rpc cast (no reply) ") + m.name +
-                          ": " + m.what});
+                          ": " + m.what,
+                      actions});
   }
   const std::vector<FaultPoint> rest = {
       {"compute.pre_live_migration",
-       "destination compute pre_live_migration: plugs VIFs, sets binding:profile migrating_to"},
+       "destination compute pre_live_migration: plugs VIFs, sets binding:profile migrating_to",
+       {"delay", "fail", "crash"}},
       {"compute.post_live_migration",
-       "source compute post_live_migration: unplugs source VIFs, hands over to the destination"},
-      {"neutron.port_update.profile", "neutron port update of binding:profile (migrating_to)"},
-      {"neutron.binding.activate", "neutron activates the destination port binding"},
-      {"neutron.notify.vif_plugged", "neutron's nova notifier sends network-vif-plugged"},
-      {"agent.lb.scan", "linuxbridge agent polling loop scans taps (every polling_interval)"},
-      {"agent.lb.enslave_uplink",
-       "linuxbridge agent enslaves <phys>.<vlan> to the network bridge"},
+       "source compute post_live_migration: unplugs source VIFs, hands over to the destination",
+       {"delay", "fail"}},
+      {"neutron.port_update.profile", "neutron port update of binding:profile (migrating_to)",
+       {"delay", "drop", "fail"}},
+      {"neutron.binding.activate", "neutron activates the destination port binding", {"fail"}},
+      {"neutron.notify.vif_plugged",
+       "neutron's nova notifier sends network-vif-plugged (fire-early: on the migrating_to update, "
+       "before any agent wired the port, bug 1880389)",
+       {"delay", "drop", "duplicate", "fail", "fire-early"}},
+      {"agent.lb.scan", "linuxbridge agent polling loop scans taps (every polling_interval)",
+       {"delay", "drop", "fail", "crash"}},
+      {"agent.lb.enslave_uplink", "linuxbridge agent enslaves <phys>.<vlan> to the network bridge",
+       {"delay", "drop", "fail"}},
       {"agent.ovs.port_up",
-       "OVS agent sees a br-int port with external_ids:iface-id, tags it, reports it up"},
-      {"hypervisor.migrate", "hypervisor live-migration job (memory copy to the destination)"},
-      {"hypervisor.switchover", "guest paused on the source and resumed on the destination"},
-      {"guest.announce", "the guest's self-announce after resume (RARP x5)"},
-      {"fabric.port", "a fabric switch port (the physical network between the hosts)"},
-      {"ovs.vswitchd", "a host's ovs-vswitchd daemon"},
+       "OVS agent sees a br-int port with external_ids:iface-id, tags it, reports it up",
+       {"delay", "drop", "fail"}},
+      {"hypervisor.migrate", "hypervisor live-migration job (memory copy to the destination)", {"delay", "fail"}},
+      {"hypervisor.switchover", "guest paused on the source and resumed on the destination", {"delay", "fail"}},
+      {"guest.announce", "the guest's self-announce after resume (RARP x5)", {"delay", "drop", "duplicate"}},
+      {"fabric.port",
+       "the destination host's fabric switch port at switchover (delay: down for MS; drop: down for good)",
+       {"delay", "drop"}},
+      {"ovs.vswitchd", "a host's ovs-vswitchd daemon (crash: killed at switchover)", {"crash"}},
   };
   points.insert(points.end(), rest.begin(), rest.end());
   return points;
@@ -91,10 +109,13 @@ const std::vector<FaultPoint>& known_fault_points() {
   return points;
 }
 
-bool is_known_fault_point(const std::string& name) {
-  const auto& p = known_fault_points();
-  return std::any_of(p.begin(), p.end(), [&](const FaultPoint& f) { return f.name == name; });
+const FaultPoint* find_fault_point(const std::string& name) {
+  for (const auto& p : known_fault_points())
+    if (p.name == name) return &p;
+  return nullptr;
 }
+
+bool is_known_fault_point(const std::string& name) { return find_fault_point(name) != nullptr; }
 
 std::optional<std::string> closest_fault_point(const std::string& name) {
   const FaultPoint* best = nullptr;

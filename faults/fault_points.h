@@ -14,6 +14,10 @@ namespace lmh::faults {
 struct FaultPoint {
   std::string name;         // "agent.lb.enslave_uplink"
   std::string description;
+  // The actions this point implements, by name ("delay", "drop", ...). A
+  // plan naming any other action here is refused when it is parsed, so a
+  // fault never silently means nothing.
+  std::vector<std::string> actions;
 };
 
 // Every point lmh knows, in a stable order (grouped by component, roughly in
@@ -21,6 +25,8 @@ struct FaultPoint {
 // "rpc.call.<method>" and "rpc.cast.<method>".
 const std::vector<FaultPoint>& known_fault_points();
 bool is_known_fault_point(const std::string& name);
+// The registry entry of 'name', or null.
+const FaultPoint* find_fault_point(const std::string& name);
 
 // The known point closest to 'name' by edit distance (insert, delete,
 // substitute, swap two neighbours; ties go to the earlier point in

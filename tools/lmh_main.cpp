@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <ctime>
@@ -80,8 +81,11 @@ int cmd_cleanup(bool all) {
 }
 
 int cmd_faults() {
-  for (const auto& p : lmh::faults::known_fault_points())
-    std::printf("%-48s %s\n", p.name.c_str(), p.description.c_str());
+  for (const auto& p : lmh::faults::known_fault_points()) {
+    std::string actions;
+    for (const auto& a : p.actions) actions += (actions.empty() ? "" : ",") + a;
+    std::printf("%-46s %-38s %s\n", p.name.c_str(), actions.c_str(), p.description.c_str());
+  }
   return kExitPass;
 }
 
@@ -246,6 +250,11 @@ int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, co
   std::vector<lmh::harness::Scenario> scenarios;
   for (const auto& point : points) {
     for (const auto& action : actions) {
+      // Only what the point implements: "all x all" is the full table of
+      // real combinations, not a list of refusals.
+      const auto* fp = lmh::faults::find_fault_point(point);
+      std::string kind = action.substr(0, action.find(':'));
+      if (fp && std::find(fp->actions.begin(), fp->actions.end(), kind) == fp->actions.end()) continue;
       auto spec = lmh::faults::parse_fault_spec(point + "=" + action);
       if (!spec.ok()) {
         std::fprintf(stderr, "lmh: --faults/--actions: %s\n", spec.status().message().c_str());
@@ -258,7 +267,7 @@ int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, co
     }
   }
   if (scenarios.empty()) {
-    std::fprintf(stderr, "lmh: matrix: no fault points or actions given\n");
+    std::fprintf(stderr, "lmh: matrix: no fault point given implements any action given (see `lmh faults`)\n");
     return kExitInput;
   }
   return execute(std::move(scenarios), results_root, run_id, /*matrix=*/true);

@@ -228,6 +228,13 @@ TEST(ParseFaultSpec, ErrorsNameTheWrongPart) {
       {"agent.lb.scan=", "fault 'agent.lb.scan=': missing action after '=' " + kActions},
       {"agent.lb.scan=@nth:1", "fault 'agent.lb.scan=@nth:1': missing action after '=' " + kActions},
       {"agent.lb.scan=dorp", "fault 'agent.lb.scan=dorp': unknown action 'dorp' " + kActions},
+      // an action the point does not implement: refused, never a no-op
+      {"guest.announce=fail",
+       "fault 'guest.announce=fail': 'guest.announce' does not implement fail (it implements: delay, drop, "
+       "duplicate)"},
+      {"rpc.cast.live_migration=duplicate",
+       "fault 'rpc.cast.live_migration=duplicate': 'rpc.cast.live_migration' does not implement duplicate "
+       "(it implements: delay, drop, fail, crash)"},
       {"agent.lb.scan=Drop", "fault 'agent.lb.scan=Drop': unknown action 'Drop' " + kActions},
       {"agent.lb.scan=partition:x",
        "fault 'agent.lb.scan=partition:x': unknown action 'partition' " + kActions},
@@ -357,7 +364,7 @@ TEST(FaultPlan, HasIsTrueOnlyForBoundPointsAndCountsNothing) {
 
 TEST(FaultPlan, AlwaysFiresEveryTimeWithTheAction) {
   auto plan = make_plan({"neutron.binding.activate=fail:port not found",
-                         "ovs.vswitchd=crash", "fabric.port=duplicate",
+                         "ovs.vswitchd=crash", "fabric.port=drop",
                          "neutron.notify.vif_plugged=fire-early", "guest.announce=delay:250"},
                         1);
   for (int i = 0; i < 3; ++i) {
@@ -367,7 +374,7 @@ TEST(FaultPlan, AlwaysFiresEveryTimeWithTheAction) {
     EXPECT_EQ(d.message, "port not found");
     EXPECT_EQ(d.delay, 0ms);
     EXPECT_EQ(plan->at("ovs.vswitchd").kind, ActionKind::kCrash);
-    EXPECT_EQ(plan->at("fabric.port").kind, ActionKind::kDuplicate);
+    EXPECT_EQ(plan->at("fabric.port").kind, ActionKind::kDrop);
     EXPECT_EQ(plan->at("neutron.notify.vif_plugged").kind, ActionKind::kFireEarly);
     d = plan->at("guest.announce");
     EXPECT_EQ(d.kind, ActionKind::kDelay);
@@ -415,20 +422,18 @@ TEST(FaultPlan, FromFiresAtNAndEveryLaterReach) {
 }
 
 TEST(FaultPlan, FirstSpecWhoseTriggerFiresWins) {
-  auto plan = make_plan({"hypervisor.migrate=drop@nth:2", "hypervisor.migrate=delay:100@from:2",
-                         "hypervisor.migrate=fail:late@from:4"},
-                        1);
+  const std::string p = "rpc.call.pre_live_migration";
+  auto plan = make_plan({p + "=drop@nth:2", p + "=delay:100@from:2", p + "=fail:late@from:4"}, 1);
   std::vector<ActionKind> kinds;
-  for (int i = 0; i < 5; ++i) kinds.push_back(plan->at("hypervisor.migrate").kind);
+  for (int i = 0; i < 5; ++i) kinds.push_back(plan->at(p).kind);
   EXPECT_EQ(kinds, (std::vector<ActionKind>{ActionKind::kNone, ActionKind::kDrop,
                                             ActionKind::kDelay, ActionKind::kDelay,
                                             ActionKind::kDelay}));
   auto counts = plan->counts();
   ASSERT_EQ(counts.size(), 1u);
-  EXPECT_EQ(counts["hypervisor.migrate"].action,
-            "drop@nth:2, delay:100@from:2, fail:late@from:4");
-  EXPECT_EQ(counts["hypervisor.migrate"].reached, 5);
-  EXPECT_EQ(counts["hypervisor.migrate"].injected, 4);
+  EXPECT_EQ(counts[p].action, "drop@nth:2, delay:100@from:2, fail:late@from:4");
+  EXPECT_EQ(counts[p].reached, 5);
+  EXPECT_EQ(counts[p].injected, 4);
 }
 
 TEST(FaultPlan, ProbabilityDrawsOneNumberPerEvaluation) {

@@ -36,16 +36,95 @@ class RpcFaults : public ::testing::Test, protected testing::TwoHostCloud {
   std::unique_ptr<faults::FaultPlan> plan;
 };
 
-TEST_F(RpcFaults, PreLiveMigrationCallTimingOutRollsBack) {
-  build("rpc.call.pre_live_migration=fail:no reply");
+TEST_F(RpcFaults, PreLiveMigrationCallFailingRollsBackAtOnce) {
+  build("rpc.call.pre_live_migration=fail:remote error");
+  MonoTime start = clock.now();
   auto id = cloud->live_migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(loop.run_for(5s).ok());
   EXPECT_EQ(cloud->migration(*id)->status, "error");
-  EXPECT_TRUE(timeline.first("compute.src", "rollback_live_migration: UNAVAILABLE: pre_live_migration: "
-                                            "MessagingTimeout").has_value());
+  auto rollback = timeline.first("compute.src", "rollback_live_migration: UNAVAILABLE");
+  ASSERT_TRUE(rollback.has_value());
+  EXPECT_NE(rollback->event.find("remote error"), std::string::npos) << rollback->event;
+  EXPECT_LT(rollback->t - start, 1s);  // an error reply, not a timeout
   EXPECT_EQ(plan->counts().at("rpc.call.pre_live_migration").injected, 1);
   for (const auto& [name, ok] : invariants(*id)) EXPECT_TRUE(ok) << name;
+}
+
+TEST_F(RpcFaults, LostPreLiveMigrationReplyTimesOutAfterRpcResponseTimeout) {
+  build("rpc.call.pre_live_migration=drop");
+  cloud->set_rpc_response_timeout(30s);
+  MonoTime start = clock.now();
+  auto id = cloud->live_migrate(kVm, "dst");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(loop.run_for(29s).ok());
+  EXPECT_EQ(cloud->migration(*id)->status, "preparing");  // the caller still waits
+  ASSERT_TRUE(loop.run_for(5s).ok());
+  EXPECT_EQ(cloud->migration(*id)->status, "error");
+  auto timeout = timeline.first("rpc", "call pre_live_migration: MessagingTimeout");
+  ASSERT_TRUE(timeout.has_value());
+  EXPECT_EQ(timeout->t - start, 30s);
+  for (const auto& [name, ok] : invariants(*id)) EXPECT_TRUE(ok) << name;
+}
+
+TEST_F(RpcFaults, DelayedPreLiveMigrationReplyStartsTheJobThatMuchLater) {
+  build("rpc.call.pre_live_migration=delay:7000");
+  MonoTime start = clock.now();
+  auto id = cloud->live_migrate(kVm, "dst");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(loop.run_until([&] { return cloud->migration(*id)->status == "completed"; }, clock.now() + 60s).ok());
+  auto running = timeline.first("conductor", "migration 1 status running");
+  ASSERT_TRUE(running.has_value());
+  // Without the fault the job starts as soon as vif-plugged arrives (one
+  // agent poll, 2 s here); the reply 7 s late holds it back to 7 s.
+  EXPECT_GE(running->t - start, 7000ms);
+  EXPECT_LT(running->t - start, 7100ms);
+}
+
+TEST_F(RpcFaults, DestinationComputeCrashingInPreLiveMigrationEndsInErrorAndStaysDown) {
+  build("compute.pre_live_migration=crash");
+  cloud->set_rpc_response_timeout(20s);
+  MonoTime start = clock.now();
+  auto id = cloud->live_migrate(kVm, "dst");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(loop.run_for(60s).ok());
+  EXPECT_FALSE(cloud->service_up("dst"));
+  EXPECT_TRUE(cloud->service_up("src"));
+  // pre_live_migration times out, and so does the rollback call to the
+  // dead destination: two timeouts, then 'error'.
+  auto error = timeline.first("conductor", "migration 1 status error");
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->t - start, 40s);
+  EXPECT_EQ(cloud->instance(kVm)->host, "src");
+  EXPECT_TRUE(cloud->instance(kVm)->task_state.empty());
+  // The conductor refuses a later move to the dead host.
+  auto again = cloud->live_migrate(kVm, "dst");
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("destination host dst is not up"), std::string::npos)
+      << again.status().message();
+}
+
+TEST_F(RpcFaults, SlowSourcePostLiveMigrationDelaysCompletionNotTheGuest) {
+  build("compute.post_live_migration=delay:5000");
+  auto id = cloud->live_migrate(kVm, "dst");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(loop.run_until([&] { return cloud->migration(*id)->status == "completed"; }, clock.now() + 60s).ok());
+  auto post = timeline.first("compute.src", "post_live_migration");
+  auto host = timeline.first("compute.dst", "instance host = dst");
+  ASSERT_TRUE(post.has_value());
+  ASSERT_TRUE(host.has_value());
+  EXPECT_EQ(host->t - post->t, 5000ms);
+  for (const auto& [name, ok] : invariants(*id)) EXPECT_TRUE(ok) << name;
+}
+
+TEST_F(RpcFaults, LiveMigrationCastThatCannotBeSentIsRefusedAndUndone) {
+  build("rpc.cast.live_migration=fail:broker down");
+  auto id = cloud->live_migrate(kVm, "dst");
+  EXPECT_FALSE(id.ok());
+  EXPECT_NE(id.status().message().find("broker down"), std::string::npos);
+  EXPECT_EQ(cloud->migration(1)->status, "error");
+  EXPECT_TRUE(cloud->instance(kVm)->task_state.empty());
+  EXPECT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);  // the destination binding is gone
 }
 
 TEST_F(RpcFaults, LostFinishResizeCastLeavesAHangTheInvariantsReport) {

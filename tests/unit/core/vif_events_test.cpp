@@ -26,8 +26,13 @@ struct Cfg {
 
 class VifEvents : public ::testing::Test, protected testing::TwoHostCloud {
  protected:
-  void build(Cfg setup) {
-    ASSERT_TRUE(build_cloud(setup.behaviour, nullptr, [&](HostConfig& hc) {
+  void build(Cfg setup, const std::string& fault = "") {
+    if (!fault.empty()) {
+      auto spec = faults::parse_fault_spec(fault);
+      ASSERT_TRUE(spec.ok()) << spec.status().message();
+      plan = std::make_unique<faults::FaultPlan>(std::vector<faults::FaultSpec>{*spec}, 1);
+    }
+    ASSERT_TRUE(build_cloud(setup.behaviour, plan.get(), [&](HostConfig& hc) {
                   hc.live_migration_wait_for_vif_plug = setup.wait_for_vif_plug;
                   hc.vif_plugging_is_fatal = setup.fatal;
                 }).ok());
@@ -53,6 +58,7 @@ class VifEvents : public ::testing::Test, protected testing::TwoHostCloud {
   }
 
   MonoTime start;
+  std::unique_ptr<faults::FaultPlan> plan;
 };
 
 TEST_F(VifEvents, AsShippedTheProfileUpdateReleasesTheWaitBeforeAnythingIsPlugged) {
@@ -118,6 +124,35 @@ TEST_F(VifEvents, HonouringMigratingToLetsTheAgentPlugATapThatExistsEarly) {
                              clock.now() + 10s).ok());
   EXPECT_TRUE(when("neutron", "notifier network-vif-plugged port " + kPort.substr(0, 11) + " from the agent on dst"));
   EXPECT_EQ(dst.links.at("eth1.100").master, lb_bridge_name(kNet));
+}
+
+TEST_F(VifEvents, FireEarlyFaultBringsBackThePrematureEventDespiteTheFix) {
+  // The neutron fix is on, but the fault makes the notifier send
+  // network-vif-plugged on the migrating_to update: the wait is released
+  // before anything is plugged, exactly as without the fix.
+  build({Behaviour{.vif_plugged_from_agent_only = true}}, "neutron.notify.vif_plugged=fire-early");
+  int id = migrate();
+  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  int notified = index_of("neutron", "notifier network-vif-plugged port " + kPort.substr(0, 11) + " on the migrating_to");
+  int released = index_of("nova.compute", "event network-vif-plugged port " + kPort.substr(0, 11) + " received");
+  ASSERT_GE(notified, 0);
+  ASSERT_GE(released, 0);
+  EXPECT_LT(released, index_of("compute.src", "driver live_migration"));
+  EXPECT_LT(*when("compute.src", "driver live_migration") - start, 1s);
+  EXPECT_GE(plan->counts().at("neutron.notify.vif_plugged").injected, 1);
+}
+
+TEST_F(VifEvents, LateProfileUpdateDelaysThePrematureEventByTheDelay) {
+  build({}, "neutron.port_update.profile=delay:4000@nth:1");
+  int id = migrate();
+  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  auto set = when("neutron", "port " + kPort.substr(0, 11) + " binding:profile migrating_to=dst");
+  auto job = when("compute.src", "driver live_migration");
+  ASSERT_TRUE(set);
+  ASSERT_TRUE(job);
+  EXPECT_GE(*set - start, 4000ms);
+  EXPECT_LT(*set - start, 4100ms);
+  EXPECT_GE(*job, *set);  // the wait was released by the late update
 }
 
 TEST_F(VifEvents, NoWaitWhenTheDestinationDoesNotAskForIt) {
