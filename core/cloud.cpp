@@ -102,6 +102,8 @@ Migration* Cloud::migration(int id) {
 
 void Cloud::set_migration_status(Migration& m, const std::string& status) {
   m.status = status;
+  // The claim ends with the move: the instance's own RAM counts from here.
+  if (is_terminal_migration_status(status)) claims_.erase(m.id);
   timeline_.record("conductor", "migration " + std::to_string(m.id) + " status " + status);
 }
 
@@ -119,10 +121,20 @@ Status Cloud::boot(Instance instance, const std::string& host) {
   return c->spawn(uuid);
 }
 
-std::string Cloud::pick_destination(const std::string& exclude) {
+std::string Cloud::pick_destination(const std::string& uuid, bool live) {
+  const Instance* inst = instance(uuid);
   for (const auto& [host, compute] : computes_)
-    if (host != exclude && service_up(host)) return host;
+    if (inst && check_move(inst, uuid, host, live, /*force=*/false).ok()) return host;
   return "";
+}
+
+uint64_t Cloud::memory_used_mb(const std::string& host) const {
+  uint64_t used = 0;
+  for (const auto& [uuid, inst] : instances_)
+    if (inst.host == host) used += inst.memory_mb;
+  for (const auto& [id, claim] : claims_)
+    if (claim.first == host) used += claim.second;
+  return used;
 }
 
 StatusOr<int> Cloud::refuse(Migration& m, Instance* inst, const Status& why) {
@@ -141,28 +153,50 @@ Migration& Cloud::new_migration(const std::string& uuid, const std::string& dest
   m.migration_type = type;
   m.source = inst ? inst->host : "";
   // The scheduler picks a destination when none is given.
-  m.dest = dest_in.empty() && inst ? pick_destination(inst->host) : dest_in;
+  m.dest = dest_in.empty() && inst ? pick_destination(uuid, type == "live-migration") : dest_in;
   migrations_.push_back(m);
   set_migration_status(migrations_.back(), status);
   return migrations_.back();
 }
 
-Status Cloud::check_move(const Instance* inst, const std::string& uuid, const std::string& dest) {
+Status Cloud::check_move(const Instance* inst, const std::string& uuid, const std::string& dest, bool live,
+                         bool force) {
   if (!inst) return not_found("instance " + uuid);
   if (inst->vm_state != "active") return failed_precondition("instance is " + inst->vm_state + ", not active");
   if (!inst->task_state.empty()) return failed_precondition("instance task_state is " + inst->task_state);
   if (!compute(inst->host) || !service_up(inst->host))
     return failed_precondition("source host " + inst->host + " is not up");
-  if (!compute(dest)) return failed_precondition("destination host " + dest + " does not exist");
+  if (dest.empty()) return failed_precondition("No valid host was found");
+  ComputeManager* d = compute(dest);
+  if (!d) return failed_precondition("destination host " + dest + " does not exist");
   if (!service_up(dest)) return failed_precondition("destination host " + dest + " is not up");
   if (dest == inst->host) return failed_precondition("destination " + dest + " is the instance's host");
+  // The scheduler's filters; a forced destination bypasses them.
+  if (!force && !d->config().service_enabled)
+    return failed_precondition("No valid host was found: compute service on " + dest + " is disabled");
+  const uint64_t free_mb = d->config().memory_mb - std::min(d->config().memory_mb, memory_used_mb(dest));
+  if (free_mb < inst->memory_mb)
+    return failed_precondition("MigrationPreCheckError: " + dest + " has " + std::to_string(free_mb) +
+                               " MB free, the instance needs " + std::to_string(inst->memory_mb) + " MB");
+  if (live) {
+    const HostConfig& src = compute(inst->host)->config();
+    if (src.hypervisor_type != d->config().hypervisor_type)
+      return failed_precondition("InvalidHypervisorType: " + dest + " runs " + d->config().hypervisor_type + ", " +
+                                 inst->host + " runs " + src.hypervisor_type);
+    if (d->config().hypervisor_version < src.hypervisor_version)
+      return failed_precondition("DestinationHypervisorTooOld: " + dest + " has version " +
+                                 std::to_string(d->config().hypervisor_version) + ", older than " +
+                                 std::to_string(src.hypervisor_version) + " on " + inst->host);
+  }
   return ok_status();
 }
 
 StatusOr<int> Cloud::migrate(const std::string& uuid, const std::string& dest_in, bool resize) {
   Migration& mig = new_migration(uuid, dest_in, resize ? "resize" : "migration", "pre-migrating");
   Instance* inst = instance(uuid);
-  if (Status check = check_move(inst, uuid, mig.dest); !check.ok()) return refuse(mig, inst, check);
+  if (Status check = check_move(inst, uuid, mig.dest, /*live=*/false, /*force=*/false); !check.ok())
+    return refuse(mig, inst, check);
+  claims_[mig.id] = {mig.dest, inst->memory_mb};  // the scheduler's claim (placement allocation)
   inst->task_state = "resize_prep";
   int id = mig.id;
   std::string dest = mig.dest;
@@ -199,12 +233,14 @@ Status Cloud::revert_resize(const std::string& uuid) {
   return sent;
 }
 
-StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& dest_in) {
+StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& dest_in, bool force) {
   Migration& mig = new_migration(uuid, dest_in, "live-migration", "accepted");
   Instance* inst = instance(uuid);
   const std::string dest = mig.dest;
   // LiveMigrationTask checks.
-  if (Status check = check_move(inst, uuid, dest); !check.ok()) return refuse(mig, inst, check);
+  if (Status check = check_move(inst, uuid, dest, /*live=*/true, force); !check.ok()) return refuse(mig, inst, check);
+  if (force) timeline_.record("conductor", "forced to " + dest + ": scheduler bypassed");
+  claims_[mig.id] = {dest, inst->memory_mb};
   inst->task_state = "migrating";
   // Multiple port bindings: an INACTIVE binding on the destination first.
   for (const auto& port : inst->port_ids) {
@@ -385,7 +421,8 @@ int Cloud::pending_waits() const {
   return n;
 }
 
-std::vector<Cloud::InvariantResult> Cloud::invariant_report(const std::string& uuid, int migration_id) {
+std::vector<Cloud::InvariantResult> Cloud::invariant_report(const std::string& uuid, int migration_id,
+                                                            const std::set<std::string>& expected) {
   std::vector<std::string> one_host, binding_host, leftover, terminal, waits;
   Instance* inst = instance(uuid);
   if (!inst) {
@@ -411,8 +448,14 @@ std::vector<Cloud::InvariantResult> Cloud::invariant_report(const std::string& u
       }
     }
   }
-  if (Migration* m = migration(migration_id); m && !is_terminal_migration_status(m->status))
+  if (Migration* m = migration(migration_id); m && !is_terminal_migration_status(m->status)) {
     terminal.push_back("migration " + std::to_string(m->id) + " ended in non-terminal status " + m->status);
+  } else if (m && !expected.empty() && !expected.count(m->status)) {
+    std::string want;
+    for (const auto& e : expected) want += (want.empty() ? "" : " or ") + e;
+    terminal.push_back("migration " + std::to_string(m->id) + " ended " + m->status + "; the faults that fired imply " +
+                       want);
+  }
   if (int n = pending_waits(); n > 0) waits.push_back(std::to_string(n) + " event wait(s) left pending");
   auto entry = [](std::string name, const std::vector<std::string>& problems) {
     std::string detail;

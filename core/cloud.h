@@ -78,6 +78,14 @@ struct HostConfig {
   LinkOps* links = nullptr;
   // nova.conf [libvirt] live_migration_* of this host, as source.
   MigrationTuning libvirt;
+  // What the scheduler and the conductor check: the service's admin state
+  // (`openstack compute service set --disable`), RAM for instances, and
+  // the hypervisor (live migration needs the same type and a destination
+  // at least as new as the source).
+  bool service_enabled = true;
+  uint64_t memory_mb = 16384;
+  std::string hypervisor_type = "QEMU";
+  int hypervisor_version = 7002000;  // libvirt's encoding: 7.2.0
 };
 
 class Cloud;
@@ -142,7 +150,10 @@ class Cloud {
   Status boot(Instance instance, const std::string& host);
   // API os-migrateLive: returns the migration id; the flow continues on the loop.
   // 'dest' empty: the scheduler picks one (the first other host that is up).
-  StatusOr<int> live_migrate(const std::string& instance_uuid, const std::string& dest);
+  // 'force' (API microversions 2.30-2.67): a given destination bypasses
+  // the scheduler's filters (a disabled service is accepted); the
+  // conductor's own checks (up, memory, hypervisor) still run.
+  StatusOr<int> live_migrate(const std::string& instance_uuid, const std::string& dest, bool force = false);
   // API migrate (cold) or resize: the flow runs to 'finished' (VERIFY_RESIZE);
   // then confirm_resize or revert_resize. Returns the migration id.
   StatusOr<int> migrate(const std::string& instance_uuid, const std::string& dest, bool resize = false);
@@ -158,7 +169,11 @@ class Cloud {
     bool ok = true;
     std::string detail;
   };
-  std::vector<InvariantResult> invariant_report(const std::string& instance_uuid, int migration_id);
+  // 'expected_statuses' (when given): the final statuses the faults that
+  // fired imply (implied_migration_statuses); migration_terminal also fails
+  // when the record ended in another one.
+  std::vector<InvariantResult> invariant_report(const std::string& instance_uuid, int migration_id,
+                                                const std::set<std::string>& expected_statuses = {});
   // The details of the violated ones (empty when all hold).
   std::vector<std::string> check_invariants(const std::string& instance_uuid, int migration_id);
 
@@ -199,8 +214,11 @@ class Cloud {
   void note_pending_resize(const std::string& instance_uuid, int migration_id) {
     pending_resizes_[instance_uuid] = migration_id;
   }
-  // The scheduler: the first host other than 'exclude' (hosts in name order).
-  std::string pick_destination(const std::string& exclude);
+  // The scheduler: the first host (in name order) that passes the checks
+  // for moving 'instance_uuid' there; "" when none does (NoValidHost).
+  std::string pick_destination(const std::string& instance_uuid, bool live);
+  // RAM of 'host' taken by its instances and by claims of moves to it.
+  uint64_t memory_used_mb(const std::string& host) const;
   // Sets a migration's status and records it.
   void set_migration_status(Migration& m, const std::string& status);
   // The vif events nova received, in order ("network-vif-plugged <port>").
@@ -241,8 +259,11 @@ class Cloud {
   Migration& new_migration(const std::string& uuid, const std::string& dest, const std::string& type,
                            const std::string& status);
   // The conductor's checks before any move: instance active and idle,
-  // source up, destination known and not the source.
-  Status check_move(const Instance* inst, const std::string& uuid, const std::string& dest);
+  // source up, destination known, up and not the source, with RAM free;
+  // live: the same hypervisor type, not older; unless 'force', the
+  // scheduler's filters (service enabled).
+  Status check_move(const Instance* inst, const std::string& uuid, const std::string& dest, bool live, bool force);
+  std::map<int, std::pair<std::string, uint64_t>> claims_;  // migration id -> (host, MB)
   // Records a refused request: status 'error', task state cleared.
   StatusOr<int> refuse(Migration& m, Instance* inst, const Status& why);
   std::vector<std::string> vif_events_;

@@ -301,9 +301,15 @@ Decision FaultPlan::at(const std::string& point) {
       }
     }
     ++count->second.injected;
+    fired_[point].insert(d.kind);
     return d;
   }
   return {};
+}
+
+std::map<std::string, std::set<ActionKind>> FaultPlan::fired() const {
+  std::lock_guard lock(mu_);
+  return fired_;
 }
 
 std::map<std::string, InjectionCount> FaultPlan::counts() const {

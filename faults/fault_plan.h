@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,8 @@ class FaultPlan {
   bool has(const std::string& point) const;
   // point -> counts, for every point that has a spec.
   std::map<std::string, InjectionCount> counts() const;
+  // point -> the actions that fired there (at least once).
+  std::map<std::string, std::set<ActionKind>> fired() const;
   uint64_t seed() const { return seed_; }
   const std::vector<FaultSpec>& specs() const { return specs_; }
 
@@ -101,6 +104,7 @@ class FaultPlan {
   mutable std::mutex mu_;
   std::mt19937_64 rng_;
   std::map<std::string, InjectionCount> counts_;
+  std::map<std::string, std::set<ActionKind>> fired_;
 };
 
 }  // namespace lmh::faults

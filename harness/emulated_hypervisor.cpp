@@ -168,7 +168,14 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
     }
     timeline_.record("libvirt", "Prepare on " + destination + ": " + dest_interfaces[0].target_dev +
                                     " attached to " + dest_interfaces[0].bridge);
-    timeline_.record("libvirt", "Perform: pre-copy " + ms_text(g->timing.precopy));
+    // hypervisor.migrate: the job can take longer (a busy guest dirtying
+    // memory) or fail at the end of pre-copy.
+    faults::Decision job_fault = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
+    MonoClock::duration precopy = g->timing.precopy;
+    if (job_fault.kind == faults::ActionKind::kDelay) precopy += job_fault.delay;
+    else if (job_fault.fires() && job_fault.kind != faults::ActionKind::kFail)
+      core::fault_not_supported(timeline_, "hypervisor.migrate", job_fault);
+    timeline_.record("libvirt", "Perform: pre-copy " + ms_text(precopy));
     g->job.type = core::JobInfo::kUnbounded;
     g->job.started = loop_.now();
     g->job.precopy = g->timing.precopy;
@@ -178,15 +185,12 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
       cb.on_done(cancelled("migration job cancelled"));
     };
     g->job.switchover = [=, this] {
-      // hypervisor.migrate: the job can fail at the end of pre-copy.
-      faults::Decision fail = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
-      if (fail.kind == faults::ActionKind::kFail) {
+      if (job_fault.kind == faults::ActionKind::kFail) {
         g->job.type = core::JobInfo::kFailed;
         abort_migration(*g, source, destination, dest_interfaces);
-        cb.on_done(internal_error("migration job failed: " + fail.message));
+        cb.on_done(internal_error("migration job failed: " + job_fault.message));
         return;
       }
-      if (fail.fires()) core::fault_not_supported(timeline_, "hypervisor.migrate", fail);
       // Switchover: the guest stops on the source.
       Status r = g->nl->release(guest_port(source));
       timeline_.record("guest", "paused on " + source + (r.ok() ? "" : " (" + r.message() + ")"));
@@ -195,9 +199,13 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
       MonoClock::duration pause = g->timing.pause;
       faults::Decision sw = core::consult_fault(faults_, timeline_, "hypervisor.switchover");
       if (sw.kind == faults::ActionKind::kDelay) pause += sw.delay;
-      else if (sw.fires()) core::fault_not_supported(timeline_, "hypervisor.switchover", sw);
+      else if (sw.fires() && sw.kind != faults::ActionKind::kFail)
+        core::fault_not_supported(timeline_, "hypervisor.switchover", sw);
+      fabric_port_fault(destination);
       loop_.post_after(pause, [=, this] {
-        Status m = g->nl->set_master(guest_port(destination), "eth0");
+        // hypervisor.switchover fail: the destination cannot resume it.
+        Status m = sw.kind == faults::ActionKind::kFail ? internal_error("resume failed: " + sw.message)
+                                                        : g->nl->set_master(guest_port(destination), "eth0");
         if (!m.ok()) {
           // As QEMU does when the destination fails: the guest resumes on
           // the source and the destination's incoming domain goes away.
@@ -234,6 +242,21 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
       });
     };
     g->job.precopy_timer = loop_.post_after(g->timing.precopy, [g] { g->job.switchover(); });
+  });
+}
+
+void EmulatedHypervisor::fabric_port_fault(const std::string& destination) {
+  // fabric.port: the destination's switch port goes down as the guest
+  // switches over (a flapping port, a cable): for 'delay' ms, or for good.
+  faults::Decision d = core::consult_fault(faults_, timeline_, "fabric.port");
+  if (!d.fires()) return;
+  const std::string port = lab_.fabric_uplink_port(destination);
+  Status down = lab_.fabric_netlink().set_up(port, false);
+  timeline_.record("fabric", "port " + port + (down.ok() ? " down" : " down failed: " + down.message()));
+  if (!down.ok() || d.kind != faults::ActionKind::kDelay) return;
+  loop_.post_after(d.delay, [this, port] {
+    Status up = lab_.fabric_netlink().set_up(port, true);
+    timeline_.record("fabric", "port " + port + (up.ok() ? " up" : " up failed: " + up.message()));
   });
 }
 

@@ -7,6 +7,7 @@
 #include "capture/pcap_capture.h"
 #include "capture/prober.h"
 #include "core/cloud.h"
+#include "core/implied_status.h"
 #include "core/names.h"
 #include "harness/emulated_hypervisor.h"
 #include "harness/lab.h"
@@ -81,6 +82,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   ss->hypervisor_ = std::make_unique<EmulatedHypervisor>(*ss->lab_, *ss->loop_, *ss->timeline_, ss->fault_plan_.get());
   ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_, sc.behaviour,
                                              ss->fault_plan_.get());
+  ss->cloud_->set_rpc_response_timeout(std::chrono::seconds(sc.nova.rpc_response_timeout_s));
   for (const auto& h : sc.hosts) {
     core::HostConfig hc;
     hc.name = h.name;
@@ -90,6 +92,9 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
     hc.vif_plugging_timeout = std::chrono::seconds(sc.nova.vif_plugging_timeout_s);
     hc.vif_plugging_is_fatal = sc.nova.vif_plugging_is_fatal;
     hc.libvirt = sc.nova.libvirt;
+    hc.service_enabled = h.service_enabled;
+    hc.memory_mb = static_cast<uint64_t>(h.memory_mb);
+    hc.hypervisor_version = h.hypervisor_version;
     LMH_RETURN_IF_ERROR(ss->cloud_->add_host(hc, *ss->lab_->host(h.name)->net));
   }
   LMH_RETURN_IF_ERROR(ss->cloud_->neutron().create_network(
@@ -254,7 +259,7 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   st.session->fault_plan().arm();
   timeline.record("runner", "fault plan armed");
   const bool live = sc.migration.kind == "live";
-  auto mid = live ? cloud.live_migrate(sc.guest.instance_uuid, dst)
+  auto mid = live ? cloud.live_migrate(sc.guest.instance_uuid, dst, sc.migration.force)
                   : cloud.migrate(sc.guest.instance_uuid, dst, sc.migration.kind == "resize");
   if (!mid.ok()) return error(mid.status().with_context("migration refused"));
   if (!live) {
@@ -278,7 +283,9 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   // the job; a migration still not terminal then is a hang, reported by the
   // migration_terminal invariant (a failure, not an error).
   auto terminal = [&] { return core::is_terminal_migration_status(cloud.migration(*mid)->status); };
+  // (Two rpc timeouts: a call to a dead compute, then its rollback call.)
   auto bound = std::chrono::seconds(sc.nova.vif_plugging_timeout_s) +
+               2 * std::chrono::seconds(sc.nova.rpc_response_timeout_s) +
                std::chrono::milliseconds(sc.migration.precopy_ms + sc.migration.pause_ms) + 30s;
   s = loop.run_until(terminal, loop.now() + bound, opt.interrupt);
   if (s.code() == StatusCode::kDeadlineExceeded) timeline.record("runner", "migration not terminal after bound: a hang");
@@ -304,7 +311,14 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   // A fabric daemon that died mid-run invalidates every number.
   if (!lab.fabric().healthy()) return error(environment_error("measurements are void"));
   r.migration_status = cloud.migration(*mid)->status;
-  for (const auto& i : cloud.invariant_report(sc.guest.instance_uuid, *mid)) r.invariants.push_back({i.name, i.ok, i.detail});
+  core::MoveContext move;
+  move.migration_type = cloud.migration(*mid)->migration_type;
+  move.resize_outcome = sc.migration.resize_outcome;
+  move.waits_for_vif_plugged = sc.nova.live_migration_wait_for_vif_plug;
+  move.vif_plugging_is_fatal = sc.nova.vif_plugging_is_fatal;
+  auto implied = core::implied_migration_statuses(move, st.session->fault_plan().fired());
+  for (const auto& i : cloud.invariant_report(sc.guest.instance_uuid, *mid, implied))
+    r.invariants.push_back({i.name, i.ok, i.detail});
   r.fault_seed = sc.fault_seed;
   for (const auto& [point, c] : st.session->fault_plan().counts()) r.faults.push_back({point, c.action, c.reached, c.injected});
   if (auto port = lab.fabric().port_of(sc.guest.mac, sc.network.type == "vlan" ? sc.network.segmentation_id : 0);

@@ -51,7 +51,7 @@ const std::vector<Level>& levels() {
       {"", {"name", "description", "tier", "warm_destination", "hosts", "fabric", "network",
             "guest", "peer", "migration", "probe", "agent", "nova", "behaviour", "faults", "fault_seed",
             "expect"}},
-      {"hosts[]", {"name", "backend", "physical_interface"}},
+      {"hosts[]", {"name", "backend", "physical_interface", "service_enabled", "memory_mb", "hypervisor_version"}},
       {"fabric", {"mac_ageing_s"}},
       {"network", {"id", "type", "physnet", "segmentation_id", "cidr"}},
       {"guest", {"name", "instance_uuid", "port_id", "mac", "ip", "traffic_after_resume_ms", "boot_ms", "memory_mb"}},
@@ -59,10 +59,11 @@ const std::vector<Level>& levels() {
       {"peer.neigh", {"base_reachable_time_ms", "delay_first_probe_time_s", "retrans_time_ms",
                       "ucast_solicit", "mcast_solicit"}},
       {"migration", {"source", "destination", "precopy_ms", "pause_ms", "resume_after_dest_poll_ms", "kind",
-                     "resize_outcome", "verify_ms"}},
+                     "resize_outcome", "verify_ms", "force"}},
       {"probe", {"interval_ms", "reply_timeout_ms", "settle_ms", "observe_ms"}},
       {"agent", {"polling_interval_ms"}},
       {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal",
+                "rpc_response_timeout_s",
                 "live_migration_downtime_ms", "live_migration_downtime_steps", "live_migration_downtime_delay_s",
                 "live_migration_completion_timeout_s", "live_migration_timeout_action"}},
       {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to",
@@ -370,6 +371,17 @@ Status Reader::read_double(const Section& s, const std::string& k, double& out, 
 
 // faults: a list of "POINT=ACTION[:ARG][@TRIGGER]" strings; fault_seed: the
 // seed of their random draws.
+}  // namespace
+
+std::string fault_not_applicable(const Scenario& sc, const faults::FaultSpec& spec) {
+  if (spec.point == "ovs.vswitchd" &&
+      std::none_of(sc.hosts.begin(), sc.hosts.end(), [](const HostSpec& h) { return h.backend == "openvswitch"; }))
+    return "fault point 'ovs.vswitchd' needs a host with backend openvswitch; this scenario has none";
+  return "";
+}
+
+namespace {
+
 Status Reader::read_faults(const Section& top, Scenario& sc) {
   YAML::Node list = value(top, "faults");
   if (list.IsDefined() && !list.IsNull()) {
@@ -381,6 +393,7 @@ Status Reader::read_faults(const Section& top, Scenario& sc) {
       if (!list[i].IsScalar()) return fail(key, at, "expected a string, got " + describe(list[i]));
       auto spec = faults::parse_fault_spec(list[i].Scalar());
       if (!spec.ok()) return fail(key, at, spec.status().message());
+      if (std::string why = fault_not_applicable(sc, *spec); !why.empty()) return fail(key, at, why);
       sc.faults.push_back(std::move(spec).value());
     }
   }
@@ -438,6 +451,9 @@ Status Reader::read_hosts(const Section& top, Scenario& sc) {
     LMH_RETURN_IF_ERROR(read_string(hs, "physical_interface", h.physical_interface));
     if (auto problem = ifname_problem(h.physical_interface); !problem.empty())
       return fail(hs.key("physical_interface"), line(hs.key("physical_interface")), problem);
+    LMH_RETURN_IF_ERROR(read_bool(hs, "service_enabled", h.service_enabled));
+    LMH_RETURN_IF_ERROR(read_int(hs, "memory_mb", h.memory_mb, between(0, 1 << 24)));
+    LMH_RETURN_IF_ERROR(read_int(hs, "hypervisor_version", h.hypervisor_version, between(0, 1 << 30)));
     sc.hosts.push_back(std::move(h));
   }
   if (sc.hosts.size() < 2)
@@ -640,6 +656,7 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
     return fail("migration.resize_outcome", line("migration.resize_outcome"),
                 "expected confirm or revert, got '" + sc.migration.resize_outcome + "'");
   LMH_RETURN_IF_ERROR(read_int(*migration, "verify_ms", sc.migration.verify_ms, between(0, 600000)));
+  LMH_RETURN_IF_ERROR(read_bool(*migration, "force", sc.migration.force));
 
   auto probe = section(top, "probe");
   if (!probe.ok()) return probe.status();
@@ -659,6 +676,7 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_bool(*nova, "live_migration_wait_for_vif_plug", sc.nova.live_migration_wait_for_vif_plug));
   LMH_RETURN_IF_ERROR(read_int(*nova, "vif_plugging_timeout_s", sc.nova.vif_plugging_timeout_s, between(0, 3600)));
   LMH_RETURN_IF_ERROR(read_bool(*nova, "vif_plugging_is_fatal", sc.nova.vif_plugging_is_fatal));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "rpc_response_timeout_s", sc.nova.rpc_response_timeout_s, between(1, 3600)));
   core::MigrationTuning& lt = sc.nova.libvirt;
   LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_ms", lt.downtime_ms, at_least(100)));
   LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_steps", lt.downtime_steps, at_least(3)));

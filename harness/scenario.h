@@ -31,6 +31,10 @@ struct HostSpec {
   std::string name;                    // "src", "dst"; [a-z0-9]{1,8}
   std::string backend = "linuxbridge"; // only "linuxbridge" for now
   std::string physical_interface = "eth1";  // the host NIC, a trunk to the fabric
+  // What nova's scheduler and conductor check (core::HostConfig).
+  bool service_enabled = true;
+  int memory_mb = 16384;
+  int hypervisor_version = 7002000;
 };
 
 struct FabricSpec {
@@ -78,6 +82,9 @@ struct MigrationSpec {
   std::string kind = "live";
   std::string resize_outcome = "confirm";
   int verify_ms = 1000;
+  // Live: bypass the scheduler's filters for the given destination (API
+  // microversions 2.30-2.67 'force').
+  bool force = false;
 };
 
 struct ProbeSpec {
@@ -96,6 +103,7 @@ struct NovaSpec {
   bool live_migration_wait_for_vif_plug = true;  // [compute]
   int vif_plugging_timeout_s = 300;              // [DEFAULT]
   bool vif_plugging_is_fatal = true;             // [DEFAULT]
+  int rpc_response_timeout_s = 60;               // [DEFAULT] (oslo.messaging)
   // [libvirt] live_migration_downtime(_steps, _delay),
   // live_migration_completion_timeout, live_migration_timeout_action.
   core::MigrationTuning libvirt;
@@ -150,6 +158,10 @@ struct Scenario {
 // scalars). Errors are kInvalidArgument with a message of the form
 //   "<file>:<line>: <key>: <what is wrong>"
 // (for an override: "<file>: --set <key>: <what is wrong>").
+// Why 'spec' cannot act in 'sc' (a point the scenario's lab never reaches,
+// e.g. ovs.vswitchd without an Open vSwitch host), or "" when it can.
+std::string fault_not_applicable(const Scenario& sc, const faults::FaultSpec& spec);
+
 StatusOr<Scenario> load_scenario(const std::string& path,
                                  const std::vector<std::string>& overrides = {});
 // The same from text ('source_name' stands in for the file name in errors).

@@ -142,6 +142,12 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
       std::fprintf(stderr, "lmh: %s\n", sc.status().message().c_str());
       return kExitInput;
     }
+    for (const auto& spec : cli_faults) {
+      if (std::string why = lmh::harness::fault_not_applicable(*sc, spec); !why.empty()) {
+        std::fprintf(stderr, "lmh: --fault %s: %s (%s)\n", spec.text.c_str(), why.c_str(), f.c_str());
+        return kExitInput;
+      }
+    }
     sc->faults.insert(sc->faults.end(), cli_faults.begin(), cli_faults.end());
     scenarios.push_back(std::move(sc).value());
   }
@@ -256,6 +262,7 @@ int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, co
       std::string kind = action.substr(0, action.find(':'));
       if (fp && std::find(fp->actions.begin(), fp->actions.end(), kind) == fp->actions.end()) continue;
       auto spec = lmh::faults::parse_fault_spec(point + "=" + action);
+      if (spec.ok() && points_arg == "all" && !lmh::harness::fault_not_applicable(*base, *spec).empty()) continue;
       if (!spec.ok()) {
         std::fprintf(stderr, "lmh: --faults/--actions: %s\n", spec.status().message().c_str());
         return kExitInput;

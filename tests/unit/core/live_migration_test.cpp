@@ -112,6 +112,64 @@ TEST_F(LiveMigrationTest, ConductorRefusesSameHostAndUnknownHost) {
   EXPECT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);  // no destination binding made
 }
 
+// The conductor's checks and the scheduler, with one host tweaked.
+class ConductorChecks : public ::testing::Test, protected testing::TwoHostCloud {
+ protected:
+  void build(const std::function<void(HostConfig&)>& dst_tweak) {
+    ASSERT_TRUE(build_cloud(Behaviour{}, nullptr, [&](HostConfig& hc) {
+                  if (hc.name == "dst") dst_tweak(hc);
+                }).ok());
+  }
+  std::string refusal(const StatusOr<int>& id) { return id.ok() ? "" : id.status().message(); }
+};
+
+TEST_F(ConductorChecks, DisabledServiceIsRefusedByTheSchedulerButForceBypassesIt) {
+  build([](HostConfig& hc) { hc.service_enabled = false; });
+  auto refused = cloud->live_migrate(kVm, "dst");
+  EXPECT_NE(refusal(refused).find("No valid host was found: compute service on dst is disabled"), std::string::npos)
+      << refusal(refused);
+  EXPECT_EQ(cloud->live_migrate(kVm, "").status().message(), "No valid host was found");
+  auto forced = cloud->live_migrate(kVm, "dst", /*force=*/true);
+  ASSERT_TRUE(forced.ok()) << refusal(forced);
+  ASSERT_TRUE(loop.run_for(std::chrono::seconds(30)).ok());
+  EXPECT_EQ(cloud->migration(*forced)->status, "completed");
+  EXPECT_TRUE(timeline.first("conductor", "forced to dst: scheduler bypassed").has_value());
+}
+
+TEST_F(ConductorChecks, DestinationWithoutRamIsRefusedEvenWhenForced) {
+  build([](HostConfig& hc) { hc.memory_mb = 100; });  // the guest needs 128
+  auto forced = cloud->live_migrate(kVm, "dst", /*force=*/true);
+  EXPECT_NE(refusal(forced).find("MigrationPreCheckError: dst has 100 MB free, the instance needs 128 MB"),
+            std::string::npos)
+      << refusal(forced);
+  EXPECT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);
+}
+
+TEST_F(ConductorChecks, ClaimHoldsTheRamWhileTheMoveRunsAndEndsWithIt) {
+  build([](HostConfig& hc) { hc.memory_mb = 200; });
+  auto id = cloud->live_migrate(kVm, "dst");
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(cloud->memory_used_mb("dst"), 128u);  // claimed, the guest still on src
+  ASSERT_TRUE(loop.run_for(std::chrono::seconds(30)).ok());
+  ASSERT_EQ(cloud->migration(*id)->status, "completed");
+  EXPECT_EQ(cloud->memory_used_mb("dst"), 128u);  // now the instance's own
+  EXPECT_EQ(cloud->memory_used_mb("src"), 0u);
+}
+
+TEST_F(ConductorChecks, LiveMigrationNeedsTheSameHypervisorNotOlder) {
+  build([](HostConfig& hc) { hc.hypervisor_version = 6000000; });
+  EXPECT_NE(refusal(cloud->live_migrate(kVm, "dst", true)).find("DestinationHypervisorTooOld"), std::string::npos);
+  // A cold move does not care.
+  auto cold = cloud->migrate(kVm, "dst");
+  EXPECT_TRUE(cold.ok()) << refusal(cold);
+}
+
+TEST_F(ConductorChecks, DifferentHypervisorTypeIsRefused) {
+  build([](HostConfig& hc) { hc.hypervisor_type = "Xen"; });
+  EXPECT_NE(refusal(cloud->live_migrate(kVm, "dst")).find("InvalidHypervisorType: dst runs Xen, src runs QEMU"),
+            std::string::npos);
+}
+
 TEST_F(LiveMigrationTest, FailedJobRollsBackDestinationBinding) {
   hv->fail_migration = true;
   int id = migrate();

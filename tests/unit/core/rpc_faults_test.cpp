@@ -117,6 +117,21 @@ TEST_F(RpcFaults, SlowSourcePostLiveMigrationDelaysCompletionNotTheGuest) {
   for (const auto& [name, ok] : invariants(*id)) EXPECT_TRUE(ok) << name;
 }
 
+TEST_F(RpcFaults, InvariantFailsWhenTheRecordDisagreesWithWhatTheFaultsImply) {
+  build("compute.pre_live_migration=fail:plug failed");
+  auto id = cloud->live_migrate(kVm, "dst");
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(loop.run_for(60s).ok());
+  ASSERT_EQ(cloud->migration(*id)->status, "error");
+  auto ok_with = [&](const std::set<std::string>& expected) {
+    for (const auto& r : cloud->invariant_report(kVm, *id, expected))
+      if (r.name == "migration_terminal") return r.ok;
+    return false;
+  };
+  EXPECT_TRUE(ok_with({"error"}));
+  EXPECT_FALSE(ok_with({"completed"}));
+}
+
 TEST_F(RpcFaults, LiveMigrationCastThatCannotBeSentIsRefusedAndUndone) {
   build("rpc.cast.live_migration=fail:broker down");
   auto id = cloud->live_migrate(kVm, "dst");

@@ -1,0 +1,64 @@
+// The final status nova's flow implies for the faults that fired.
+#include "core/implied_status.h"
+
+#include <gtest/gtest.h>
+
+namespace lmh::core {
+namespace {
+
+using faults::ActionKind;
+using Fired = std::map<std::string, std::set<ActionKind>>;
+using Statuses = std::set<std::string>;
+
+TEST(ImpliedStatus, LiveWithoutFaultsOrWithHarmlessOnesCompletes) {
+  MoveContext live;
+  EXPECT_EQ(implied_migration_statuses(live, {}), Statuses{"completed"});
+  EXPECT_EQ(implied_migration_statuses(live, Fired{{"agent.lb.enslave_uplink", {ActionKind::kDelay}},
+                                                   {"guest.announce", {ActionKind::kDrop}},
+                                                   {"fabric.port", {ActionKind::kDrop}}}),
+            Statuses{"completed"});
+}
+
+TEST(ImpliedStatus, FatalFaultsBeforeOrAfterSwitchoverEndInError) {
+  MoveContext live;
+  for (const auto& [point, kind] : std::vector<std::pair<std::string, ActionKind>>{
+           {"rpc.call.pre_live_migration", ActionKind::kDrop},
+           {"rpc.call.pre_live_migration", ActionKind::kCrash},
+           {"compute.pre_live_migration", ActionKind::kFail},
+           {"hypervisor.migrate", ActionKind::kFail},
+           {"hypervisor.switchover", ActionKind::kFail},
+           {"neutron.binding.activate", ActionKind::kFail},
+           {"rpc.call.post_live_migration_at_destination", ActionKind::kFail}}) {
+    EXPECT_EQ(implied_migration_statuses(live, Fired{{point, {kind}}}), Statuses{"error"}) << point;
+  }
+  // A delayed call is not fatal.
+  EXPECT_EQ(implied_migration_statuses(live, Fired{{"rpc.call.pre_live_migration", {ActionKind::kDelay}}}),
+            Statuses{"completed"});
+}
+
+TEST(ImpliedStatus, LostVifEventDependsOnTheWaitConfiguration) {
+  Fired lost{{"neutron.notify.vif_plugged", {ActionKind::kDrop}}};
+  MoveContext fatal;
+  EXPECT_EQ(implied_migration_statuses(fatal, lost), (Statuses{"completed", "error"}));
+  MoveContext non_fatal;
+  non_fatal.vif_plugging_is_fatal = false;
+  EXPECT_EQ(implied_migration_statuses(non_fatal, lost), Statuses{"completed"});
+  MoveContext no_wait;
+  no_wait.waits_for_vif_plugged = false;
+  EXPECT_EQ(implied_migration_statuses(no_wait, lost), Statuses{"completed"});
+}
+
+TEST(ImpliedStatus, ColdMovesEndAsTheirOutcomeUnlessACastFailed) {
+  MoveContext cold;
+  cold.migration_type = "migration";
+  EXPECT_EQ(implied_migration_statuses(cold, {}), Statuses{"confirmed"});
+  cold.resize_outcome = "revert";
+  EXPECT_EQ(implied_migration_statuses(cold, {}), Statuses{"reverted"});
+  EXPECT_EQ(implied_migration_statuses(cold, Fired{{"rpc.cast.finish_resize", {ActionKind::kFail}}}),
+            Statuses{"error"});
+  EXPECT_EQ(implied_migration_statuses(cold, Fired{{"rpc.cast.finish_resize", {ActionKind::kDelay}}}),
+            Statuses{"reverted"});
+}
+
+}  // namespace
+}  // namespace lmh::core
