@@ -27,9 +27,7 @@ std::set<std::string> implied_migration_statuses(const MoveContext& c,
       bool cold_point = point.rfind("rpc.cast.", 0) == 0 && point != "rpc.cast.live_migration";
       if (cold_point && (kinds.count(ActionKind::kFail) || kinds.count(ActionKind::kCrash))) return {"error"};
     }
-    if (c.resize_outcome == "revert") return {"reverted"};
-    if (c.resize_outcome == "none") return {"finished"};
-    return {"confirmed"};
+    return {};
   }
   // Live migration: faults before the switchover roll it back, after it
   // leave it in 'error' with the guest already moved; both are 'error'.
@@ -48,10 +46,10 @@ std::set<std::string> implied_migration_statuses(const MoveContext& c,
   bool event_lost = fired_any(fired, "neutron.notify.vif_plugged", {ActionKind::kDrop, ActionKind::kFail}) ||
                     fired_any(fired, "agent.lb.scan", {ActionKind::kCrash}) ||
                     fired_any(fired, "agent.ovs.port_up", {ActionKind::kDrop});
-  // Either way when another copy of the event (the premature one, a later
-  // report) got through.
-  if (event_lost && c.waits_for_vif_plugged && c.vif_plugging_is_fatal) return {"completed", "error"};
-  return {"completed"};
+  // Not waited for, or not fatal: the move must go on regardless. (When
+  // fatal, another copy of the event may still have got through.)
+  if (event_lost && !(c.waits_for_vif_plugged && c.vif_plugging_is_fatal)) return {"completed"};
+  return {};
 }
 
 }  // namespace lmh::core

@@ -14,14 +14,13 @@ namespace lmh::core {
 
 struct MoveContext {
   std::string migration_type = "live-migration";  // | "migration" | "resize"
-  std::string resize_outcome = "confirm";          // cold/resize: "confirm" | "revert" | "none"
   bool waits_for_vif_plugged = true;  // destination's live_migration_wait_for_vif_plug
   bool vif_plugging_is_fatal = true;  // source's vif_plugging_is_fatal
 };
 
-// The statuses the move may end in given the faults that fired (point ->
-// actions). Without a fatal fault: the normal end ("completed"; cold and
-// resize: "confirmed", "reverted", or "finished" when nothing follows).
+// The statuses the move must end in given the faults that fired (point ->
+// actions), or an empty set when they imply nothing (no fatal fault fired:
+// the move may still fail for its own reasons, e.g. seed 001's timeout).
 std::set<std::string> implied_migration_statuses(const MoveContext& context,
                                                  const std::map<std::string, std::set<faults::ActionKind>>& fired);
 

@@ -313,7 +313,6 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   r.migration_status = cloud.migration(*mid)->status;
   core::MoveContext move;
   move.migration_type = cloud.migration(*mid)->migration_type;
-  move.resize_outcome = sc.migration.resize_outcome;
   move.waits_for_vif_plugged = sc.nova.live_migration_wait_for_vif_plug;
   move.vif_plugging_is_fatal = sc.nova.vif_plugging_is_fatal;
   auto implied = core::implied_migration_statuses(move, st.session->fault_plan().fired());

@@ -83,6 +83,31 @@ TEST(ScenarioLoad, UnreadableFile) {
   EXPECT_EQ(dir.status().message(), "cannot read /: Is a directory");
 }
 
+TEST(ScenarioConductor, ForceHostChecksAndRpcTimeoutAreRead) {
+  auto sc = parse_scenario(with("hosts:\n  - {name: src}\n  - {name: dst, service_enabled: false, memory_mb: 512, "
+                                "hypervisor_version: 6000000}\nmigration: {force: true}\n"
+                                "nova: {rpc_response_timeout_s: 5}\n"),
+                           "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_TRUE(sc->migration.force);
+  EXPECT_TRUE(sc->hosts[0].service_enabled);
+  EXPECT_FALSE(sc->hosts[1].service_enabled);
+  EXPECT_EQ(sc->hosts[1].memory_mb, 512);
+  EXPECT_EQ(sc->hosts[1].hypervisor_version, 6000000);
+  EXPECT_EQ(sc->nova.rpc_response_timeout_s, 5);
+  EXPECT_EQ(error_of(with("nova: {rpc_response_timeout_s: 0}\n")),
+            "t.yaml:2: nova.rpc_response_timeout_s: must be between 1 and 3600, got 0");
+}
+
+TEST(ScenarioFaults, PointTheLabNeverReachesIsRefusedWithItsLine) {
+  EXPECT_EQ(error_of(with("faults:\n  - guest.announce=drop\n  - ovs.vswitchd=crash\n")),
+            "t.yaml:4: faults[1]: fault point 'ovs.vswitchd' needs a host with backend openvswitch; this scenario "
+            "has none");
+  EXPECT_EQ(error_of(with("faults:\n  - guest.announce=fail\n")),
+            "t.yaml:3: faults[0]: fault 'guest.announce=fail': 'guest.announce' does not implement fail (it "
+            "implements: delay, drop, duplicate)");
+}
+
 TEST(ScenarioDefaults, OnlyNameGiven) {
   auto sc = parse_scenario("name: minimal\n", "t.yaml");
   ASSERT_TRUE(sc.ok()) << sc.status().to_string();
@@ -229,7 +254,8 @@ TEST(ScenarioErrors, UnknownKeyListsValidKeys) {
             "t.yaml:4: peer.neigh.ucast: unknown key (valid keys: base_reachable_time_ms, "
             "delay_first_probe_time_s, retrans_time_ms, ucast_solicit, mcast_solicit)");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, nic: eth0}\n")),
-            "t.yaml:4: hosts[1].nic: unknown key (valid keys: name, backend, physical_interface)");
+            "t.yaml:4: hosts[1].nic: unknown key (valid keys: name, backend, physical_interface, service_enabled, memory_mb, "
+            "hypervisor_version)");
 }
 
 TEST(ScenarioErrors, DuplicateKey) {
