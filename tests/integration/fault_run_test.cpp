@@ -23,7 +23,9 @@ class FaultRun : public ::testing::Test {
  protected:
   void SetUp() override { LMH_REQUIRE_ROOT(); }
   void TearDown() override {
-    if (::geteuid() == 0) EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    if (::geteuid() == 0) {
+      EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    }
   }
 };
 
@@ -64,6 +66,53 @@ TEST_F(FaultRun, DelayedUplinkEnslaveExtendsTheOutageByTheDelay) {
   const json* f = fault_entry(s, "agent.lb.enslave_uplink");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ((*f)["injected"], 1);
+}
+
+TEST_F(FaultRun, DestinationFabricPortDownAtSwitchoverLosesTheAnnounces) {
+  // Warm destination: normally the RARP moves the MAC at once. With the
+  // destination's switch port down for 1.5 s from the switchover, every
+  // announce (the last at +800 ms) is lost, the fabric keeps the guest's
+  // MAC on the source port, and the outage lasts past the port's return
+  // until the guest's own traffic (at +2.5 s) moves it.
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "guest.traffic_after_resume_ms=2500",
+                    "--set", "peer.neigh.base_reachable_time_ms=30000", "--fault", "fabric.port=delay:1500"},
+                   "ftfab");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "completed");
+  const double down = t_of(s, "fabric", "port dst-v100 down");
+  const double up = t_of(s, "fabric", "port dst-v100 up");
+  const double resume = t_of(s, "guest", "resumed on dst");
+  ASSERT_GT(down, 0);
+  ASSERT_GT(resume, 0);
+  EXPECT_NEAR(up - down, 1500.0, 60.0);
+  const auto& m = s["metrics"];
+  ASSERT_EQ(s["announces"].size(), 5u);
+  for (const auto& a : s["announces"])
+    for (const auto& p : a["seen_at"]) EXPECT_NE(p, "dst.fabric_port") << a.dump();
+  ASSERT_FALSE(m["recovery_ms"].is_null());
+  EXPECT_GT(m["recovery_ms"].get<double>(), up - resume);
+  EXPECT_GT(m["stale_forwarding_ms"].get<double>(), 1000.0);
+  EXPECT_EQ(s["recovery_cause"], "guest_traffic");
+  expect_invariants_hold(s);
+}
+
+TEST_F(FaultRun, DestinationComputeCrashTimesOutAndRollsBackWithTheGuestUntouched) {
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--set", "nova.rpc_response_timeout_s=2",
+                    "--fault", "compute.pre_live_migration=crash"},
+                   "ftcrash");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "error");
+  const double armed = t_of(s, "runner", "fault plan armed");
+  const double timeout = t_of(s, "rpc", "call pre_live_migration: MessagingTimeout");
+  const double rollback_timeout = last_t_of(s, "rpc", "call rollback_live_migration_at_destination: MessagingTimeout");
+  ASSERT_GT(timeout, 0);
+  EXPECT_NEAR(timeout - armed, 2000.0, 100.0);
+  EXPECT_NEAR(rollback_timeout - timeout, 2000.0, 100.0);  // the dead host cannot undo its prepare
+  EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
+  EXPECT_LT(t_of(s, "guest", "resumed on dst"), 0);
+  expect_invariants_hold(s);
 }
 
 TEST_F(FaultRun, MissingVifPluggedWithFatalTimeoutRollsBack) {
@@ -135,7 +184,9 @@ class ColdRun : public ::testing::Test {
  protected:
   void SetUp() override { LMH_REQUIRE_ROOT(); }
   void TearDown() override {
-    if (::geteuid() == 0) EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    if (::geteuid() == 0) {
+      EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    }
   }
 };
 
@@ -283,7 +334,9 @@ TEST_F(ColdRun, MatrixReportsInvariantsPerFaultAndGatesOnThem) {
     if (post) {
       // The binding stays ACTIVE on the source: nothing deletes the only one.
       for (const auto& inv : s["invariants"])
-        if (inv["name"] == "binding_host") EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
+        if (inv["name"] == "binding_host") {
+          EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
+        }
     }
   }
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});

@@ -26,7 +26,9 @@ class ScenarioRun : public ::testing::Test {
  protected:
   void SetUp() override { LMH_REQUIRE_ROOT(); }
   void TearDown() override {
-    if (::geteuid() == 0) EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    if (::geteuid() == 0) {
+      EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    }
   }
 };
 
