@@ -423,7 +423,7 @@ int Cloud::pending_waits() const {
 
 std::vector<Cloud::InvariantResult> Cloud::invariant_report(const std::string& uuid, int migration_id,
                                                             const std::set<std::string>& expected) {
-  std::vector<std::string> one_host, binding_host, leftover, terminal, waits;
+  std::vector<std::string> one_host, binding_host, leftover, terminal, waits, wired;
   Instance* inst = instance(uuid);
   if (!inst) {
     one_host.push_back("instance " + uuid + " is not in the database");
@@ -442,6 +442,7 @@ std::vector<Cloud::InvariantResult> Cloud::invariant_report(const std::string& u
       if (!b) binding_host.push_back("port " + port_id + " has no ACTIVE binding");
       else if (b->host != inst->host)
         binding_host.push_back("port " + port_id + " ACTIVE binding on " + b->host + ", instance on " + inst->host);
+      if (std::string why = vif_wiring_problem(port_id, inst->host); !why.empty()) wired.push_back(why);
       for (const auto& [host, compute] : computes_) {
         if (host == inst->host) continue;
         if (compute->network().link_exists(tap_name(port_id))) leftover.push_back("tap " + tap_name(port_id) + " left on " + host);
@@ -463,7 +464,47 @@ std::vector<Cloud::InvariantResult> Cloud::invariant_report(const std::string& u
     return InvariantResult{std::move(name), problems.empty(), detail};
   };
   return {entry("one_host", one_host), entry("binding_host", binding_host), entry("no_leftover_vif", leftover),
-          entry("migration_terminal", terminal), entry("no_pending_wait", waits)};
+          entry("migration_terminal", terminal), entry("no_pending_wait", waits), entry("vif_wired", wired)};
+}
+
+std::string Cloud::vif_wiring_problem(const std::string& port_id, const std::string& host) {
+  ComputeManager* c = compute(host);
+  auto vif = neutron_.vif_for(port_id, host);
+  if (!c || !vif.ok()) return "port " + port_id + " has no binding on " + host;
+  const std::string tap = tap_name(port_id);
+  HostNetwork& net = c->network();
+  if (vif->vif_type == "bridge") {
+    auto master = net.master_of(tap);
+    std::string want = lb_bridge_name(vif->network.id);
+    if (!master.ok() || *master != want)
+      return tap + " on " + host + " is in " + (master.ok() && !master->empty() ? *master : "no bridge") +
+             ", binding says " + want;
+    return "";
+  }
+  if (vif->vif_type != "ovs") return "";
+  OvsDatabase* ovs = c->config().ovs;
+  if (!ovs) return "port " + port_id + " bound as ovs on " + host + ", which has no Open vSwitch";
+  const bool hybrid = is_hybrid_plug(*vif);
+  if (hybrid) {
+    auto master = net.master_of(tap);
+    if (!master.ok() || *master != hybrid_bridge_name(port_id))
+      return tap + " on " + host + " is not in " + hybrid_bridge_name(port_id);
+  }
+  const std::string dev = hybrid ? hybrid_ovs_veth(port_id) : tap;
+  auto it = vif->details.find("bridge_name");
+  const std::string want = it == vif->details.end() ? "br-int" : it->second;
+  auto bridge = ovs->port_bridge(dev);
+  if (!bridge.ok()) return "OVS on " + host + ": " + bridge.status().message();
+  if (*bridge != want)
+    return dev + " on " + host + " is on OVS bridge " + (bridge->empty() ? "(none)" : *bridge) + ", binding says " + want;
+  auto ports = ovs->list_ports(want);
+  if (!ports.ok()) return "OVS on " + host + ": " + ports.status().message();
+  for (const auto& p : *ports) {
+    if (p.name != dev) continue;
+    if (!p.tag || *p.tag == kDeadVlanTag)
+      return dev + " on " + host + " has " + (p.tag ? "the dead VLAN tag" : "no local VLAN tag") + " (not wired by the agent)";
+  }
+  return "";
 }
 
 std::vector<std::string> Cloud::check_invariants(const std::string& uuid, int migration_id) {

@@ -163,7 +163,8 @@ class Cloud {
   // Invariants of DESIGN.md, checked after a scenario, each by name:
   // one_host (one host runs the instance and the database agrees),
   // binding_host (the ACTIVE binding is on that host), no_leftover_vif (no
-  // tap of the instance elsewhere), migration_terminal, no_pending_wait.
+  // tap of the instance elsewhere), migration_terminal, no_pending_wait,
+  // vif_wired (on its host the port is plugged where its binding says).
   struct InvariantResult {
     std::string name;
     bool ok = true;
@@ -174,6 +175,10 @@ class Cloud {
   // when the record ended in another one.
   std::vector<InvariantResult> invariant_report(const std::string& instance_uuid, int migration_id,
                                                 const std::set<std::string>& expected_statuses = {});
+  // Why port 'port_id' is not wired on 'host' as its binding says (tap in
+  // the network's Linux bridge; ovs: on br-int, via qbr/qvo when hybrid,
+  // with a live local VLAN tag), or "" when it is.
+  std::string vif_wiring_problem(const std::string& port_id, const std::string& host);
   // The details of the violated ones (empty when all hold).
   std::vector<std::string> check_invariants(const std::string& instance_uuid, int migration_id);
 

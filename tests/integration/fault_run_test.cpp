@@ -10,7 +10,7 @@ namespace {
 using nlohmann::json;
 
 void expect_invariants_hold(const json& s) {
-  ASSERT_EQ(s["invariants"].size(), 5u);
+  ASSERT_EQ(s["invariants"].size(), 6u);
   for (const auto& inv : s["invariants"]) EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
 }
 

@@ -59,7 +59,7 @@ TEST_F(ScenarioRun, WarmDestinationAsShippedRecoversByAnnounce) {
   const double expected[] = {0, 50, 200, 450, 800};
   for (int i = 0; i < 5; ++i)
     EXPECT_NEAR(s["announces"][i]["t_ms"].get<double>() - first, expected[i], 5.0) << "announce " << i + 1;
-  ASSERT_EQ(s["invariants"].size(), 5u);
+  ASSERT_EQ(s["invariants"].size(), 6u);
   for (const auto& inv : s["invariants"]) EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
   EXPECT_TRUE(std::filesystem::exists(::testing::TempDir() + "lmh-results/itwarm/junit.xml"));
   EXPECT_TRUE(std::filesystem::exists(::testing::TempDir() + "lmh-results/itwarm/1-dst.tap.pcap"));

@@ -94,6 +94,12 @@ TEST_F(CrossBackend, AsShippedTheTapLandsOnAnOvsBridgeNamedLikeTheLinuxBridge) {
   EXPECT_TRUE(timeline.first("agent.ovs.dst", "binding_activate " + tap).has_value());
   EXPECT_FALSE(timeline.first("agent.ovs.dst", "bind " + tap).has_value());
   EXPECT_FALSE(timeline.first("agent.ovs.dst", "device up " + tap).has_value());
+  // Nova says completed; the vif_wired invariant says where the tap is.
+  for (const auto& r : cloud->invariant_report(kVm, id)) {
+    if (r.name != "vif_wired") continue;
+    EXPECT_FALSE(r.ok);
+    EXPECT_EQ(r.detail, tap + " on dst is on OVS bridge brq0fe9c836-58, binding says br-int");
+  }
 }
 
 TEST_F(CrossBackend, FixedTheTapLandsOnBrIntAndTheAgentWiresIt) {
@@ -122,6 +128,7 @@ TEST_F(CrossBackend, HybridDestinationPlugsQbrAndTheTapGoesThere) {
   EXPECT_EQ(dst.links.at("qvb" + kPort.substr(0, 11)).master, qbr);
   ASSERT_TRUE(ovs.ports.count("qvo" + kPort.substr(0, 11)));
   EXPECT_EQ(ovs.ports.at("qvo" + kPort.substr(0, 11)).bridge, "br-int");
+  EXPECT_TRUE(cloud->check_invariants(kVm, id).empty());
 }
 
 }  // namespace
