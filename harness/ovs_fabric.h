@@ -2,8 +2,8 @@
 // (datapath netdev) run by its own ovsdb-server and ovs-vswitchd inside the
 // fabric namespace. It learns MACs per VLAN, separates VLANs (access ports
 // tag, trunk ports carry 802.1Q), ages entries after 'mac_ageing_s', and its
-// FDB is readable (fdb/show). Daemons are RAII; ports are added with
-// ovs-vsctl (the OVSDB IDL comes with the OVS issue).
+// FDB is readable (fdb/show). The daemons are an OvsDaemons; bridge and
+// ports are written through the OVSDB IDL (OvsdbIdlDatabase).
 #pragma once
 
 #include <memory>
@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "common/status.h"
-#include "harness/process.h"
+#include "harness/ovs_daemons.h"
+#include "harness/ovsdb_idl.h"
 
 namespace lmh::harness {
 
@@ -47,12 +48,11 @@ class OvsFabric {
 
  private:
   explicit OvsFabric(Options options) : options_(std::move(options)) {}
-  StatusOr<std::string> vsctl(std::vector<std::string> args, bool wait = true);
-  std::string db_socket() const { return options_.state_dir + "/db.sock"; }
 
   Options options_;
-  Daemon ovsdb_;
-  Daemon vswitchd_;
+  // Declaration order: the IDL connection closes before the daemons stop.
+  std::unique_ptr<OvsDaemons> daemons_;
+  std::unique_ptr<OvsdbIdlDatabase> db_;
 };
 
 }  // namespace lmh::harness
