@@ -9,13 +9,16 @@ DEBS    := build-essential cmake pkg-config iproute2 \
            libnl-3-dev libnl-route-3-dev libpcap-dev libboost-dev \
            libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev \
            libyaml-cpp-dev libcli11-dev libfmt-dev \
-           libpugixml-dev openvswitch-switch openvswitch-common
+           libpugixml-dev openvswitch-switch openvswitch-common \
+           openvswitch-source python3 \
+           libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
+           qemu-system-x86 busybox-static cpio kmod
 # The default matrix: warm and cold destination as shipped, cold with the fix.
 MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/lb-vlan-cold-destination.yaml \
            'scenarios/lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
 
-.PHONY: all deps build run test bench cleanup clean
+.PHONY: all deps build guest-image run test bench cleanup clean
 
 all: build
 
@@ -29,9 +32,14 @@ deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-build: deps
+build: deps guest-image
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
+
+# The real tier's guest (kernel + busybox initramfs from Debian packages);
+# the script does nothing when the image is newer than itself.
+guest-image: deps
+	sh tools/build-guest-image.sh $(BUILD)/guest
 
 # Exit 1 means a scenario failed its threshold: expected here, because the
 # as-shipped cold case reproduces seed 001's outage. 2 and 3 are real errors.

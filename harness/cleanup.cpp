@@ -99,11 +99,20 @@ CleanupReport cleanup_stale_runs(bool all) {
         live_runs.insert(run);
         continue;
       }
-      for (const auto& f : fs::directory_iterator(d.path(), ec)) {
+      // Recursive: each lab host's Open vSwitch keeps its pid files in its
+      // own subdirectory (ovs-<host>/).
+      // increment(ec): a directory may vanish while we walk it (a
+      // concurrent run tearing down); the range-for's ++ would throw.
+      for (fs::recursive_directory_iterator it(d.path(), ec), end; !ec && it != end; it.increment(ec)) {
+        const auto& f = *it;
         if (f.path().extension() != ".pid" || f.path().filename() == "owner.pid") continue;
         pid_t pid = read_pid(f.path());
-        // Only a process that is still ours: its command line names this run's directory.
-        if (pid_alive(pid) && read_file("/proc/" + std::to_string(pid) + "/cmdline").find(d.path().string()) != std::string::npos) {
+        // Only a process that is still ours: its command line names this
+        // run's directory, or (a QEMU of a per-host libvirtd, whose paths are
+        // all inside its mount namespace) its mounts bind from that directory.
+        std::string proc = "/proc/" + std::to_string(pid);
+        if (pid_alive(pid) && (read_file(proc + "/cmdline").find(d.path().string()) != std::string::npos ||
+                               read_file(proc + "/mountinfo").find("/lmh/" + run + "/") != std::string::npos)) {
           std::string comm = comm_of(pid);
           kill_and_reap(pid);
           rep.removed.push_back("process " + std::to_string(pid) + " (" + comm + ")");
