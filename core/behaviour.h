@@ -26,6 +26,10 @@ struct Behaviour {
   // Linuxbridge agent: plug a port migrating to this host before its
   // binding is activated (downstream fix).
   bool lb_agent_honours_migrating_to = false;
+  // OVS agent: wire (tag) a port migrating to this host as soon as it
+  // appears on br-int, before its binding is activated (neutron's fix of
+  // bug 1815989, where the RARPs of an untagged port were dropped).
+  bool ovs_agent_wires_migrating_to = false;
   // The bridge of the destination XML's interfaces.
   DestXmlBridge dest_xml_bridge = DestXmlBridge::kSource;
   // nova [workarounds] enable_qemu_monitor_announce_self: after the

@@ -69,7 +69,7 @@ Status Cloud::add_host(HostConfig config, HostNetwork& net) {
     oc.polling_interval = config.polling_interval;
     oc.datapath_type = config.datapath_type;
     oc.bridge_mappings = config.bridge_mappings;
-    oc.honour_migrating_to = behaviour_.lb_agent_honours_migrating_to;
+    oc.honour_migrating_to = behaviour_.ovs_agent_wires_migrating_to;
     oc.faults = faults_;
     ovs_agents_[config.name] = std::make_unique<OvsAgent>(oc, *config.ovs, neutron_, loop_, timeline_);
     ovs_agents_[config.name]->start();

@@ -49,7 +49,7 @@ EmulatedHypervisor::EmulatedHypervisor(Lab& lab, core::EventLoop& loop, core::Ti
 void EmulatedHypervisor::abort_migration(Guest& g, const std::string& source, const std::string& destination,
                                          const std::vector<core::GuestInterface>& dest_interfaces) {
   (void)g.nl->set_master(guest_port(source), "eth0");  // idempotent when still there
-  for (const auto& gi : dest_interfaces) (void)lab_.host(destination)->net->netlink().delete_link(gi.target_dev);
+  for (const auto& gi : dest_interfaces) detach(destination, gi);
   timeline_.record("libvirt", "job aborted: guest stays on " + source + ", incoming domain on " + destination + " gone");
 }
 
@@ -74,18 +74,40 @@ int EmulatedHypervisor::guest_netns_fd(const std::string& uuid) const {
 Status EmulatedHypervisor::attach(Guest& g, const std::string& host, const core::GuestInterface& gi) {
   LabHost* h = lab_.host(host);
   if (!h) return not_found("host " + host);
-  if (gi.type != "bridge")
-    return failed_precondition("interface type " + gi.type + " needs an Open vSwitch host (not in this lab yet)");
+  const bool ovs = gi.type == "openvswitch";
+  if (!ovs && gi.type != "bridge") return failed_precondition("interface type " + gi.type + " is not supported");
+  if (ovs && !h->ovs) return failed_precondition("<virtualport type='openvswitch'> on " + host + ", which runs no Open vSwitch");
   Netlink& hn = h->net->netlink();
-  // libvirt fails the same way when <source bridge> names a missing bridge.
-  if (!hn.exists(gi.bridge)) return failed_precondition("bridge " + gi.bridge + " does not exist on " + host);
+  // libvirt fails the same way when <source bridge> names a missing bridge;
+  // it creates none (seed 000's brq… OVS bridge came from os-vif's plug).
+  if (ovs ? !h->ovs->database().bridge_exists(gi.bridge) : !hn.exists(gi.bridge))
+    return failed_precondition(std::string(ovs ? "OVS bridge " : "bridge ") + gi.bridge + " does not exist on " + host);
   LMH_RETURN_IF_ERROR(hn.create_veth(gi.target_dev, guest_port(host), g.ns.fd()));
   Status s = hn.set_mac(gi.target_dev, host_side_mac(gi.mac));
-  if (s.ok()) s = hn.set_master(gi.target_dev, gi.bridge);
+  if (s.ok() && ovs) {
+    // As libvirt's virNetDevOpenvswitchAddPort: the tap on the bridge with
+    // the port's identity in external_ids, for the OVS agent to find.
+    s = h->ovs->database().add_port(gi.bridge, gi.target_dev,
+                                    {{"iface-id", gi.interface_id},
+                                     {"iface-status", "active"},
+                                     {"attached-mac", gi.mac},
+                                     {"vm-uuid", g.uuid}},
+                                    std::nullopt);
+  } else if (s.ok()) {
+    s = hn.set_master(gi.target_dev, gi.bridge);
+  }
   if (s.ok()) s = hn.set_up(gi.target_dev);
   if (s.ok()) s = g.nl->set_up(guest_port(host));
-  if (!s.ok()) (void)hn.delete_link(gi.target_dev);
+  if (!s.ok()) detach(host, gi);
   return s;
+}
+
+void EmulatedHypervisor::detach(const std::string& host, const core::GuestInterface& gi) {
+  LabHost* h = lab_.host(host);
+  if (!h) return;
+  // libvirt removes the OVS port row with the tap (--if-exists del-port).
+  if (gi.type == "openvswitch" && h->ovs) (void)h->ovs->database().delete_port(gi.target_dev);
+  (void)h->net->netlink().delete_link(gi.target_dev);
 }
 
 Status EmulatedHypervisor::spawn(const std::string& host, const core::GuestSpec& spec) {
@@ -202,6 +224,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
       else if (sw.fires() && sw.kind != faults::ActionKind::kFail)
         core::fault_not_supported(timeline_, "hypervisor.switchover", sw);
       fabric_port_fault(destination);
+      vswitchd_fault(destination);
       loop_.post_after(pause, [=, this] {
         // hypervisor.switchover fail: the destination cannot resume it.
         Status m = sw.kind == faults::ActionKind::kFail ? internal_error("resume failed: " + sw.message)
@@ -211,7 +234,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
           // the source and the destination's incoming domain goes away.
           timeline_.record("guest", "resume on " + destination + " failed: " + m.message());
           (void)g->nl->set_master(guest_port(source), "eth0");
-          for (const auto& gi : dest_interfaces) (void)lab_.host(destination)->net->netlink().delete_link(gi.target_dev);
+          for (const auto& gi : dest_interfaces) detach(destination, gi);
           timeline_.record("guest", "resumed on " + source + " (migration failed)");
           g->job.type = core::JobInfo::kFailed;
           cb.on_done(m.with_context("Finish"));
@@ -219,6 +242,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
         }
         g->job.type = core::JobInfo::kCompleted;
         g->host = destination;
+        const std::vector<core::GuestInterface> source_interfaces = g->interfaces;
         g->interfaces = dest_interfaces;
         timeline_.record("guest", "resumed on " + destination);
         timeline_.record("libvirt", "Finish on " + destination);
@@ -234,8 +258,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
         }
         // Confirm: the source QEMU exits and takes its tap with it.
         loop_.post([=, this] {
-          LabHost* src = lab_.host(source);
-          for (const auto& gi : dest_interfaces) (void)src->net->netlink().delete_link(gi.target_dev);
+          for (const auto& gi : source_interfaces) detach(source, gi);
           timeline_.record("libvirt", "Confirm on " + source + ": source domain gone");
           cb.on_done(ok_status());
         });
@@ -258,6 +281,18 @@ void EmulatedHypervisor::fabric_port_fault(const std::string& destination) {
     Status up = lab_.fabric_netlink().set_up(port, true);
     timeline_.record("fabric", "port " + port + (up.ok() ? " up" : " up failed: " + up.message()));
   });
+}
+
+void EmulatedHypervisor::vswitchd_fault(const std::string& destination) {
+  // ovs.vswitchd crash: the destination's switch daemon dies as the guest
+  // arrives; its bridges stop forwarding and the database stops applying.
+  LabHost* h = lab_.host(destination);
+  if (!h || !h->ovs) return;
+  faults::Decision d = core::consult_fault(faults_, timeline_, "ovs.vswitchd");
+  if (d.kind != faults::ActionKind::kCrash) return;
+  const pid_t pid = h->ovs->vswitchd_pid();
+  h->ovs->kill_vswitchd();
+  timeline_.record("ovs." + destination, "ovs-vswitchd (pid " + std::to_string(pid) + ") killed");
 }
 
 core::JobControl* EmulatedHypervisor::migration_job(const std::string& uuid) {
@@ -378,8 +413,7 @@ Status EmulatedHypervisor::power_off(const std::string& host, const std::string&
   if (it == guests_.end() || it->second->host != host) return failed_precondition("guest not running on " + host);
   Guest& g = *it->second;
   (void)g.nl->release(guest_port(host));
-  LabHost* h = lab_.host(host);
-  for (const auto& gi : g.interfaces) (void)h->net->netlink().delete_link(gi.target_dev);
+  for (const auto& gi : g.interfaces) detach(host, gi);
   g.host.clear();
   timeline_.record("guest", "powered off on " + host);
   return ok_status();

@@ -61,6 +61,13 @@ StatusOr<std::string> LabHostNetwork::master_of(const std::string& device) {
 
 Status LabHostNetwork::set_up(const std::string& device) { return nl_->set_up(device); }
 
+Status LabHostNetwork::create_veth_pair(const std::string& a, const std::string& b) {
+  if (nl_->exists(a) || nl_->exists(b)) return {StatusCode::kAlreadyExists, "link " + a + " or " + b + " exists"};
+  return nl_->create_veth(a, b);
+}
+
+Status LabHostNetwork::delete_link(const std::string& name) { return nl_->delete_link(name); }
+
 // ---------------------------------------------------------------- Lab
 
 StatusOr<std::unique_ptr<Lab>> Lab::build(const Scenario& scenario, const std::string& run_id,
@@ -91,6 +98,9 @@ LabHost* Lab::host(const std::string& name) {
 }
 
 std::string Lab::fabric_uplink_port(const std::string& host) const {
+  // An OVS host tags on its NIC itself (br-ex): the trunk carries the VLAN.
+  const HostSpec* h = scenario_.host(host);
+  if (h && h->backend == "openvswitch") return fabric_nic_port(host);
   if (scenario_.network.type == "vlan" && !caps_.vlan_8021q)
     return host + "-v" + std::to_string(scenario_.network.segmentation_id);
   return fabric_nic_port(host);
@@ -99,6 +109,7 @@ std::string Lab::fabric_uplink_port(const std::string& host) const {
 std::string Lab::uplink_name(const std::string& host) {
   const HostSpec* h = scenario_.host(host);
   std::string phys = h ? h->physical_interface : "eth1";
+  if (h && h->backend == "openvswitch") return phys;  // br-ex's NIC, frames tagged
   if (scenario_.network.type == "vlan") return core::vlan_interface_name(phys, scenario_.network.segmentation_id);
   return phys;
 }
@@ -179,6 +190,19 @@ Status Lab::build_all() {
     LMH_RETURN_IF_ERROR(h.net->netlink().set_up(spec.physical_interface));
     LMH_RETURN_IF_ERROR(fabric_nl_->set_up(port));
     LMH_RETURN_IF_ERROR(fabric_->add_trunk_port(port));
+    if (spec.backend == "openvswitch") {
+      // The NIC becomes a port of br-ex: VLANs leave it tagged, as from a
+      // real compute host's bond.
+      OvsHost::Options o;
+      o.state_dir = state_dir() + "/ovs-" + spec.name;
+      o.netns_fd = h.ns.fd();
+      o.datapath_type = caps_.ovs_kernel ? "system" : "netdev";
+      o.bridge_mappings = {{scenario_.network.physnet, ovs_physical_bridge()}};
+      o.nic_for_bridge = {{ovs_physical_bridge(), spec.physical_interface}};
+      auto ovs = OvsHost::start(o);
+      if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + spec.name);
+      h.ovs = std::move(ovs).value();
+    }
     hosts_.emplace(spec.name, std::move(h));
   }
   return ok_status();

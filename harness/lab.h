@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "core/host_network.h"
+#include "core/os_vif_ovs.h"
 #include "harness/capabilities.h"
 #include "harness/namespaces.h"
 #include "harness/netlink.h"
 #include "harness/ovs_fabric.h"
+#include "harness/ovs_host.h"
 #include "harness/scenario.h"
 
 namespace lmh::harness {
@@ -34,7 +36,9 @@ std::string new_run_id();
 class Lab;
 
 // core::HostNetwork over netlink in one host's namespace.
-class LabHostNetwork final : public core::HostNetwork {
+// A lab host's kernel networking as core sees it: Linux bridges and links
+// (HostNetwork) and veth pairs for the OVS hybrid plug (LinkOps).
+class LabHostNetwork final : public core::HostNetwork, public core::LinkOps {
  public:
   LabHostNetwork(Lab& lab, std::string host, int netns_fd, std::unique_ptr<Netlink> nl)
       : lab_(lab), host_(std::move(host)), netns_fd_(netns_fd), nl_(std::move(nl)) {}
@@ -45,6 +49,8 @@ class LabHostNetwork final : public core::HostNetwork {
   Status set_master(const std::string& device, const std::string& bridge) override;
   StatusOr<std::string> master_of(const std::string& device) override;
   Status set_up(const std::string& device) override;
+  Status create_veth_pair(const std::string& a, const std::string& b) override;
+  Status delete_link(const std::string& name) override;
 
   Netlink& netlink() { return *nl_; }
   int netns_fd() const { return netns_fd_; }
@@ -61,6 +67,9 @@ struct LabHost {
   HostSpec spec;
   NamedNetns ns;
   std::unique_ptr<LabHostNetwork> net;
+  // backend openvswitch: the host's own ovsdb-server and ovs-vswitchd with
+  // br-int, br-ex (the NIC) and their patch ports. Destroyed first.
+  std::unique_ptr<OvsHost> ovs;
 };
 
 class Lab {
@@ -87,11 +96,14 @@ class Lab {
   // scenario's network (which differs when VLANs fall back to veths).
   static std::string fabric_nic_port(const std::string& host) { return host + "-nic"; }
   std::string fabric_uplink_port(const std::string& host) const;
-  // The host's uplink for the scenario's network ("eth1.100" or "eth1").
+  // The host's uplink for the scenario's network ("eth1.100" or "eth1";
+  // an OVS host's NIC, which br-ex tags).
   std::string uplink_name(const std::string& host);
   // Creates the VLAN fallback: veth "<phys>.<vlan>" in the host with its peer
   // as a fabric access port of 'vlan'.
   Status create_vlan_uplink_veth(LabHost& host, const std::string& physical, int vlan);
+  // The OVS bridge a host maps a physnet to (neutron's bridge_mappings).
+  static std::string ovs_physical_bridge() { return "br-ex"; }
   // Creates a namespace of this run ("<prefix>-<suffix>") with IPv6 off.
   StatusOr<NamedNetns> make_namespace(const std::string& suffix);
 

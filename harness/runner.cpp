@@ -95,7 +95,16 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
     hc.service_enabled = h.service_enabled;
     hc.memory_mb = static_cast<uint64_t>(h.memory_mb);
     hc.hypervisor_version = h.hypervisor_version;
-    LMH_RETURN_IF_ERROR(ss->cloud_->add_host(hc, *ss->lab_->host(h.name)->net));
+    LabHost* lh = ss->lab_->host(h.name);
+    if (h.backend == "openvswitch") {
+      hc.agent_type = "openvswitch";
+      hc.firewall_driver = h.firewall_driver;
+      hc.datapath_type = lh->ovs->options().datapath_type;
+      hc.bridge_mappings = {{sc.network.physnet, Lab::ovs_physical_bridge()}};
+      hc.ovs = &lh->ovs->database();
+      hc.links = lh->net.get();
+    }
+    LMH_RETURN_IF_ERROR(ss->cloud_->add_host(hc, *lh->net));
   }
   LMH_RETURN_IF_ERROR(ss->cloud_->neutron().create_network(
       {sc.network.id, sc.network.type, sc.network.physnet, sc.network.type == "vlan" ? sc.network.segmentation_id : 0}));
@@ -318,6 +327,19 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   auto implied = core::implied_migration_statuses(move, st.session->fault_plan().fired());
   for (const auto& i : cloud.invariant_report(sc.guest.instance_uuid, *mid, implied))
     r.invariants.push_back({i.name, i.ok, i.detail});
+  // Hosts with Open vSwitch: both daemons must still run (a crashed
+  // ovs-vswitchd silently stops every VM on the host).
+  {
+    std::string dead;
+    bool any = false;
+    for (const auto& h : sc.hosts) {
+      LabHost* lh = lab.host(h.name);
+      if (!lh || !lh->ovs) continue;
+      any = true;
+      if (!lh->ovs->healthy()) dead += (dead.empty() ? "" : "; ") + std::string("Open vSwitch daemons on ") + h.name + " not running";
+    }
+    if (any) r.invariants.push_back({"ovs_daemons_alive", dead.empty(), dead});
+  }
   r.fault_seed = sc.fault_seed;
   for (const auto& [point, c] : st.session->fault_plan().counts()) r.faults.push_back({point, c.action, c.reached, c.injected});
   if (auto port = lab.fabric().port_of(sc.guest.mac, sc.network.type == "vlan" ? sc.network.segmentation_id : 0);

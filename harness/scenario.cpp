@@ -51,7 +51,7 @@ const std::vector<Level>& levels() {
       {"", {"name", "description", "tier", "warm_destination", "hosts", "fabric", "network",
             "guest", "peer", "migration", "probe", "agent", "nova", "behaviour", "faults", "fault_seed",
             "expect"}},
-      {"hosts[]", {"name", "backend", "physical_interface", "service_enabled", "memory_mb", "hypervisor_version"}},
+      {"hosts[]", {"name", "backend", "firewall_driver", "physical_interface", "service_enabled", "memory_mb", "hypervisor_version"}},
       {"fabric", {"mac_ageing_s"}},
       {"network", {"id", "type", "physnet", "segmentation_id", "cidr"}},
       {"guest", {"name", "instance_uuid", "port_id", "mac", "ip", "traffic_after_resume_ms", "boot_ms", "memory_mb"}},
@@ -67,6 +67,7 @@ const std::vector<Level>& levels() {
                 "live_migration_downtime_ms", "live_migration_downtime_steps", "live_migration_downtime_delay_s",
                 "live_migration_completion_timeout_s", "live_migration_timeout_action"}},
       {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to",
+                     "ovs_agent_wires_migrating_to",
                      "dest_xml_bridge", "announce_self_after_migration", "announce_self_count",
                      "announce_self_interval_ms"}},
       {"expect", {"max_downtime_ms", "recover_within_ms"}},
@@ -445,9 +446,13 @@ Status Reader::read_hosts(const Section& top, Scenario& sc) {
     if (sc.host(h.name) != nullptr)
       return fail(hs.key("name"), line(hs.key("name")), "duplicate host name '" + h.name + "'");
     LMH_RETURN_IF_ERROR(read_string(hs, "backend", h.backend));
-    if (h.backend != "linuxbridge")
+    if (h.backend != "linuxbridge" && h.backend != "openvswitch")
       return fail(hs.key("backend"), line(hs.key("backend")),
-                  "must be one of: linuxbridge, got '" + h.backend + "'");
+                  "must be one of: linuxbridge, openvswitch, got '" + h.backend + "'");
+    LMH_RETURN_IF_ERROR(read_string(hs, "firewall_driver", h.firewall_driver));
+    if (h.firewall_driver != "openvswitch" && h.firewall_driver != "iptables_hybrid")
+      return fail(hs.key("firewall_driver"), line(hs.key("firewall_driver")),
+                  "must be one of: openvswitch, iptables_hybrid, got '" + h.firewall_driver + "'");
     LMH_RETURN_IF_ERROR(read_string(hs, "physical_interface", h.physical_interface));
     if (auto problem = ifname_problem(h.physical_interface); !problem.empty())
       return fail(hs.key("physical_interface"), line(hs.key("physical_interface")), problem);
@@ -696,6 +701,8 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
       read_bool(*behaviour, "vif_plugged_from_agent_only", sc.behaviour.vif_plugged_from_agent_only));
   LMH_RETURN_IF_ERROR(
       read_bool(*behaviour, "lb_agent_honours_migrating_to", sc.behaviour.lb_agent_honours_migrating_to));
+  LMH_RETURN_IF_ERROR(
+      read_bool(*behaviour, "ovs_agent_wires_migrating_to", sc.behaviour.ovs_agent_wires_migrating_to));
   {
     std::string text = core::dest_xml_bridge_name(sc.behaviour.dest_xml_bridge);
     LMH_RETURN_IF_ERROR(read_string(*behaviour, "dest_xml_bridge", text));
@@ -785,6 +792,7 @@ std::map<std::string, std::string> Scenario::behaviour_map() const {
   return {{"pre_plug_vlan_uplink", text(behaviour.pre_plug_vlan_uplink)},
           {"vif_plugged_from_agent_only", text(behaviour.vif_plugged_from_agent_only)},
           {"lb_agent_honours_migrating_to", text(behaviour.lb_agent_honours_migrating_to)},
+          {"ovs_agent_wires_migrating_to", text(behaviour.ovs_agent_wires_migrating_to)},
           {"dest_xml_bridge", core::dest_xml_bridge_name(behaviour.dest_xml_bridge)},
           {"announce_self_after_migration", text(behaviour.announce_self_after_migration)}};
 }

@@ -29,7 +29,11 @@ struct NeighTimers {
 
 struct HostSpec {
   std::string name;                    // "src", "dst"; [a-z0-9]{1,8}
-  std::string backend = "linuxbridge"; // only "linuxbridge" for now
+  std::string backend = "linuxbridge"; // | "openvswitch"
+  // openvswitch: the agent's firewall driver, which decides the plug:
+  // "openvswitch" (plain: tap on br-int) or "iptables_hybrid" (qbr bridge
+  // + qvb/qvo veth pair, qvo on br-int).
+  std::string firewall_driver = "openvswitch";
   std::string physical_interface = "eth1";  // the host NIC, a trunk to the fabric
   // What nova's scheduler and conductor check (core::HostConfig).
   bool service_enabled = true;

@@ -147,6 +147,7 @@ TEST(ScenarioDefaults, OnlyNameGiven) {
             (std::map<std::string, std::string>{{"pre_plug_vlan_uplink", "false"},
                                                 {"vif_plugged_from_agent_only", "false"},
                                                 {"lb_agent_honours_migrating_to", "false"},
+                                                {"ovs_agent_wires_migrating_to", "false"},
                                                 {"dest_xml_bridge", "source"},
                                                 {"announce_self_after_migration", "false"}}));
 }
@@ -254,8 +255,8 @@ TEST(ScenarioErrors, UnknownKeyListsValidKeys) {
             "t.yaml:4: peer.neigh.ucast: unknown key (valid keys: base_reachable_time_ms, "
             "delay_first_probe_time_s, retrans_time_ms, ucast_solicit, mcast_solicit)");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, nic: eth0}\n")),
-            "t.yaml:4: hosts[1].nic: unknown key (valid keys: name, backend, physical_interface, service_enabled, memory_mb, "
-            "hypervisor_version)");
+            "t.yaml:4: hosts[1].nic: unknown key (valid keys: name, backend, firewall_driver, physical_interface, "
+            "service_enabled, memory_mb, hypervisor_version)");
 }
 
 TEST(ScenarioErrors, DuplicateKey) {
@@ -347,7 +348,7 @@ TEST(ScenarioErrors, Enums) {
   EXPECT_EQ(error_of(with("network:\n  type: vxlan\n")),
             "t.yaml:3: network.type: must be one of: vlan, flat, got 'vxlan'");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, backend: ovs}\n")),
-            "t.yaml:4: hosts[1].backend: must be one of: linuxbridge, got 'ovs'");
+            "t.yaml:4: hosts[1].backend: must be one of: linuxbridge, openvswitch, got 'ovs'");
 }
 
 TEST(ScenarioErrors, Hosts) {
