@@ -13,10 +13,15 @@ DEBS    := build-essential cmake pkg-config iproute2 \
            openvswitch-source python3 \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
            qemu-system-x86 busybox-static cpio kmod
-# The default matrix: warm and cold destination as shipped, cold with the fix.
+# The default matrix: seed 001 (warm, cold as shipped, cold fixed), OVS to
+# OVS (plain, hybrid), seed 000 (as shipped, fixed).
 MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/lb-vlan-cold-destination.yaml \
-           'scenarios/lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
+           'scenarios/lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]' \
+           scenarios/ovs-vlan-live.yaml \
+           scenarios/ovs-hybrid-vlan-live.yaml \
+           scenarios/lb-to-ovs-live.yaml \
+           'scenarios/lb-to-ovs-live.yaml[behaviour.dest_xml_bridge=destination]'
 
 .PHONY: all deps build guest-image run test bench cleanup clean
 
