@@ -84,7 +84,7 @@ int cmd_faults() {
   for (const auto& p : lmh::faults::known_fault_points()) {
     std::string actions;
     for (const auto& a : p.actions) actions += (actions.empty() ? "" : ",") + a;
-    std::printf("%-46s %-38s %s\n", p.name.c_str(), actions.c_str(), p.description.c_str());
+    std::printf("%-48s %-37s %s\n", p.name.c_str(), actions.c_str(), p.description.c_str());
   }
   return kExitPass;
 }
