@@ -627,3 +627,29 @@ TEST(FaultPlan, ConcurrentReachesAreCountedExactly) {
 
 }  // namespace
 }  // namespace lmh::faults
+
+namespace lmh::faults {
+namespace {
+
+TEST(FaultRegistry, EveryListedActionParsesAndNothingElseDoes) {
+  const std::vector<std::string> all = {"delay:10", "drop", "duplicate", "fire-early", "fail", "crash"};
+  int accepted = 0;
+  for (const auto& p : known_fault_points()) {
+    ASSERT_FALSE(p.actions.empty()) << p.name;
+    for (const auto& a : all) {
+      const std::string kind = a.substr(0, a.find(':'));
+      const bool listed = std::find(p.actions.begin(), p.actions.end(), kind) != p.actions.end();
+      auto spec = parse_fault_spec(p.name + "=" + a);
+      EXPECT_EQ(spec.ok(), listed) << p.name << "=" << a << ": " << spec.status().message();
+      accepted += spec.ok();
+    }
+  }
+  EXPECT_EQ(known_fault_points().size(), 23u);
+  EXPECT_EQ(accepted, 79);  // `lmh matrix --faults all`: 78 on a lab without OVS (no ovs.vswitchd)
+  // Casts that start a move are never doubled (a second move would start).
+  for (const char* p : {"rpc.cast.live_migration", "rpc.cast.prep_resize"})
+    EXPECT_FALSE(parse_fault_spec(std::string(p) + "=duplicate").ok()) << p;
+}
+
+}  // namespace
+}  // namespace lmh::faults
