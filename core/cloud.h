@@ -193,6 +193,8 @@ class Cloud {
   OvsAgent* ovs_agent(const std::string& host);
   Instance* instance(const std::string& uuid);
   Migration* migration(int id);
+  // Migration records so far (ids are 1..count, in request order).
+  int migration_count() const { return static_cast<int>(migrations_.size()); }
   // RPC between roles on the event loop, as oslo.messaging does it, to the
   // compute service on 'host'. A cast is posted; an error is returned only
   // when the send itself fails (fault 'fail'). A call runs the callee and

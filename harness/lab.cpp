@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/names.h"
+#include "harness/libvirt_hypervisor.h"
 #include "harness/sysctl.h"
 
 namespace lmh::harness {
@@ -202,6 +203,18 @@ Status Lab::build_all() {
       auto ovs = OvsHost::start(o);
       if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + spec.name);
       h.ovs = std::move(ovs).value();
+    }
+    if (scenario_.tier == "libvirt") {
+      // The real guest tier: a libvirtd of the host's own, in its namespace.
+      LibvirtHost::Options lo;
+      lo.name = prefix() + "-" + spec.name;
+      lo.netns_fd = h.ns.fd();
+      lo.state_dir = state_dir() + "/libvirt-" + spec.name;
+      lo.cache_dir = real_tier_libvirt_cache_dir();
+      if (h.ovs) lo.ovs_run_dir = h.ovs->daemons().run_dir();
+      auto libvirt = LibvirtHost::start(lo);
+      if (!libvirt.ok()) return libvirt.status().with_context("libvirtd on " + spec.name);
+      h.libvirt = std::move(libvirt).value();
     }
     hosts_.emplace(spec.name, std::move(h));
   }

@@ -18,6 +18,7 @@
 #include "core/host_network.h"
 #include "core/os_vif_ovs.h"
 #include "harness/capabilities.h"
+#include "harness/libvirt_host.h"
 #include "harness/namespaces.h"
 #include "harness/netlink.h"
 #include "harness/ovs_fabric.h"
@@ -70,6 +71,9 @@ struct LabHost {
   // backend openvswitch: the host's own ovsdb-server and ovs-vswitchd with
   // br-int, br-ex (the NIC) and their patch ports. Destroyed first.
   std::unique_ptr<OvsHost> ovs;
+  // tier libvirt: the host's own libvirtd (and the QEMUs it runs), state
+  // in <lab state dir>/libvirt-<host>. Declared last: destroyed first.
+  std::unique_ptr<LibvirtHost> libvirt;
 };
 
 class Lab {

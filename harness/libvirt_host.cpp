@@ -337,6 +337,14 @@ Status LibvirtHost::spawn_daemon() {
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  // Its environment: ours, with OVS_RUNDIR naming the host's own OVS.
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (options_.ovs_run_dir.empty() || std::strncmp(*e, "OVS_RUNDIR=", 11) != 0) env.push_back(*e);
+  if (!options_.ovs_run_dir.empty()) env.push_back("OVS_RUNDIR=" + options_.ovs_run_dir);
+  std::vector<char*> cenv;
+  for (auto& e : env) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
   std::vector<const char*> bind_src, bind_dst;
   for (const auto& [src, dst] : binds) {
     bind_src.push_back(src.c_str());
@@ -376,7 +384,7 @@ Status LibvirtHost::spawn_daemon() {
     for (size_t i = 0; i < bind_src.size(); ++i)
       if (::mount(bind_src[i], bind_dst[i], nullptr, MS_BIND, nullptr) != 0) child_fail(bind_dst[i], 123);
     if (::sethostname(hostname.data(), hostname.size()) != 0) child_fail("sethostname", 124);
-    ::execve(cargv[0], cargv.data(), environ);
+    ::execve(cargv[0], cargv.data(), cenv.data());
     child_fail("execve libvirtd", 127);
   }
   ::close(log_fd);

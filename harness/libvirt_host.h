@@ -69,6 +69,11 @@ class LibvirtHost {
     // at a host's first domain, and again at its first incoming migration).
     // A shared directory is kept at destruction.
     std::string cache_dir;
+    // The host's own Open vSwitch run directory (where its db.sock is), or
+    // "": libvirtd then runs with OVS_RUNDIR set to it, so the ovs-vsctl it
+    // runs for <virtualport type='openvswitch'> reaches this host's
+    // ovsdb-server instead of the default /run/openvswitch/db.sock.
+    std::string ovs_run_dir;
     // Bound on "started and answering".
     std::chrono::milliseconds start_timeout = std::chrono::seconds(20);
   };

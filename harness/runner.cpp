@@ -65,6 +65,34 @@ void decide_verdict(const Scenario& sc, const capture::Metrics& m, reports::Scen
   for (const auto& w : why) r.verdict_reason += (r.verdict_reason.empty() ? "" : "; ") + w;
 }
 
+// The libvirt tier's guest 'uuid' at 'ip_cidr': the peer is its gateway and
+// the target of its traffic after resume (the instance under test only).
+RealGuestConfig real_guest_config(const Scenario& sc, const std::string& ip_cidr, const std::string& uuid) {
+  RealGuestConfig c;
+  c.ip_cidr = ip_cidr;
+  c.gateway = sc.peer.ip;
+  c.memory_mib = sc.guest.memory_mb;
+  if (uuid == sc.guest.instance_uuid && sc.guest.traffic_after_resume_ms)
+    c.traffic_after_resume = std::chrono::milliseconds(*sc.guest.traffic_after_resume_ms);
+  c.traffic_to = sc.peer.ip;
+  return c;
+}
+
+// QEMU announces by itself on the libvirt tier: its RARPs are the ones seen
+// leaving the guest at its tap on 'host' after the switchover began
+// ('after'); they go on the timeline as the emulated guest's do.
+void record_qemu_announces(core::Timeline& tl, const std::vector<capture::Packet>& packets, const std::string& host,
+                           const capture::Mac& guest_mac, MonoTime after) {
+  std::vector<MonoTime> seen;
+  for (const auto& p : packets)
+    if (p.point == host + ".tap" && p.t > after && p.frame.kind == capture::FrameKind::kRarp &&
+        (p.frame.src == guest_mac || p.frame.arp_sha == guest_mac))
+      seen.push_back(p.t);
+  std::sort(seen.begin(), seen.end());
+  for (size_t i = 0; i < seen.size(); ++i)
+    tl.record_at(seen[i], "guest", "announce RARP " + std::to_string(i + 1) + " (QEMU, seen on " + host + ".tap)");
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenario& sc, const Capabilities& caps,
@@ -72,6 +100,15 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   std::unique_ptr<ScenarioSession> ss(new ScenarioSession(sc));
   // Armed when the migration is requested: set-up and boot run clean.
   ss->fault_plan_ = std::make_unique<faults::FaultPlan>(sc.faults, sc.fault_seed, /*armed=*/false);
+  // The real guest tier: its image and accelerator before anything is built.
+  std::optional<GuestImage> image;
+  AccelChoice accel;
+  if (sc.tier == "libvirt") {
+    auto found = real_tier_guest_image();
+    if (!found.ok()) return found.status().with_context("libvirt tier");
+    image = *found;
+    accel = probe_accel({*image});
+  }
   const MonoTime start = MonoClock::now();
   auto lab = Lab::build(sc, lab_run_id, caps);
   if (!lab.ok()) return lab.status();
@@ -79,8 +116,17 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   ss->lab_setup_ms_ = ms_since(start, MonoClock::now());
   ss->loop_ = std::make_unique<core::EventLoop>(ss->clock_);
   ss->timeline_ = std::make_unique<core::Timeline>(ss->clock_);
-  ss->hypervisor_ = std::make_unique<EmulatedHypervisor>(*ss->lab_, *ss->loop_, *ss->timeline_, ss->fault_plan_.get());
-  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, *ss->hypervisor_, sc.behaviour,
+  if (image) {
+    ss->timeline_->record("runner", "accel " + accel.accel + ": " + accel.reason);
+    auto hv = LibvirtHypervisor::create(*ss->lab_, *ss->loop_, *ss->timeline_, {*image, accel.accel},
+                                        ss->fault_plan_.get());
+    if (!hv.ok()) return hv.status();
+    ss->libvirt_ = std::move(hv).value();
+  } else {
+    ss->hypervisor_ = std::make_unique<EmulatedHypervisor>(*ss->lab_, *ss->loop_, *ss->timeline_, ss->fault_plan_.get());
+  }
+  core::Hypervisor& hypervisor = ss->libvirt_ ? static_cast<core::Hypervisor&>(*ss->libvirt_) : *ss->hypervisor_;
+  ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, hypervisor, sc.behaviour,
                                              ss->fault_plan_.get());
   ss->cloud_->set_rpc_response_timeout(std::chrono::seconds(sc.nova.rpc_response_timeout_s));
   for (const auto& h : sc.hosts) {
@@ -113,6 +159,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
 
 ScenarioSession::~ScenarioSession() {
   cloud_.reset();
+  libvirt_.reset();
   hypervisor_.reset();
   timeline_.reset();
   loop_.reset();
@@ -157,7 +204,8 @@ Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
     if (vm.uuid == sc.guest.instance_uuid && sc.guest.traffic_after_resume_ms)
       timing.traffic_after_resume = std::chrono::milliseconds(*sc.guest.traffic_after_resume_ms);
     timing.traffic_to = sc.peer.ip;
-    LMH_RETURN_IF_ERROR(hypervisor_->configure_guest(vm.uuid, vm.ip + prefix_len, timing));
+    if (libvirt_) LMH_RETURN_IF_ERROR(libvirt_->configure_guest(vm.uuid, real_guest_config(sc, vm.ip + prefix_len, vm.uuid)));
+    else LMH_RETURN_IF_ERROR(hypervisor_->configure_guest(vm.uuid, vm.ip + prefix_len, timing));
     core::Instance inst{vm.uuid, vm.name, "", "active", "", {vm.port}, static_cast<uint64_t>(sc.guest.memory_mb)};
     LMH_RETURN_IF_ERROR(cloud.boot(inst, vm.host).with_context("boot " + vm.name));
   }
@@ -167,8 +215,18 @@ Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
       if (cloud.neutron().port(vm.port)->status != "ACTIVE") return false;
     return true;
   };
-  return loop_->run_until(all_active, loop_->now() + 10s, interrupt)
+  Status active = loop_->run_until(all_active, loop_->now() + 10s, interrupt)
       .with_context("waiting for ports to become ACTIVE");
+  if (!active.ok() || !libvirt_) return active;
+  // Real guests boot for seconds (TCG): wait for every ready marker.
+  auto booted = [&] {
+    for (const auto& vm : vms)
+      if (!libvirt_->guest_ready(vm.uuid) && libvirt_->guest_boot_status(vm.uuid).ok()) return false;
+    return true;
+  };
+  LMH_RETURN_IF_ERROR(loop_->run_until(booted, loop_->now() + 150s, interrupt).with_context("waiting for the guests to boot"));
+  for (const auto& vm : vms) LMH_RETURN_IF_ERROR(libvirt_->guest_boot_status(vm.uuid));
+  return ok_status();
 }
 
 StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabilities& caps,
@@ -206,6 +264,7 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   st.session = std::move(session).value();
   if (opt.interrupt && opt.interrupt->load()) return error(cancelled("interrupted"));
   r.lab_setup_ms = st.session->lab_setup_ms();
+  if (st.session->libvirt()) r.accel = st.session->libvirt()->accel();
   Status s = st.session->boot(opt.interrupt);
   if (!s.ok()) return error(s);
   core::Cloud& cloud = st.session->cloud();
@@ -270,7 +329,13 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   const bool live = sc.migration.kind == "live";
   auto mid = live ? cloud.live_migrate(sc.guest.instance_uuid, dst, sc.migration.force)
                   : cloud.migrate(sc.guest.instance_uuid, dst, sc.migration.kind == "resize");
-  if (!mid.ok()) return error(mid.status().with_context("migration refused"));
+  if (!mid.ok()) {
+    // The control plane said no (a conductor check, a fault at the API
+    // cast): a result to judge like any other, with the guest untouched.
+    if (cloud.migration_count() == 0) return error(mid.status().with_context("migration refused"));
+    timeline.record("runner", "migration refused: " + mid.status().message());
+    mid = cloud.migration_count();
+  }
   if (!live) {
     // Cold migration / resize: to VERIFY_RESIZE, a while there, then the
     // operator's confirm or revert.
@@ -359,6 +424,12 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   // the last resume, from the host the guest left to the one it ended on.
   std::string final_host = cloud.instance(sc.guest.instance_uuid)->host;
   std::string left = final_host == src ? dst : src;
+  if (LibvirtHypervisor* hv = st.session->libvirt()) {
+    auto paused = timeline.all("guest", "paused on");
+    record_qemu_announces(timeline, st.capture->packets(), final_host, *capture::parse_mac(sc.guest.mac),
+                          paused.empty() ? probe_start : paused.back().t);
+    r.metrics.hypervisor_downtime_ms = hv->last_downtime_ms(sc.guest.instance_uuid);
+  }
   if (auto all = timeline.all("guest", "resumed on"); !all.empty()) in.resume = all.back().t;
   for (const auto& e : timeline.all("guest", "announce RARP")) in.announces_sent.push_back(e.t);
   in.packets = st.capture->packets();
@@ -368,7 +439,19 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   in.src_fabric_point = left + ".fabric_port";
   in.dst_fabric_point = final_host + ".fabric_port";
   capture::Metrics m = capture::analyze(in);
-  r.metrics = {m.loss, m.probes, m.interval_ms, m.max_gap_ms, m.downtime_ms, m.recovery_ms, m.stale_forwarding_ms};
+  if (st.session->libvirt() && m.recovered) {
+    // QEMU announces as soon as the incoming migration completes, a moment
+    // before libvirt resumes the vCPUs: what re-taught the fabric is looked
+    // for from the switchover on, not from the resume.
+    auto paused = timeline.all("guest", "paused on");
+    if (!paused.empty() && in.resume && paused.back().t < *in.resume) {
+      capture::AnalysisInput from_pause = in;
+      from_pause.resume = paused.back().t;
+      m.recovery_cause = capture::analyze(from_pause).recovery_cause;
+    }
+  }
+  r.metrics = {m.loss, m.probes, m.interval_ms, m.max_gap_ms, m.downtime_ms, m.recovery_ms, m.stale_forwarding_ms,
+               r.metrics.hypervisor_downtime_ms};
   r.recovery_cause = m.recovery_cause;
   for (const auto& a : m.announces) r.announces.push_back({a.seq, a.t_ms, a.seen_at});
   decide_verdict(sc, m, r);

@@ -14,6 +14,7 @@
 #include "harness/capabilities.h"
 #include "harness/emulated_hypervisor.h"
 #include "harness/lab.h"
+#include "harness/libvirt_hypervisor.h"
 #include "harness/scenario.h"
 #include "reports/result.h"
 
@@ -38,6 +39,8 @@ class ScenarioSession {
   core::Timeline& timeline() { return *timeline_; }
   core::Cloud& cloud() { return *cloud_; }
   faults::FaultPlan& fault_plan() { return *fault_plan_; }
+  // The real guest tier's hypervisor (tier libvirt), else nullptr.
+  LibvirtHypervisor* libvirt() { return libvirt_.get(); }
   double lab_setup_ms() const { return lab_setup_ms_; }
 
  private:
@@ -51,6 +54,7 @@ class ScenarioSession {
   std::unique_ptr<core::EventLoop> loop_;
   std::unique_ptr<core::Timeline> timeline_;
   std::unique_ptr<EmulatedHypervisor> hypervisor_;
+  std::unique_ptr<LibvirtHypervisor> libvirt_;  // tier libvirt (then hypervisor_ is null)
   std::unique_ptr<core::Cloud> cloud_;
 };
 

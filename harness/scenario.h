@@ -64,7 +64,7 @@ struct GuestSpec {
   std::optional<int> traffic_after_resume_ms;
   // Power-on to running after a cold migration or revert (the guest boots).
   int boot_ms = 1000;
-  int memory_mb = 128;  // the flavor's RAM (sets nova's migration data size)
+  int memory_mb = 128;  // the flavor's RAM (sets nova's migration data size); tier libvirt: also QEMU's
 };
 
 struct PeerSpec {
@@ -77,6 +77,8 @@ struct MigrationSpec {
   std::string destination = "dst";
   int precopy_ms = 500;  // emulated pre-copy duration
   int pause_ms = 30;     // emulated switchover pause (guest downtime)
+  // (tier libvirt: QEMU decides both; their sum is only the expected
+  // start-to-resume time that aims resume_after_dest_poll_ms.)
   // When set, the migration starts so that the guest resumes this long after
   // a poll of the destination's L2 agent (modulo its polling interval). The
   // agent's phase decides whether seed 001's outage happens; this pins it.
@@ -125,7 +127,7 @@ struct Scenario {
   std::string source_file;
   std::string name;
   std::string description;
-  std::string tier = "emulated";
+  std::string tier = "emulated";  // | "libvirt": QEMU guests under a libvirtd per host
   bool warm_destination = false;  // destination already hosts the network
   std::vector<HostSpec> hosts;    // default: src and dst
   FabricSpec fabric;

@@ -29,6 +29,9 @@ struct MetricsEntry {
   double downtime_ms = 0;
   std::optional<double> recovery_ms;
   std::optional<double> stale_forwarding_ms;
+  // QEMU's own downtime figure for the switchover (libvirt's completed job
+  // on the destination); the libvirt tier only, else null.
+  std::optional<double> hypervisor_downtime_ms;
 };
 
 struct FallbackEntry {
@@ -56,6 +59,7 @@ struct ScenarioResult {
   std::string name;         // scenario name plus any --set overrides, e.g. "lb-vlan-cold-destination[pre_plug_vlan_uplink=true]"
   std::string scenario_file;
   std::string tier;         // "emulated" | "libvirt"
+  std::string accel;        // libvirt tier: "kvm" | "tcg"; "" (null in JSON) on the emulated tier
   std::map<std::string, std::string> behaviour;  // switch -> value
   std::string verdict;      // "pass" | "fail" | "error"
   std::string verdict_reason;

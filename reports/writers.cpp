@@ -44,6 +44,7 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
       {"downtime_ms", round3(s.metrics.downtime_ms)},
       {"recovery_ms", optional_number(s.metrics.recovery_ms)},
       {"stale_forwarding_ms", optional_number(s.metrics.stale_forwarding_ms)},
+      {"hypervisor_downtime_ms", optional_number(s.metrics.hypervisor_downtime_ms)},
   };
   OrderedJson announces = OrderedJson::array();
   for (const auto& a : s.announces)
@@ -64,6 +65,7 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
       {"name", s.name},
       {"scenario_file", s.scenario_file},
       {"tier", s.tier},
+      {"accel", s.accel.empty() ? OrderedJson(nullptr) : OrderedJson(s.accel)},
       {"behaviour", behaviour},
       {"verdict", s.verdict},
       {"verdict_reason", s.verdict_reason},
@@ -166,6 +168,8 @@ ScenarioResult scenario_from_json(const Fields& f) {
   s.name = f.str("name");
   s.scenario_file = f.str("scenario_file");
   s.tier = f.str("tier");
+  // Absent in results written before the libvirt tier existed.
+  if (f.raw().contains("accel") && !f.raw().at("accel").is_null()) s.accel = f.str("accel");
   Fields behaviour = f.object("behaviour");
   for (const auto& [k, v] : behaviour.raw().items()) {
     if (!v.is_string())
@@ -183,6 +187,7 @@ ScenarioResult scenario_from_json(const Fields& f) {
   s.metrics.downtime_ms = m.number("downtime_ms");
   s.metrics.recovery_ms = m.optional_number("recovery_ms");
   s.metrics.stale_forwarding_ms = m.optional_number("stale_forwarding_ms");
+  if (m.raw().contains("hypervisor_downtime_ms")) s.metrics.hypervisor_downtime_ms = m.optional_number("hypervisor_downtime_ms");
   s.recovery_cause = f.str("recovery_cause");
   s.migration_status = f.str("migration_status");
   const Json& announces = f.array("announces");
@@ -302,12 +307,14 @@ std::string announce_cell(const std::vector<AnnounceEntry>& announces) {
 // Returns the one-line metrics summary used in JUnit messages and output.
 std::string metrics_summary(const ScenarioResult& s) {
   const MetricsEntry& m = s.metrics;
-  return fmt::format(
+  std::string text = fmt::format(
       "loss {}/{}, max gap {} ms, downtime {} ms, recovery {}, stale forwarding {}, "
       "cause {}, announce {}",
       m.loss, m.probes, ms(m.max_gap_ms), ms(m.downtime_ms), with_unit(m.recovery_ms),
       with_unit(m.stale_forwarding_ms), s.recovery_cause.empty() ? "-" : s.recovery_cause,
       announce_cell(s.announces));
+  if (m.hypervisor_downtime_ms) text += ", QEMU downtime " + with_unit(m.hypervisor_downtime_ms);
+  return text;
 }
 
 struct Counts {
@@ -419,11 +426,21 @@ std::string to_junit_xml(const RunReport& report) {
 }
 
 std::string summary_table(const RunReport& report) {
-  const std::vector<std::string> header = {"SCENARIO", "VERDICT", "LOSS", "MAX GAP ms",
-                                           "DOWNTIME ms", "RECOVERY ms", "STALE ms", "CAUSE",
-                                           "ANNOUNCE"};
+  std::vector<std::string> header = {"SCENARIO", "VERDICT", "LOSS", "MAX GAP ms",
+                                     "DOWNTIME ms", "RECOVERY ms", "STALE ms", "CAUSE",
+                                     "ANNOUNCE"};
   // Numbers read best right-aligned.
-  const std::vector<bool> right = {false, false, true, true, true, true, true, false, false};
+  std::vector<bool> right = {false, false, true, true, true, true, true, false, false};
+  // Runs of the libvirt tier add their tier (with the accelerator) and
+  // QEMU's own downtime figure next to the measured one.
+  const bool real = std::any_of(report.scenarios.begin(), report.scenarios.end(),
+                                [](const ScenarioResult& s) { return !s.tier.empty() && s.tier != "emulated"; });
+  if (real) {
+    header.insert(header.begin() + 2, "TIER");
+    right.insert(right.begin() + 2, false);
+    header.insert(header.begin() + 6, "QEMU DT ms");
+    right.insert(right.begin() + 6, true);
+  }
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : report.scenarios) {
     const MetricsEntry& m = s.metrics;
@@ -443,6 +460,10 @@ std::string summary_table(const RunReport& report) {
         s.recovery_cause.empty() ? "-" : s.recovery_cause,
         announce_cell(s.announces),
     });
+    if (real) {
+      rows.back().insert(rows.back().begin() + 2, s.accel.empty() ? s.tier : s.tier + "/" + s.accel);
+      rows.back().insert(rows.back().begin() + 6, ms_or_dash(m.hypervisor_downtime_ms));
+    }
   }
   std::vector<size_t> width(header.size());
   for (size_t i = 0; i < header.size(); ++i) {

@@ -115,6 +115,21 @@ TEST_F(FaultRun, DestinationComputeCrashTimesOutAndRollsBackWithTheGuestUntouche
   expect_invariants_hold(s);
 }
 
+TEST_F(FaultRun, RefusedMigrationIsJudgedWithTheGuestUntouched) {
+  // The API's cast cannot be sent: nova refuses the request, the conductor
+  // removes its destination binding; a fail with the invariants, not an
+  // error of the harness.
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--fault", "rpc.cast.live_migration=fail:broker down"},
+                   "ftrefuse");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["verdict"], "fail");
+  EXPECT_EQ(s["migration_status"], "error");
+  EXPECT_GT(t_of(s, "runner", "migration refused: cast live_migration failed: broker down"), 0);
+  EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
+  expect_invariants_hold(s);
+}
+
 TEST_F(FaultRun, MissingVifPluggedWithFatalTimeoutRollsBack) {
   // The neutron fix sends the event only from the agent, which cannot plug a
   // tap that appears with the transfer: nova's wait runs out (3 s here).

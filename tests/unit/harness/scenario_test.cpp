@@ -73,6 +73,37 @@ TEST(ScenarioShipped, ColdDestinationWithTheFix) {
   EXPECT_EQ(sc->behaviour_map().at("pre_plug_vlan_uplink"), "true");
 }
 
+TEST(ScenarioShipped, RealTierScenariosLoad) {
+  for (const char* name : {"real-lb-vlan-cold-destination", "real-lb-vlan-warm-destination"}) {
+    auto sc = load_scenario(kDir + name + ".yaml");
+    ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+    EXPECT_EQ(sc->name, name);
+    EXPECT_EQ(sc->tier, "libvirt");
+    EXPECT_LE(sc->guest.memory_mb, 128);  // TCG guests on a 2-core machine
+    // Copies of the emulated ones but for the tier and its timings.
+    auto emulated = load_scenario(kDir + std::string(name).substr(5) + ".yaml");
+    ASSERT_TRUE(emulated.ok()) << emulated.status().to_string();
+    EXPECT_EQ(sc->warm_destination, emulated->warm_destination);
+    EXPECT_EQ(sc->network.segmentation_id, emulated->network.segmentation_id);
+    EXPECT_EQ(sc->guest.traffic_after_resume_ms, emulated->guest.traffic_after_resume_ms);
+  }
+}
+
+TEST(ScenarioTier, LibvirtTierChecksItsGuestAndFaults) {
+  auto sc = parse_scenario(with("tier: libvirt\n"), "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->tier, "libvirt");
+  EXPECT_EQ(error_of(with("tier: libvirt\nguest:\n  memory_mb: 32\n")),
+            "t.yaml:4: guest.memory_mb: on the libvirt tier this is the QEMU guest's RAM: must be between 64 and "
+            "4096, got 32");
+  // The emulated tier keeps its own bounds (the flavor's RAM only).
+  EXPECT_TRUE(parse_scenario(with("guest:\n  memory_mb: 32\n"), "t.yaml").ok());
+  EXPECT_EQ(error_of(with("tier: libvirt\nfaults:\n  - guest.announce=drop\n")),
+            "t.yaml:4: faults[0]: fault point 'guest.announce' acts on the emulated guest; the libvirt tier's QEMU "
+            "switches over and announces by itself");
+  EXPECT_TRUE(parse_scenario(with("tier: libvirt\nfaults:\n  - hypervisor.migrate=fail\n"), "t.yaml").ok());
+}
+
 TEST(ScenarioLoad, UnreadableFile) {
   auto sc = load_scenario("/nonexistent/x.yaml");
   ASSERT_FALSE(sc.ok());
@@ -342,9 +373,7 @@ TEST(ScenarioErrors, Ranges) {
 }
 
 TEST(ScenarioErrors, Enums) {
-  EXPECT_EQ(error_of(with("tier: libvirt\n")),
-            "t.yaml:2: tier: tier 'libvirt' is not implemented yet");
-  EXPECT_EQ(error_of(with("tier: real\n")), "t.yaml:2: tier: must be one of: emulated, got 'real'");
+  EXPECT_EQ(error_of(with("tier: real\n")), "t.yaml:2: tier: must be one of: emulated, libvirt, got 'real'");
   EXPECT_EQ(error_of(with("network:\n  type: vxlan\n")),
             "t.yaml:3: network.type: must be one of: vlan, flat, got 'vxlan'");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, backend: ovs}\n")),
@@ -511,8 +540,8 @@ TEST(ScenarioOverrides, ValidationErrorsNameTheOverride) {
             "t.yaml: --set behaviour.pre_plug_vlan_uplink: expected true or false, got 'yes'");
   EXPECT_EQ(error_of(with(""), {"probe.observe_ms=abc"}),
             "t.yaml: --set probe.observe_ms: expected an integer, got 'abc'");
-  EXPECT_EQ(error_of(with(""), {"tier=libvirt"}),
-            "t.yaml: --set tier: tier 'libvirt' is not implemented yet");
+  EXPECT_EQ(error_of(with(""), {"tier=real"}),
+            "t.yaml: --set tier: must be one of: emulated, libvirt, got 'real'");
   EXPECT_EQ(error_of(with(""), {"migration.destination=src"}),
             "t.yaml: --set migration.destination: impossible topology: migration.source and "
             "migration.destination are both 'src'");

@@ -25,9 +25,9 @@ bool operator==(const AnnounceEntry& a, const AnnounceEntry& b) {
 }
 bool operator==(const MetricsEntry& a, const MetricsEntry& b) {
   return std::tie(a.loss, a.probes, a.interval_ms, a.max_gap_ms, a.downtime_ms, a.recovery_ms,
-                  a.stale_forwarding_ms) == std::tie(b.loss, b.probes, b.interval_ms, b.max_gap_ms,
-                                                     b.downtime_ms, b.recovery_ms,
-                                                     b.stale_forwarding_ms);
+                  a.stale_forwarding_ms, a.hypervisor_downtime_ms) ==
+         std::tie(b.loss, b.probes, b.interval_ms, b.max_gap_ms, b.downtime_ms, b.recovery_ms,
+                  b.stale_forwarding_ms, b.hypervisor_downtime_ms);
 }
 bool operator==(const FallbackEntry& a, const FallbackEntry& b) {
   return std::tie(a.capability, a.available, a.used) == std::tie(b.capability, b.available, b.used);
@@ -39,10 +39,10 @@ bool operator==(const FaultEntry& a, const FaultEntry& b) {
   return std::tie(a.point, a.action, a.reached, a.injected) == std::tie(b.point, b.action, b.reached, b.injected);
 }
 bool operator==(const ScenarioResult& a, const ScenarioResult& b) {
-  return std::tie(a.name, a.scenario_file, a.tier, a.behaviour, a.verdict, a.verdict_reason,
+  return std::tie(a.name, a.scenario_file, a.tier, a.accel, a.behaviour, a.verdict, a.verdict_reason,
                   a.metrics, a.recovery_cause, a.migration_status, a.announces, a.timeline,
                   a.fallbacks, a.invariants, a.faults, a.fault_seed, a.pcaps, a.wall_ms, a.lab_setup_ms) ==
-         std::tie(b.name, b.scenario_file, b.tier, b.behaviour, b.verdict, b.verdict_reason,
+         std::tie(b.name, b.scenario_file, b.tier, b.accel, b.behaviour, b.verdict, b.verdict_reason,
                   b.metrics, b.recovery_cause, b.migration_status, b.announces, b.timeline,
                   b.fallbacks, b.invariants, b.faults, b.fault_seed, b.pcaps, b.wall_ms, b.lab_setup_ms);
 }
@@ -74,7 +74,7 @@ ScenarioResult passing() {
   s.behaviour = {{"pre_plug_vlan_uplink", "false"}};
   s.verdict = "pass";
   s.verdict_reason = "downtime 31.0 ms <= 50 ms";
-  s.metrics = {2, 900, 5, 36, 31, 12.5, 0.0};
+  s.metrics = {2, 900, 5, 36, 31, 12.5, 0.0, std::nullopt};
   s.recovery_cause = "announce";
   s.migration_status = "completed";
   s.announces = announces(5, 5, "");
@@ -91,7 +91,7 @@ ScenarioResult failing() {
   s.name = "lb-vlan-cold-destination[pre_plug_vlan_uplink=false]";
   s.verdict = "fail";
   s.verdict_reason = "downtime 4015.0 ms > 50 ms";
-  s.metrics = {803, 2000, 5, 4020, 4015, std::nullopt, std::nullopt};
+  s.metrics = {803, 2000, 5, 4020, 4015, std::nullopt, std::nullopt, std::nullopt};
   s.recovery_cause = "none";
   s.announces = announces(5, 0, "dst.tap");
   s.invariants = {{"one_host", true, ""}, {"no_leftover_vif", false, "tap tapcfcfd97b-b5 left on src"}};
@@ -114,6 +114,16 @@ ScenarioResult erroring() {
   return s;
 }
 
+// A run of the libvirt tier: QEMU's downtime next to the measured one.
+ScenarioResult real_tier() {
+  ScenarioResult s = passing();
+  s.name = "real-lb-vlan-warm-destination";
+  s.tier = "libvirt";
+  s.accel = "tcg";
+  s.metrics.hypervisor_downtime_ms = 187.0;
+  return s;
+}
+
 RunReport report(std::vector<ScenarioResult> scenarios) {
   return {"20240102T030405-ab12", "2024-01-02T03:04:05Z", std::move(scenarios)};
 }
@@ -128,7 +138,7 @@ TEST(ResultJson, GoldenText) {
   s.behaviour = {{"pre_plug_vlan_uplink", "false"}};
   s.verdict = "pass";
   s.verdict_reason = "ok";
-  s.metrics = {1, 10, 5, 12.3456, 7.3456, 30, std::nullopt};
+  s.metrics = {1, 10, 5, 12.3456, 7.3456, 30, std::nullopt, std::nullopt};
   s.recovery_cause = "announce";
   s.migration_status = "completed";
   s.announces = {{1, 100.0001, {"dst.fabric_port", "dst.tap"}}};
@@ -144,6 +154,7 @@ TEST(ResultJson, GoldenText) {
       "name": "s",
       "scenario_file": "scenarios/s.yaml",
       "tier": "emulated",
+      "accel": null,
       "behaviour": {
         "pre_plug_vlan_uplink": "false"
       },
@@ -156,7 +167,8 @@ TEST(ResultJson, GoldenText) {
         "max_gap_ms": 12.346,
         "downtime_ms": 7.346,
         "recovery_ms": 30.0,
-        "stale_forwarding_ms": null
+        "stale_forwarding_ms": null,
+        "hypervisor_downtime_ms": null
       },
       "recovery_cause": "announce",
       "migration_status": "completed",
@@ -213,6 +225,29 @@ TEST(ResultJson, RoundTripEqualsInput) {
   EXPECT_TRUE(out->scenarios[2].behaviour.empty());
   EXPECT_TRUE(out->scenarios[2].announces.empty());
   EXPECT_EQ(to_json_text(*out), to_json_text(in));
+}
+
+TEST(ResultJson, LibvirtTierCarriesAccelAndQemuDowntime) {
+  RunReport in = report({real_tier(), passing()});
+  std::string text = to_json_text(in);
+  EXPECT_THAT(text, HasSubstr("\"tier\": \"libvirt\",\n      \"accel\": \"tcg\","));
+  EXPECT_THAT(text, HasSubstr("\"hypervisor_downtime_ms\": 187.0"));
+  auto out = from_json_text(text);
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+  EXPECT_TRUE(out->scenarios[0] == in.scenarios[0]);
+  EXPECT_TRUE(out->scenarios[1] == in.scenarios[1]);
+  EXPECT_EQ(out->scenarios[1].accel, "");
+  EXPECT_EQ(out->scenarios[1].metrics.hypervisor_downtime_ms, std::nullopt);
+  // Results written before the libvirt tier (no accel, no QEMU downtime) still load.
+  std::string old = to_json_text(report({passing()}));
+  for (const std::string cut : {"      \"accel\": null,\n", ",\n        \"hypervisor_downtime_ms\": null"}) {
+    auto at = old.find(cut);
+    ASSERT_NE(at, std::string::npos) << cut;
+    old.erase(at, cut.size());
+  }
+  auto legacy = from_json_text(old);
+  ASSERT_TRUE(legacy.ok()) << legacy.status().to_string();
+  EXPECT_TRUE(legacy->scenarios[0] == passing());
 }
 
 TEST(ResultJson, RoundsToThreeDecimals) {
@@ -407,6 +442,19 @@ TEST(SummaryTable, AnnounceColumn) {
   mixed[2].seen_at = {"dst.tap", "dst.uplink"};
   mixed[3].seen_at = {"src.fabric_port"};  // any fabric port counts
   EXPECT_EQ(cell(mixed), "2/4 fabric (dst.tap, dst.uplink)");
+}
+
+TEST(SummaryTable, LibvirtTierAddsTierAndQemuDowntimeColumns) {
+  auto ls = lines(summary_table(report({real_tier(), passing()})));
+  EXPECT_THAT(words(ls[0]), ::testing::ElementsAre("SCENARIO", "VERDICT", "TIER", "LOSS", "MAX", "GAP", "ms",
+                                                   "DOWNTIME", "ms", "QEMU", "DT", "ms", "RECOVERY", "ms",
+                                                   "STALE", "ms", "CAUSE", "ANNOUNCE"));
+  EXPECT_THAT(words(ls[1]), ::testing::ElementsAre(real_tier().name, "PASS", "libvirt/tcg", "2/900", "36.0",
+                                                   "31.0", "187.0", "12.5", "0.0", "announce", "5/5", "fabric"));
+  EXPECT_THAT(words(ls[2]), ::testing::ElementsAre(passing().name, "PASS", "emulated", "2/900", "36.0", "31.0",
+                                                   "-", "12.5", "0.0", "announce", "5/5", "fabric"));
+  // Emulated runs alone keep the table as it was.
+  EXPECT_THAT(lines(summary_table(report({passing()})))[0], Not(HasSubstr("TIER")));
 }
 
 TEST(SummaryTable, EmptyRun) {
