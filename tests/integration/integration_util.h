@@ -103,7 +103,16 @@ inline std::vector<std::string> lmh_leftovers() {
     std::ifstream f(e.path() / "cmdline");
     std::stringstream ss;
     ss << f.rdbuf();
-    if (ss.str().find("/run/lmh/") != std::string::npos) out.push_back("process " + pid);
+    // QEMU's command line never names the run (libvirt passes it file
+    // descriptors), but it lives in its libvirtd's mount namespace, whose
+    // bind mounts come from the run's state dir on /run ("/lmh/<run>/...").
+    std::ifstream m(e.path() / "mountinfo");
+    std::stringstream ms;
+    ms << m.rdbuf();
+    const std::string mounts = ms.str();
+    if (ss.str().find("/run/lmh/") != std::string::npos || mounts.find(" /run/lmh/") != std::string::npos ||
+        mounts.find(" /lmh/") != std::string::npos)
+      out.push_back("process " + pid);
   }
   return out;
 }

@@ -3,12 +3,19 @@
 // tunnelled live migration), with assertions on the measured numbers
 // against QEMU's own downtime figure (seed 001 on real QEMU). Needs root,
 // libvirtd and QEMU; the guest image is built next to the binary on demand.
+#include <fcntl.h>
+#include <sys/wait.h>
+
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <filesystem>
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "harness/wait.h"
 #include "integration_util.h"
 
 namespace lmh::testing {
@@ -180,6 +187,89 @@ TEST_F(RealTier, FailedMigrationLeavesNothingOnTheDestination) {
   EXPECT_LT(t_of(s, "guest", "resumed on dst"), 0);
   EXPECT_TRUE(s["metrics"]["hypervisor_downtime_ms"].is_null());
   EXPECT_LT(s["metrics"]["downtime_ms"].get<double>(), 100.0);
+}
+
+// Seed 000 with real QEMU and libvirt: the destination XML names brq…
+// with an openvswitch <virtualport>, and libvirt itself puts the tap on
+// that OVS bridge (os-vif made it); nova says completed, the guest is gone.
+TEST_F(RealTier, LinuxbridgeToOvsAsShippedLibvirtPutsTheTapOnTheBrqOvsBridge) {
+  auto r = run_lmh({scenario_path("lb-to-ovs-live.yaml"), "--set", "tier=libvirt", "--set", "guest.memory_mb=128"},
+                   std::string(kRunPrefix) + "seeda");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["tier"], "libvirt");
+  EXPECT_EQ(s["migration_status"], "completed");
+  EXPECT_TRUE(s["metrics"]["recovery_ms"].is_null()) << s["metrics"].dump();
+  bool wired_checked = false;
+  for (const auto& inv : s["invariants"]) {
+    if (inv["name"] != "vif_wired") continue;
+    wired_checked = true;
+    EXPECT_FALSE(inv["ok"].get<bool>());
+    EXPECT_EQ(inv["detail"], "tapcfcfd97b-b5 on dst is on OVS bridge brq0fe9c836-58, binding says br-int");
+  }
+  EXPECT_TRUE(wired_checked);
+  for (const auto& a : s["announces"]) EXPECT_FALSE(seen_at(a, "dst.fabric_port")) << a.dump();
+}
+
+TEST_F(RealTier, LinuxbridgeToOvsFixedDowntimeIsQemus) {
+  // A real pre-copy here takes about 1 s: the OVS agent polls every 0.5 s
+  // so it sees the incoming tap before the switchover (neutron's
+  // polling_interval; at 2 s it is luck whether it does).
+  auto r = run_lmh({scenario_path("lb-to-ovs-live.yaml"), "--set", "tier=libvirt", "--set", "guest.memory_mb=128",
+                    "--set", "behaviour.dest_xml_bridge=destination", "--set", "agent.polling_interval_ms=500"},
+                   std::string(kRunPrefix) + "safix");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["tier"], "libvirt");
+  expect_downtime_is_qemus(s);
+  for (const auto& inv : s["invariants"]) EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
+}
+
+// `lmh cleanup` after a SIGKILL of lmh with libvirtds and QEMUs running:
+// QEMU outlives lmh (libvirt daemonises it), cleanup must find it.
+TEST_F(RealTier, CleanupAfterSigkillRemovesLibvirtdAndQemu) {
+  const std::string run_id = std::string(kRunPrefix) + "kill";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    int devnull = ::open("/dev/null", O_WRONLY);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    std::string sc = scenario_path("real-lb-vlan-warm-destination.yaml");
+    std::string results = ::testing::TempDir() + "lmh-results";
+    ::execl(LMH_BINARY, LMH_BINARY, "run", sc.c_str(), "--results", results.c_str(), "--run-id", run_id.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Up when a QEMU of this run wrote its pid file.
+  auto qemu_running = [&] {
+    std::error_code ec;
+    for (const auto& d : std::filesystem::recursive_directory_iterator("/run/lmh", ec)) {
+      const std::string p = d.path().string();
+      // <state>/libvirt-<host>/run/qemu/<domain>.pid (driver.pid is libvirt's own)
+      if (p.find("/run/lmh/" + run_id) == 0 && p.find("/run/qemu/") != std::string::npos &&
+          d.path().extension() == ".pid" && d.path().filename() != "driver.pid")
+        return true;
+    }
+    return false;
+  };
+  auto qemus = [&] {
+    int n = 0;
+    for (const auto& l : our_leftovers())
+      if (l.rfind("process ", 0) == 0 && read_text("/proc/" + l.substr(8) + "/comm").find("qemu") != std::string::npos) ++n;
+    return n;
+  };
+  bool up = harness::wait_until([&] { return qemu_running() && qemus() > 0; }, std::chrono::seconds(90),
+                                std::chrono::milliseconds(50));
+  // kill -9 of lmh alone, as an operator or a CI timeout does it.
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_TRUE(up) << "no QEMU came up";
+  EXPECT_FALSE(our_leftovers().empty());
+  auto c = harness::run_command({LMH_BINARY, "cleanup"}, std::chrono::seconds(90));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->exit_code, 0) << c->err;
+  EXPECT_EQ(our_leftovers(), std::vector<std::string>{});
 }
 
 }  // namespace
