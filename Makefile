@@ -14,14 +14,17 @@ DEBS    := build-essential cmake pkg-config iproute2 \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
            qemu-system-x86 busybox-static cpio kmod
 # The default matrix: seed 001 (warm, cold as shipped, cold fixed), OVS to
-# OVS (plain, hybrid), seed 000 (as shipped, fixed).
+# OVS (plain, hybrid), seed 000 (as shipped, fixed), then seed 001 again
+# with real QEMU guests under libvirt (cold as shipped, cold fixed).
 MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/lb-vlan-cold-destination.yaml \
            'scenarios/lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]' \
            scenarios/ovs-vlan-live.yaml \
            scenarios/ovs-hybrid-vlan-live.yaml \
            scenarios/lb-to-ovs-live.yaml \
-           'scenarios/lb-to-ovs-live.yaml[behaviour.dest_xml_bridge=destination]'
+           'scenarios/lb-to-ovs-live.yaml[behaviour.dest_xml_bridge=destination]' \
+           scenarios/real-lb-vlan-cold-destination.yaml \
+           'scenarios/real-lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
 
 .PHONY: all deps build guest-image run test bench cleanup clean
 
