@@ -111,7 +111,7 @@ Capabilities probe_capabilities(const std::string& scratch_ns) {
     Status v = try_netem(ns->fd(), "p1");
     caps.netem = v.ok();
     add("netem", v.ok(), v.ok() ? "sch_netem qdisc" : v.message(),
-        "link delay/loss faults are not available (the fault issue decides a substitute)");
+        "link delay/loss faults are not available (faults act on the flow, the fabric port and the daemons instead)");
     Status p = try_pcap(ns->fd(), "p0");
     caps.libpcap = p.ok();
     add("libpcap", p.ok(), p.ok() ? pcap_lib_version() : p.message());

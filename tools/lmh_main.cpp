@@ -17,9 +17,11 @@
 
 #include "faults/fault_plan.h"
 #include "faults/fault_points.h"
+#include "harness/accel_probe.h"
 #include "harness/capabilities.h"
 #include "harness/cleanup.h"
 #include "harness/lab.h"
+#include "harness/libvirt_hypervisor.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "harness/xml_command.h"
@@ -68,6 +70,22 @@ int cmd_doctor() {
     return kExitEnvironment;
   }
   std::printf("\nemulated tier: ready\n");
+  // The real tier: libvirtd and QEMU present, the guest image built, and
+  // which accelerator actually boots it (probed once per machine boot).
+  if (lmh::harness::find_program("libvirtd").empty() || lmh::harness::find_program("qemu-system-x86_64").empty()) {
+    std::printf("libvirt tier: not available (libvirtd or qemu-system-x86_64 missing: make deps)\n");
+    return kExitPass;
+  }
+  auto image = lmh::harness::real_tier_guest_image();
+  if (!image.ok()) {
+    std::printf("libvirt tier: not available (%s)\n", image.status().message().c_str());
+    return kExitPass;
+  }
+  lmh::harness::AccelProbeOptions probe;
+  probe.image = *image;
+  auto accel = lmh::harness::probe_accel(probe);
+  std::printf("libvirt tier: ready, accel %s (%s%s)\n", accel.accel.c_str(), accel.reason.c_str(),
+              accel.from_cache ? ", cached" : "");
   return kExitPass;
 }
 
