@@ -161,5 +161,19 @@ TEST_F(Lifecycle, CleanupRemovesWhatAKilledRunLeft) {
   EXPECT_NE(again->out.find("nothing to clean"), std::string::npos) << again->out;
 }
 
+TEST_F(Lifecycle, DoctorNamesEachCapabilityAndWhichAcceleratorBootsTheGuest) {
+  auto d = harness::run_command({LMH_BINARY, "doctor"}, 120s);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->exit_code, 0) << d->err;
+  for (const char* cap : {"netns", "veth", "linux-bridge", "8021q", "libpcap", "ovs-userspace", "kvm"})
+    EXPECT_NE(d->out.find(std::string("\n") + cap + " "), std::string::npos) << cap << "\n" << d->out;
+  EXPECT_NE(d->out.find("emulated tier: ready"), std::string::npos) << d->out;
+  // The accelerator is probed by booting the guest, not guessed from /dev/kvm.
+  const bool kvm = d->out.find("libvirt tier: ready, accel kvm (") != std::string::npos;
+  const bool tcg = d->out.find("libvirt tier: ready, accel tcg (") != std::string::npos;
+  EXPECT_TRUE(kvm != tcg) << d->out;
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});  // its scratch namespace is gone
+}
+
 }  // namespace
 }  // namespace lmh::testing
