@@ -20,6 +20,23 @@
 #include "core/names.h"
 
 namespace lmh::core {
+
+std::string xml_escape(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '\'': out += "&apos;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 namespace {
 
 constexpr std::size_t kNpos = std::string::npos;
@@ -44,22 +61,6 @@ std::string lower(std::string text) {
   return text;
 }
 
-// Returns 'value' escaped for a single-quoted attribute, as libvirt writes it.
-std::string escape_attribute(const std::string& value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 // Appends 'element' to 'out'. 'indent' is the whitespace of the line the
 // element starts on and 'unit' one level more; with 'pretty' false nothing
@@ -73,7 +74,7 @@ void render(const XmlElement& element, const std::string& indent, const std::str
   out += '<';
   out += element.name;
   for (const auto& [key, value] : element.attributes) {
-    out += ' ' + key + "='" + escape_attribute(value) + "'";
+    out += ' ' + key + "='" + xml_escape(value) + "'";
   }
   if (element.children.empty()) {
     out += "/>";

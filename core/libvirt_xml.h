@@ -28,6 +28,10 @@ namespace lmh::core {
 // Behaviour switch `behaviour.dest_xml_bridge`: where the guest interface of
 // the destination domain XML takes its bridge from.
 
+// 'value' escaped for XML text and quoted attributes (& < > ' "), as
+// libvirt writes them.
+std::string xml_escape(const std::string& value);
+
 // Parses the value of `behaviour.dest_xml_bridge`: "source" or
 // "destination". Returns kInvalidArgument naming 'text' and the valid values
 // otherwise.

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/time.h"
+#include "harness/files.h"
 #include "harness/libvirt_host.h"
 #include "harness/process.h"
 #include "harness/wait.h"
@@ -24,13 +25,6 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
@@ -46,7 +40,7 @@ std::string file_identity(const std::string& path) {
 // The kernel by content (FNV-1a), so that build trees holding the same
 // image share one probe.
 std::string content_identity(const std::string& path) {
-  std::string data = read_text(path);
+  std::string data = read_text_file(path);
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : data) { h ^= c; h *= 0x100000001b3ULL; }
   char buf[40];
@@ -57,7 +51,7 @@ std::string content_identity(const std::string& path) {
 // What the cached answer depends on: this boot of the machine, the QEMU
 // binary and the guest kernel.
 std::string cache_key(const AccelProbeOptions& o, const std::string& qemu) {
-  return "boot_id=" + trim(read_text("/proc/sys/kernel/random/boot_id")) + " qemu=" + file_identity(qemu) +
+  return "boot_id=" + trim(read_text_file("/proc/sys/kernel/random/boot_id")) + " qemu=" + file_identity(qemu) +
          " kernel=" + content_identity(o.image.kernel);
 }
 
@@ -109,7 +103,7 @@ AccelChoice boot_under_kvm(const AccelProbeOptions& o, const std::string& qemu) 
     auto t0 = MonoClock::now();
     bool exited = false;
     bool ready = wait_until([&] {
-      if (read_text(serial).find(kGuestReadyMarker) != std::string::npos) return true;
+      if (read_text_file(serial).find(kGuestReadyMarker) != std::string::npos) return true;
       exited = !qemu_proc->running();
       return exited;
     }, o.timeout, 20ms) && !exited;
@@ -120,7 +114,7 @@ AccelChoice boot_under_kvm(const AccelProbeOptions& o, const std::string& qemu) 
     if (ready)
       choice = {"kvm", std::string("guest booted to ") + kGuestReadyMarker + " under KVM in " + took};
     else if (exited)
-      choice = {"tcg", "QEMU with -accel kvm failed after " + std::string(took) + ": " + last_line(read_text(log))};
+      choice = {"tcg", "QEMU with -accel kvm failed after " + std::string(took) + ": " + last_line(read_text_file(log))};
     else
       choice = {"tcg", std::string("/dev/kvm opens, but the guest did not reach ") + kGuestReadyMarker + " under KVM within " +
                            std::to_string(o.timeout.count() / 1000) + " s (the kernel hangs in early boot)"};

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "harness/files.h"
 #include "harness/lab.h"
 #include "harness/namespaces.h"
 
@@ -20,22 +21,8 @@ namespace {
 
 bool pid_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-pid_t read_pid(const std::string& path) {
-  std::ifstream f(path);
-  long pid = 0;
-  f >> pid;
-  return static_cast<pid_t>(pid);
-}
-
 std::string comm_of(pid_t pid) {
-  std::string c = read_file("/proc/" + std::to_string(pid) + "/comm");
+  std::string c = read_text_file("/proc/" + std::to_string(pid) + "/comm");
   while (!c.empty() && c.back() == '\n') c.pop_back();
   return c;
 }
@@ -80,7 +67,7 @@ CleanupReport cleanup_stale_runs(bool all) {
   if (fs::exists(kStateRoot, ec)) {
     for (const auto& d : fs::directory_iterator(kStateRoot, ec)) {
       std::string run = d.path().filename();
-      pid_t owner = read_pid(d.path() / "owner.pid");
+      pid_t owner = read_pid_file(d.path() / "owner.pid");
       // A run writes owner.pid right after creating its directory; a young
       // directory without one is being set up, not abandoned.
       if (!all && owner <= 0) {
@@ -106,13 +93,13 @@ CleanupReport cleanup_stale_runs(bool all) {
       for (fs::recursive_directory_iterator it(d.path(), ec), end; !ec && it != end; it.increment(ec)) {
         const auto& f = *it;
         if (f.path().extension() != ".pid" || f.path().filename() == "owner.pid") continue;
-        pid_t pid = read_pid(f.path());
+        pid_t pid = read_pid_file(f.path());
         // Only a process that is still ours: its command line names this
         // run's directory, or (a QEMU of a per-host libvirtd, whose paths are
         // all inside its mount namespace) its mounts bind from that directory.
         std::string proc = "/proc/" + std::to_string(pid);
-        if (pid_alive(pid) && (read_file(proc + "/cmdline").find(d.path().string()) != std::string::npos ||
-                               read_file(proc + "/mountinfo").find("/lmh/" + run + "/") != std::string::npos)) {
+        if (pid_alive(pid) && (read_text_file(proc + "/cmdline").find(d.path().string()) != std::string::npos ||
+                               read_text_file(proc + "/mountinfo").find("/lmh/" + run + "/") != std::string::npos)) {
           std::string comm = comm_of(pid);
           kill_and_reap(pid);
           rep.removed.push_back("process " + std::to_string(pid) + " (" + comm + ")");

@@ -223,8 +223,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
       if (sw.kind == faults::ActionKind::kDelay) pause += sw.delay;
       else if (sw.fires() && sw.kind != faults::ActionKind::kFail)
         core::fault_not_supported(timeline_, "hypervisor.switchover", sw);
-      fabric_port_fault(destination);
-      vswitchd_fault(destination);
+      lab_.switchover_faults(destination, faults_, loop_, timeline_);
       loop_.post_after(pause, [=, this] {
         // hypervisor.switchover fail: the destination cannot resume it.
         Status m = sw.kind == faults::ActionKind::kFail ? internal_error("resume failed: " + sw.message)
@@ -266,33 +265,6 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
     };
     g->job.precopy_timer = loop_.post_after(g->timing.precopy, [g] { g->job.switchover(); });
   });
-}
-
-void EmulatedHypervisor::fabric_port_fault(const std::string& destination) {
-  // fabric.port: the destination's switch port goes down as the guest
-  // switches over (a flapping port, a cable): for 'delay' ms, or for good.
-  faults::Decision d = core::consult_fault(faults_, timeline_, "fabric.port");
-  if (!d.fires()) return;
-  const std::string port = lab_.fabric_uplink_port(destination);
-  Status down = lab_.fabric_netlink().set_up(port, false);
-  timeline_.record("fabric", "port " + port + (down.ok() ? " down" : " down failed: " + down.message()));
-  if (!down.ok() || d.kind != faults::ActionKind::kDelay) return;
-  loop_.post_after(d.delay, [this, port] {
-    Status up = lab_.fabric_netlink().set_up(port, true);
-    timeline_.record("fabric", "port " + port + (up.ok() ? " up" : " up failed: " + up.message()));
-  });
-}
-
-void EmulatedHypervisor::vswitchd_fault(const std::string& destination) {
-  // ovs.vswitchd crash: the destination's switch daemon dies as the guest
-  // arrives; its bridges stop forwarding and the database stops applying.
-  LabHost* h = lab_.host(destination);
-  if (!h || !h->ovs) return;
-  faults::Decision d = core::consult_fault(faults_, timeline_, "ovs.vswitchd");
-  if (d.kind != faults::ActionKind::kCrash) return;
-  const pid_t pid = h->ovs->vswitchd_pid();
-  h->ovs->kill_vswitchd();
-  timeline_.record("ovs." + destination, "ovs-vswitchd (pid " + std::to_string(pid) + ") killed");
 }
 
 core::JobControl* EmulatedHypervisor::migration_job(const std::string& uuid) {

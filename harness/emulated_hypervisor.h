@@ -115,10 +115,6 @@ class EmulatedHypervisor final : public core::Hypervisor {
   // ms); 'first_now' sends round 1 synchronously (the resume path).
   // Removes the guest's port 'gi' from 'host' (the OVS row too).
   void detach(const std::string& host, const core::GuestInterface& gi);
-  // Fault point fabric.port, reached at switchover.
-  void fabric_port_fault(const std::string& destination);
-  // Fault point ovs.vswitchd (crash), reached at switchover on an OVS host.
-  void vswitchd_fault(const std::string& destination);
   void schedule_announces(Guest& g, bool first_now);
   Status send_traffic(Guest& g);
   // Sends 'frame' out of the guest's eth0 as a broadcast; returns when it

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "core/fault_hooks.h"
 #include "core/names.h"
 #include "harness/libvirt_hypervisor.h"
 #include "harness/sysctl.h"
@@ -70,6 +71,32 @@ Status LabHostNetwork::create_veth_pair(const std::string& a, const std::string&
 Status LabHostNetwork::delete_link(const std::string& name) { return nl_->delete_link(name); }
 
 // ---------------------------------------------------------------- Lab
+
+void Lab::switchover_faults(const std::string& destination, faults::FaultPlan* faults, core::EventLoop& loop,
+                            core::Timeline& timeline) {
+  // fabric.port: the destination's switch port goes down as the guest
+  // switches over (a flapping port, a cable): for 'delay' ms, or for good.
+  faults::Decision d = core::consult_fault(faults, timeline, "fabric.port");
+  if (d.fires()) {
+    const std::string port = fabric_uplink_port(destination);
+    Status down = fabric_nl_->set_up(port, false);
+    timeline.record("fabric", "port " + port + (down.ok() ? " down" : " down failed: " + down.message()));
+    if (down.ok() && d.kind == faults::ActionKind::kDelay) {
+      loop.post_after(d.delay, [this, port, &timeline] {
+        Status up = fabric_nl_->set_up(port, true);
+        timeline.record("fabric", "port " + port + (up.ok() ? " up" : " up failed: " + up.message()));
+      });
+    }
+  }
+  // ovs.vswitchd crash: the destination's switch daemon dies as the guest
+  // arrives; its bridges stop forwarding and the database stops applying.
+  LabHost* h = host(destination);
+  if (!h || !h->ovs) return;
+  if (core::consult_fault(faults, timeline, "ovs.vswitchd").kind != faults::ActionKind::kCrash) return;
+  const pid_t pid = h->ovs->vswitchd_pid();
+  h->ovs->kill_vswitchd();
+  timeline.record("ovs." + destination, "ovs-vswitchd (pid " + std::to_string(pid) + ") killed");
+}
 
 StatusOr<std::unique_ptr<Lab>> Lab::build(const Scenario& scenario, const std::string& run_id,
                                           const Capabilities& caps) {

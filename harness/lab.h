@@ -15,8 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "core/event_loop.h"
 #include "core/host_network.h"
 #include "core/os_vif_ovs.h"
+#include "core/timeline.h"
+#include "faults/fault_plan.h"
 #include "harness/capabilities.h"
 #include "harness/libvirt_host.h"
 #include "harness/namespaces.h"
@@ -108,6 +111,11 @@ class Lab {
   Status create_vlan_uplink_veth(LabHost& host, const std::string& physical, int vlan);
   // The OVS bridge a host maps a physnet to (neutron's bridge_mappings).
   static std::string ovs_physical_bridge() { return "br-ex"; }
+  // The lab's fault points reached when a guest switches over to
+  // 'destination', whatever the hypervisor: fabric.port (its switch port
+  // down for 'delay' ms or for good) and ovs.vswitchd (crash).
+  void switchover_faults(const std::string& destination, faults::FaultPlan* faults, core::EventLoop& loop,
+                         core::Timeline& timeline);
   // Creates a namespace of this run ("<prefix>-<suffix>") with IPv6 off.
   StatusOr<NamedNetns> make_namespace(const std::string& suffix);
 

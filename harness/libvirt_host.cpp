@@ -25,6 +25,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/libvirt_xml.h"
+#include "harness/files.h"
 #include "harness/process.h"
 #include "harness/wait.h"
 
@@ -55,39 +57,17 @@ void init_libvirt_once() {
   });
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-Status write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::trunc);
-  f << text;
-  f.close();
-  if (!f) return environment_error("write " + path + ": " + std::strerror(errno));
-  return ok_status();
-}
-
-pid_t read_pid(const std::string& path) {
-  std::ifstream f(path);
-  long pid = 0;
-  f >> pid;
-  return static_cast<pid_t>(pid);
-}
-
 // A zombie counts as gone: its parent (init, for a daemonised QEMU) reaps it.
 bool process_alive(pid_t pid) {
   if (pid <= 0) return false;
   if (::kill(pid, 0) != 0 && errno != EPERM) return false;
-  std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat = read_text_file("/proc/" + std::to_string(pid) + "/stat");
   auto close = stat.rfind(')');
   return close == std::string::npos || close + 2 >= stat.size() || stat[close + 2] != 'Z';
 }
 
 std::string comm_of(pid_t pid) {
-  std::string c = read_text("/proc/" + std::to_string(pid) + "/comm");
+  std::string c = read_text_file("/proc/" + std::to_string(pid) + "/comm");
   while (!c.empty() && c.back() == '\n') c.pop_back();
   return c;
 }
@@ -179,8 +159,8 @@ Status write_identity_overlay(const std::string& state_dir, bool* needed) {
     }
     return ids;
   };
-  std::string passwd_text = read_text("/etc/passwd");
-  std::string group_text = read_text("/etc/group");
+  std::string passwd_text = read_text_file("/etc/passwd");
+  std::string group_text = read_text_file("/etc/group");
   if (!group_text.empty() && group_text.back() != '\n') group_text += '\n';
   if (!passwd_text.empty() && passwd_text.back() != '\n') passwd_text += '\n';
   // Free system ids, counting down from where Debian's usually are.
@@ -206,23 +186,8 @@ Status write_identity_overlay(const std::string& state_dir, bool* needed) {
     passwd_text += "libvirt-qemu:x:" + std::to_string(uid) + ":" + std::to_string(gid) +
                    ":Libvirt Qemu:/var/lib/libvirt:/usr/sbin/nologin\n";
   }
-  LMH_RETURN_IF_ERROR(write_text(state_dir + "/passwd", passwd_text));
-  return write_text(state_dir + "/group", group_text);
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  LMH_RETURN_IF_ERROR(write_text_file(state_dir + "/passwd", passwd_text));
+  return write_text_file(state_dir + "/group", group_text);
 }
 
 // Writes 'msg' and errno to fd 2 and exits; async-signal-safe (child side).
@@ -267,9 +232,9 @@ StatusOr<std::unique_ptr<LibvirtHost>> LibvirtHost::start(const Options& options
   if (find_program("qemu-system-x86_64").empty())
     return environment_error("qemu-system-x86_64 not found (Debian package qemu-system-x86)");
   // A live daemon of another host object owns the directory: leave it alone.
-  pid_t owner = read_pid(options.state_dir + "/libvirtd.pid");
+  pid_t owner = read_pid_file(options.state_dir + "/libvirtd.pid");
   if (process_alive(owner) &&
-      read_text("/proc/" + std::to_string(owner) + "/cmdline").find(options.state_dir) != std::string::npos)
+      read_text_file("/proc/" + std::to_string(owner) + "/cmdline").find(options.state_dir) != std::string::npos)
     return Status(StatusCode::kAlreadyExists,
                   "libvirt host " + options.name + ": libvirtd " + std::to_string(owner) + " already runs in " + options.state_dir);
 
@@ -296,7 +261,7 @@ Status LibvirtHost::prepare_state_dir() {
   // A dead host's leftovers are wiped (start() checked that no daemon
   // lives); anything else that is already there is not ours to delete.
   if (!fs::is_empty(dir, ec) && !ec &&
-      read_text(dir + "/etc/libvirtd.conf").find("written by lmh") == std::string::npos)
+      read_text_file(dir + "/etc/libvirtd.conf").find("written by lmh") == std::string::npos)
     return failed_precondition(dir + " exists and is not a libvirt host's state directory");
   fs::remove_all(dir, ec);
   owns_state_dir_ = true;  // from here on, stop() removes it
@@ -306,8 +271,8 @@ Status LibvirtHost::prepare_state_dir() {
   }
   fs::create_directories(options_.cache_dir, ec);
   if (ec) return environment_error("create " + options_.cache_dir + ": " + ec.message());
-  LMH_RETURN_IF_ERROR(write_text(dir + "/etc/libvirtd.conf", libvirtd_conf(host_uuid_for(options_.name, dir))));
-  LMH_RETURN_IF_ERROR(write_text(dir + "/etc/qemu.conf", qemu_conf()));
+  LMH_RETURN_IF_ERROR(write_text_file(dir + "/etc/libvirtd.conf", libvirtd_conf(host_uuid_for(options_.name, dir))));
+  LMH_RETURN_IF_ERROR(write_text_file(dir + "/etc/qemu.conf", qemu_conf()));
   // Mount points must exist in the shared file system (they stay empty there).
   for (const char* mp : {"/run/libvirt", "/var/lib/libvirt", "/etc/libvirt", "/var/log/libvirt", "/var/cache/libvirt"}) {
     fs::create_directories(mp, ec);
@@ -418,7 +383,7 @@ Status LibvirtHost::wait_answering() {
 }
 
 std::string LibvirtHost::log_tail() const {
-  std::string log = read_text(log_path());
+  std::string log = read_text_file(log_path());
   if (log.size() > 2000) log = "..." + log.substr(log.size() - 2000);
   return log;
 }
@@ -448,7 +413,7 @@ std::vector<pid_t> LibvirtHost::qemu_pids() const {
   for (const auto& f : fs::directory_iterator(dir, ec)) {
     // driver.pid is the QEMU driver's lock, holding libvirtd's own pid.
     if (f.path().extension() != ".pid" || f.path().filename() == "driver.pid") continue;
-    pid_t pid = read_pid(f.path());
+    pid_t pid = read_pid_file(f.path());
     if (process_alive(pid) && comm_of(pid).rfind("qemu-system", 0) == 0) pids.push_back(pid);
   }
   return pids;
@@ -517,26 +482,26 @@ std::string guest_domain_xml(const GuestDomainSpec& s) {
   if (!s.gateway.empty()) cmdline += " lmh.gw=" + s.gateway;
   std::string x;
   x += "<domain type='" + std::string(s.accel == "kvm" ? "kvm" : "qemu") + "'>\n";
-  x += "  <name>" + xml_escape(s.name) + "</name>\n";
+  x += "  <name>" + core::xml_escape(s.name) + "</name>\n";
   x += "  <memory unit='MiB'>" + std::to_string(s.memory_mib) + "</memory>\n";
   x += "  <vcpu>1</vcpu>\n";
   x += "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n";
-  x += "    <kernel>" + xml_escape(s.kernel) + "</kernel>\n";
-  x += "    <initrd>" + xml_escape(s.initrd) + "</initrd>\n";
-  x += "    <cmdline>" + xml_escape(cmdline) + "</cmdline>\n  </os>\n";
+  x += "    <kernel>" + core::xml_escape(s.kernel) + "</kernel>\n";
+  x += "    <initrd>" + core::xml_escape(s.initrd) + "</initrd>\n";
+  x += "    <cmdline>" + core::xml_escape(cmdline) + "</cmdline>\n  </os>\n";
   x += "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>destroy</on_reboot>\n  <on_crash>destroy</on_crash>\n";
   x += "  <devices>\n";
-  x += "    <emulator>" + xml_escape(find_program("qemu-system-x86_64")) + "</emulator>\n";
+  x += "    <emulator>" + core::xml_escape(find_program("qemu-system-x86_64")) + "</emulator>\n";
   x += "    <controller type='usb' model='none'/>\n";
   x += "    <interface type='bridge'>\n";
-  if (!s.mac.empty()) x += "      <mac address='" + xml_escape(s.mac) + "'/>\n";
-  x += "      <source bridge='" + xml_escape(s.bridge) + "'/>\n";
-  if (!s.tap.empty()) x += "      <target dev='" + xml_escape(s.tap) + "'/>\n";
+  if (!s.mac.empty()) x += "      <mac address='" + core::xml_escape(s.mac) + "'/>\n";
+  x += "      <source bridge='" + core::xml_escape(s.bridge) + "'/>\n";
+  if (!s.tap.empty()) x += "      <target dev='" + core::xml_escape(s.tap) + "'/>\n";
   // No option ROM: iPXE is never used and costs boot time under TCG.
   x += "      <model type='virtio'/>\n      <rom enabled='no'/>\n    </interface>\n";
   x += "    <serial type='unix'>\n";
-  x += "      <source mode='bind' path='" + xml_escape(s.serial_socket) + "'/>\n";
-  x += "      <log file='" + xml_escape(s.serial_log) + "' append='on'/>\n";
+  x += "      <source mode='bind' path='" + core::xml_escape(s.serial_socket) + "'/>\n";
+  x += "      <log file='" + core::xml_escape(s.serial_log) + "' append='on'/>\n";
   x += "      <target port='0'/>\n    </serial>\n";
   x += "    <memballoon model='none'/>\n";
   x += "  </devices>\n</domain>\n";
@@ -546,7 +511,7 @@ std::string guest_domain_xml(const GuestDomainSpec& s) {
 Status wait_for_file_text(const std::string& path, const std::string& text, std::chrono::milliseconds timeout,
                           size_t from) {
   bool found = wait_until([&] {
-    std::string content = read_text(path);
+    std::string content = read_text_file(path);
     return content.size() > from && content.find(text, from) != std::string::npos;
   }, timeout, 20ms);
   if (found) return ok_status();
@@ -568,7 +533,7 @@ StatusOr<int> guest_serial_command(const std::string& serial_socket, const std::
   }, 2s, 20ms);
   if (!connected) return unavailable("connect " + serial_socket + ": " + std::strerror(errno));
   std::string done = "LMH-DONE " + std::to_string(seq) + " rc=";
-  size_t from = read_text(serial_log).size();
+  size_t from = read_text_file(serial_log).size();
   std::string line = std::to_string(seq) + " " + command + "\n";
   if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
     return unavailable("write " + serial_socket + ": " + std::strerror(errno));
@@ -582,7 +547,7 @@ StatusOr<int> guest_serial_command(const std::string& serial_socket, const std::
   ::shutdown(fd, SHUT_RDWR);
   drain.join();
   if (!s.ok()) return s.with_context("guest command '" + command + "'");
-  std::string log = read_text(serial_log);
+  std::string log = read_text_file(serial_log);
   auto at = log.find(done, from);
   return std::atoi(log.c_str() + at + done.size());
 }

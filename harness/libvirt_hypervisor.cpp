@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "core/fault_hooks.h"
+#include "harness/files.h"
 #include "harness/process.h"
 #include "harness/wait.h"
 
@@ -33,13 +34,6 @@ constexpr auto kBootCheckInterval = 10ms;
 constexpr auto kResumeEventGrace = 2s;
 // How often the job thread queries the migration job.
 constexpr auto kJobPollInterval = 100ms;
-
-std::string read_text(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 size_t file_size(const std::string& path) {
   std::error_code ec;
@@ -412,7 +406,7 @@ void LibvirtHypervisor::pump() {
     Guest& g = *gp;
     if (!g.booting || now - g.last_boot_check < kBootCheckInterval) continue;
     g.last_boot_check = now;
-    std::string log = read_text(g.serial_log);
+    std::string log = read_text_file(g.serial_log);
     if (log.size() > g.log_offset && log.find(kGuestReadyMarker, g.log_offset) != std::string::npos) {
       g.booting = false;
       g.ready = true;
@@ -483,7 +477,7 @@ Status LibvirtHypervisor::spawn(const std::string& host, const core::GuestSpec& 
   if (virDomainCreate(dom.get()) != 0) {
     Status s = libvirt_error("start " + spec.name + " on " + host);
     (void)virDomainUndefine(dom.get());
-    std::string qemu_log = read_text(hc->libvirt->state_dir() + "/log/qemu/" + spec.name + ".log");
+    std::string qemu_log = read_text_file(hc->libvirt->state_dir() + "/log/qemu/" + spec.name + ".log");
     return s.with_context(qemu_log.empty() ? "spawn" : "spawn (QEMU log: " + tail(qemu_log, 800) + ")");
   }
   g.host = host;
@@ -738,8 +732,7 @@ void LibvirtHypervisor::deliver_paused(Migration& m, MonoTime t) {
   if (m.paused) return;
   m.paused = true;
   timeline_.record_at(t, "guest", "paused on " + m.source);
-  fabric_port_fault(m.destination);
-  vswitchd_fault(m.destination);
+  lab_.switchover_faults(m.destination, faults_, loop_, timeline_);
   if (m.cb.on_paused) m.cb.on_paused();
 }
 
@@ -788,7 +781,7 @@ void LibvirtHypervisor::on_lifecycle(const std::string& host, const std::string&
   if (g.booting && host == g.host && event == VIR_DOMAIN_EVENT_STOPPED) {
     g.booting = false;
     HostConnection* hc = host_connection(host);
-    std::string qemu_log = hc ? read_text(hc->libvirt->state_dir() + "/log/qemu/" + g.name + ".log") : "";
+    std::string qemu_log = hc ? read_text_file(hc->libvirt->state_dir() + "/log/qemu/" + g.name + ".log") : "";
     g.boot_status = environment_error("QEMU of " + g.name + " on " + host + " stopped while booting: " + tail(qemu_log, 800));
   }
 }
@@ -849,33 +842,6 @@ void LibvirtHypervisor::schedule_traffic(Guest& g) {
     });
     ensure_pump();
   });
-}
-
-void LibvirtHypervisor::fabric_port_fault(const std::string& destination) {
-  // fabric.port: the destination's switch port goes down as the guest
-  // switches over: for 'delay' ms, or for good.
-  faults::Decision d = core::consult_fault(faults_, timeline_, "fabric.port");
-  if (!d.fires()) return;
-  const std::string port = lab_.fabric_uplink_port(destination);
-  Status down = lab_.fabric_netlink().set_up(port, false);
-  timeline_.record("fabric", "port " + port + (down.ok() ? " down" : " down failed: " + down.message()));
-  if (!down.ok() || d.kind != faults::ActionKind::kDelay) return;
-  loop_.post_after(d.delay, [this, port] {
-    Status up = lab_.fabric_netlink().set_up(port, true);
-    timeline_.record("fabric", "port " + port + (up.ok() ? " up" : " up failed: " + up.message()));
-  });
-}
-
-void LibvirtHypervisor::vswitchd_fault(const std::string& destination) {
-  // ovs.vswitchd crash: the destination's switch daemon dies as the guest
-  // arrives; its bridges stop forwarding and the database stops applying.
-  LabHost* h = lab_.host(destination);
-  if (!h || !h->ovs) return;
-  faults::Decision d = core::consult_fault(faults_, timeline_, "ovs.vswitchd");
-  if (d.kind != faults::ActionKind::kCrash) return;
-  const pid_t pid = h->ovs->vswitchd_pid();
-  h->ovs->kill_vswitchd();
-  timeline_.record("ovs." + destination, "ovs-vswitchd (pid " + std::to_string(pid) + ") killed");
 }
 
 // ---------------------------------------------------------------- job control

@@ -155,8 +155,6 @@ class LibvirtHypervisor final : public core::Hypervisor {
   void pump();
   bool outstanding() const;
   // Fault points reached at switchover, as on the emulated tier.
-  void fabric_port_fault(const std::string& destination);
-  void vswitchd_fault(const std::string& destination);
   void join_threads(bool abort_migrations);
 
   Lab& lab_;
