@@ -5,7 +5,7 @@
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
-DEBS    := build-essential cmake pkg-config iproute2 \
+DEBS    := build-essential cmake pkg-config iproute2 apt \
            libnl-3-dev libnl-route-3-dev libpcap-dev libboost-dev \
            libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev \
            libyaml-cpp-dev libcli11-dev libfmt-dev \

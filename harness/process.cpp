@@ -1,5 +1,7 @@
 #include "harness/process.h"
 
+#include "harness/external_programs.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -66,6 +68,7 @@ StatusOr<CommandResult> run_command(const std::vector<std::string>& argv_in,
                                     std::chrono::milliseconds timeout,
                                     const std::map<std::string, std::string>& extra_env) {
   if (argv_in.empty()) return invalid_argument("empty command");
+  LMH_RETURN_IF_ERROR(check_external_programs(argv_in));
   std::string exe = find_program(argv_in[0]);
   if (exe.empty()) return environment_error(argv_in[0] + " not found in PATH");
   std::vector<std::string> argv = argv_in;
@@ -144,6 +147,7 @@ StatusOr<std::string> run_checked(const std::vector<std::string>& argv, std::chr
 
 StatusOr<Daemon> Daemon::start(const Options& o) {
   if (o.argv.empty()) return invalid_argument("empty daemon command");
+  LMH_RETURN_IF_ERROR(check_external_programs(o.argv));
   std::string exe = find_program(o.argv[0]);
   if (exe.empty()) return environment_error(o.argv[0] + " not found in PATH");
   std::vector<std::string> argv = o.argv;

@@ -46,7 +46,11 @@ if [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] \
   exit 0
 fi
 
-for tool in apt-get apt-cache dpkg-deb cpio gzip depmod; do
+# Every program this script runs beyond the shell's builtins and Debian's
+# Essential packages; each is in harness/external_programs.cpp with its
+# package (a unit test checks that list against this line).
+needs="apt-get apt-cache dpkg-deb cpio gzip depmod sed"
+for tool in $needs; do
   command -v "$tool" >/dev/null 2>&1 || { echo "build-guest-image: $tool not found" >&2; exit 3; }
 done
 
@@ -67,7 +71,7 @@ fetch_deb() {
 
 # The kernel: whatever linux-image-cloud-amd64 points at today.
 kpkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null \
-       | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+       | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1)
 [ -n "$kpkg" ] || { echo "build-guest-image: cannot resolve linux-image-cloud-amd64 (apt-get update?)" >&2; exit 3; }
 kver=${kpkg#linux-image-}
 fetch_deb "$kpkg" kernel
@@ -102,10 +106,11 @@ for m in virtio virtio_ring virtio_pci_legacy_dev virtio_pci_modern_dev virtio_p
   fi
   rel=${f#"$kmods"/}
   mkdir -p "$root/lib/modules/$kver/$(dirname "$rel")"
+  # Debian 12's kernels ship plain .ko files; a compressed one would need a
+  # decompressor that the set-up does not install.
   case "$f" in
-    *.ko.xz) xz -dc "$f" >"$root/lib/modules/$kver/${rel%.xz}" ;;
-    *.ko.zst) zstd -qdc "$f" >"$root/lib/modules/$kver/${rel%.zst}" ;;
-    *) cp "$f" "$root/lib/modules/$kver/$rel" ;;
+    *.ko) cp "$f" "$root/lib/modules/$kver/$rel" ;;
+    *) echo "build-guest-image: $f is compressed; only plain .ko modules are supported" >&2; exit 3 ;;
   esac
 done
 cp "$kmods"/modules.builtin* "$kmods/modules.order" "$root/lib/modules/$kver/" 2>/dev/null || true
