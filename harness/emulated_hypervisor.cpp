@@ -128,7 +128,7 @@ Status EmulatedHypervisor::spawn(const std::string& host, const core::GuestSpec&
     Guest* gp = &g;
     loop_.post_after(g.timing.boot, [this, gp, host] {
       if (gp->host != host) return;  // powered off again meanwhile
-      timeline_.record("guest", "resumed on " + host + " (booted)");
+      timeline_.record(core::EventKind::kGuestBooted, host, "guest", "resumed on " + host + " (booted)");
       Status a = send_gratuitous_arp(*gp);
       if (!a.ok()) timeline_.record("guest", "gratuitous ARP failed: " + a.message());
     });
@@ -166,7 +166,7 @@ Status EmulatedHypervisor::spawn(const std::string& host, const core::GuestSpec&
   LMH_RETURN_IF_ERROR(n.set_master(guest_port(host), "eth0"));
   g.host = host;
   g.interfaces = spec.interfaces;
-  timeline_.record("guest", "started on " + host + ", " + gi.target_dev + " on " + gi.bridge);
+  timeline_.record(core::EventKind::kGuestStarted, host, "guest", "started on " + host + ", " + gi.target_dev + " on " + gi.bridge);
   return ok_status();
 }
 
@@ -181,15 +181,16 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
   }
   Guest* g = it->second.get();
   loop_.post([=, this] {
-    timeline_.record("libvirt", "Begin on " + source);
+    timeline_.record(core::EventKind::kBegin, source, "libvirt", "Begin on " + source);
     Status s = attach(*g, destination, dest_interfaces[0]);
     if (!s.ok()) {
       timeline_.record("libvirt", "Prepare on " + destination + " failed: " + s.message());
       cb.on_done(s.with_context("Prepare"));
       return;
     }
-    timeline_.record("libvirt", "Prepare on " + destination + ": " + dest_interfaces[0].target_dev +
-                                    " attached to " + dest_interfaces[0].bridge);
+    timeline_.record(core::EventKind::kPrepare, destination, "libvirt",
+                     "Prepare on " + destination + ": " + dest_interfaces[0].target_dev + " attached to " +
+                         dest_interfaces[0].bridge);
     // hypervisor.migrate: the job can take longer (a busy guest dirtying
     // memory) or fail at the end of pre-copy.
     faults::Decision job_fault = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
@@ -197,7 +198,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
     if (job_fault.kind == faults::ActionKind::kDelay) precopy += job_fault.delay;
     else if (job_fault.fires() && job_fault.kind != faults::ActionKind::kFail)
       core::fault_not_supported(timeline_, "hypervisor.migrate", job_fault);
-    timeline_.record("libvirt", "Perform: pre-copy " + ms_text(precopy));
+    timeline_.record(core::EventKind::kPerform, source, "libvirt", "Perform: pre-copy " + ms_text(precopy));
     g->job.type = core::JobInfo::kUnbounded;
     g->job.started = loop_.now();
     g->job.precopy = g->timing.precopy;
@@ -215,7 +216,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
       }
       // Switchover: the guest stops on the source.
       Status r = g->nl->release(guest_port(source));
-      timeline_.record("guest", "paused on " + source + (r.ok() ? "" : " (" + r.message() + ")"));
+      timeline_.record(core::EventKind::kGuestPaused, source, "guest", "paused on " + source + (r.ok() ? "" : " (" + r.message() + ")"));
       cb.on_paused();
       // hypervisor.switchover: a delay lengthens the pause (a slow final copy).
       MonoClock::duration pause = g->timing.pause;
@@ -234,7 +235,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
           timeline_.record("guest", "resume on " + destination + " failed: " + m.message());
           (void)g->nl->set_master(guest_port(source), "eth0");
           for (const auto& gi : dest_interfaces) detach(destination, gi);
-          timeline_.record("guest", "resumed on " + source + " (migration failed)");
+          timeline_.record(core::EventKind::kGuestResumed, source, "guest", "resumed on " + source + " (migration failed)");
           g->job.type = core::JobInfo::kFailed;
           cb.on_done(m.with_context("Finish"));
           return;
@@ -243,8 +244,8 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
         g->host = destination;
         const std::vector<core::GuestInterface> source_interfaces = g->interfaces;
         g->interfaces = dest_interfaces;
-        timeline_.record("guest", "resumed on " + destination);
-        timeline_.record("libvirt", "Finish on " + destination);
+        timeline_.record(core::EventKind::kGuestResumed, destination, "guest", "resumed on " + destination);
+        timeline_.record(core::EventKind::kFinish, destination, "libvirt", "Finish on " + destination);
         cb.on_resumed();
         // QEMU announces from the destination right after resume; the first
         // round goes now, before anything else the loop has to do.
@@ -258,7 +259,7 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
         // Confirm: the source QEMU exits and takes its tap with it.
         loop_.post([=, this] {
           for (const auto& gi : source_interfaces) detach(source, gi);
-          timeline_.record("libvirt", "Confirm on " + source + ": source domain gone");
+          timeline_.record(core::EventKind::kConfirm, source, "libvirt", "Confirm on " + source + ": source domain gone");
           cb.on_done(ok_status());
         });
       });
@@ -319,7 +320,7 @@ Status EmulatedHypervisor::send_announce(Guest& g, int round) {
   auto frame = capture::build_rarp_announce(*mac);
   auto sent = send_broadcast(g, frame);
   if (!sent.ok()) return sent.status().with_context("send RARP");
-  timeline_.record_at(*sent, "guest", "announce RARP " + std::to_string(round));
+  timeline_.record_at(*sent, core::EventKind::kAnnounceSent, g.host, "guest", "announce RARP " + std::to_string(round));
   return ok_status();
 }
 
@@ -387,7 +388,7 @@ Status EmulatedHypervisor::power_off(const std::string& host, const std::string&
   (void)g.nl->release(guest_port(host));
   for (const auto& gi : g.interfaces) detach(host, gi);
   g.host.clear();
-  timeline_.record("guest", "powered off on " + host);
+  timeline_.record(core::EventKind::kGuestPoweredOff, host, "guest", "powered off on " + host);
   return ok_status();
 }
 

@@ -3,13 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "core/fault_hooks.h"
 #include "core/names.h"
-#include "harness/libvirt_hypervisor.h"
 #include "harness/sysctl.h"
 
 namespace lmh::harness {
@@ -74,18 +74,24 @@ Status LabHostNetwork::delete_link(const std::string& name) { return nl_->delete
 
 void Lab::switchover_faults(const std::string& destination, faults::FaultPlan* faults, core::EventLoop& loop,
                             core::Timeline& timeline) {
-  // fabric.port: the destination's switch port goes down as the guest
+  // fabric.port: the destination's switch ports go down as the guest
   // switches over (a flapping port, a cable): for 'delay' ms, or for good.
   faults::Decision d = core::consult_fault(faults, timeline, "fabric.port");
   if (d.fires()) {
-    const std::string port = fabric_uplink_port(destination);
-    Status down = fabric_nl_->set_up(port, false);
-    timeline.record("fabric", "port " + port + (down.ok() ? " down" : " down failed: " + down.message()));
-    if (down.ok() && d.kind == faults::ActionKind::kDelay) {
-      loop.post_after(d.delay, [this, port, &timeline] {
-        Status up = fabric_nl_->set_up(port, true);
-        timeline.record("fabric", "port " + port + (up.ok() ? " up" : " up failed: " + up.message()));
-      });
+    std::vector<std::string> ports;
+    for (const auto& n : topology_.networks) {
+      std::string port = fabric_uplink_port(destination, n.id);
+      if (std::find(ports.begin(), ports.end(), port) == ports.end()) ports.push_back(port);
+    }
+    for (const std::string& port : ports) {
+      Status down = fabric_nl_->set_up(port, false);
+      timeline.record("fabric", "port " + port + (down.ok() ? " down" : " down failed: " + down.message()));
+      if (down.ok() && d.kind == faults::ActionKind::kDelay) {
+        loop.post_after(d.delay, [this, port, &timeline] {
+          Status up = fabric_nl_->set_up(port, true);
+          timeline.record("fabric", "port " + port + (up.ok() ? " up" : " up failed: " + up.message()));
+        });
+      }
     }
   }
   // ovs.vswitchd crash: the destination's switch daemon dies as the guest
@@ -98,19 +104,20 @@ void Lab::switchover_faults(const std::string& destination, faults::FaultPlan* f
   timeline.record("ovs." + destination, "ovs-vswitchd (pid " + std::to_string(pid) + ") killed");
 }
 
-StatusOr<std::unique_ptr<Lab>> Lab::build(const Scenario& scenario, const std::string& run_id,
+StatusOr<std::unique_ptr<Lab>> Lab::build(const Topology& topology, const std::string& run_id,
                                           const Capabilities& caps) {
-  std::unique_ptr<Lab> lab(new Lab(scenario, run_id, caps));
+  LMH_RETURN_IF_ERROR(topology.validate());
+  std::unique_ptr<Lab> lab(new Lab(topology, run_id, caps));
   Status s = lab->build_all();
   if (!s.ok()) return s.with_context("building the lab");  // 'lab' is torn down here
   return lab;
 }
 
 Lab::~Lab() {
-  // Members go in reverse order (hosts, peer, fabric daemons, fabric ns);
+  // Members go in reverse order (hosts, peers, fabric daemons, fabric ns);
   // do it explicitly so the state directory goes last.
   hosts_.clear();
-  peer_ns_.destroy();
+  peer_ns_.clear();
   fabric_.reset();
   fabric_nl_.reset();
   fabric_ns_.destroy();
@@ -125,20 +132,21 @@ LabHost* Lab::host(const std::string& name) {
   return it == hosts_.end() ? nullptr : &it->second;
 }
 
-std::string Lab::fabric_uplink_port(const std::string& host) const {
+std::string Lab::fabric_uplink_port(const std::string& host, const std::string& network_id) const {
   // An OVS host tags on its NIC itself (br-ex): the trunk carries the VLAN.
-  const HostSpec* h = scenario_.host(host);
+  const TopologyHost* h = topology_.host(host);
+  const TopologyNetwork* n = topology_.network(network_id);
   if (h && h->backend == "openvswitch") return fabric_nic_port(host);
-  if (scenario_.network.type == "vlan" && !caps_.vlan_8021q)
-    return host + "-v" + std::to_string(scenario_.network.segmentation_id);
+  if (n && n->type == "vlan" && !caps_.vlan_8021q) return host + "-v" + std::to_string(n->segmentation_id);
   return fabric_nic_port(host);
 }
 
-std::string Lab::uplink_name(const std::string& host) {
-  const HostSpec* h = scenario_.host(host);
+std::string Lab::uplink_name(const std::string& host, const std::string& network_id) const {
+  const TopologyHost* h = topology_.host(host);
+  const TopologyNetwork* n = topology_.network(network_id);
   std::string phys = h ? h->physical_interface : "eth1";
   if (h && h->backend == "openvswitch") return phys;  // br-ex's NIC, frames tagged
-  if (scenario_.network.type == "vlan") return core::vlan_interface_name(phys, scenario_.network.segmentation_id);
+  if (n && n->type == "vlan") return core::vlan_interface_name(phys, n->segmentation_id);
   return phys;
 }
 
@@ -174,77 +182,80 @@ Status Lab::build_all() {
   auto fnl = Netlink::open(fabric_ns_.fd());
   if (!fnl.ok()) return fnl.status();
   fabric_nl_ = std::move(fnl).value();
-  auto fabric = OvsFabric::start({state_dir(), fabric_ns_.fd(), "fabric", scenario_.fabric.mac_ageing_s});
+  auto fabric = OvsFabric::start({state_dir(), fabric_ns_.fd(), "fabric", topology_.fabric_mac_ageing_s});
   if (!fabric.ok()) return fabric.status();
   fabric_ = std::move(fabric).value();
+  for (const auto& peer : topology_.peers) LMH_RETURN_IF_ERROR(build_peer(peer));
+  for (const auto& host : topology_.hosts) LMH_RETURN_IF_ERROR(build_host(host));
+  return ok_status();
+}
 
-  const bool vlan = scenario_.network.type == "vlan";
-  const int vid = scenario_.network.segmentation_id;
-  std::string prefix_len = scenario_.network.cidr.substr(scenario_.network.cidr.find('/'));
-
-  // Peer (the gateway that pings the guest).
-  auto pns = make_namespace("peer");
+// A peer: a namespace whose eth0 is an access port of its network's VLAN
+// (a trunk port for a flat network), with the neighbour timers given.
+Status Lab::build_peer(const TopologyPeer& peer) {
+  const TopologyNetwork& net = *topology_.network(peer.network_id);
+  auto pns = make_namespace(peer.name);
   if (!pns.ok()) return pns.status();
-  peer_ns_ = std::move(pns).value();
-  {
-    auto pnl = Netlink::open(peer_ns_.fd());
-    if (!pnl.ok()) return pnl.status();
-    LMH_RETURN_IF_ERROR((*pnl)->create_veth("eth0", "peer", fabric_ns_.fd()));
-    const NeighTimers& n = scenario_.peer.neigh;
-    const std::string base = "net/ipv4/neigh/eth0/";
-    LMH_RETURN_IF_ERROR(write_sysctl(peer_ns_.fd(), base + "base_reachable_time_ms", std::to_string(n.base_reachable_time_ms)));
-    LMH_RETURN_IF_ERROR(write_sysctl(peer_ns_.fd(), base + "delay_first_probe_time", std::to_string(n.delay_first_probe_time_s)));
-    LMH_RETURN_IF_ERROR(write_sysctl(peer_ns_.fd(), base + "retrans_time_ms", std::to_string(n.retrans_time_ms)));
-    LMH_RETURN_IF_ERROR(write_sysctl(peer_ns_.fd(), base + "ucast_solicit", std::to_string(n.ucast_solicit)));
-    LMH_RETURN_IF_ERROR(write_sysctl(peer_ns_.fd(), base + "mcast_solicit", std::to_string(n.mcast_solicit)));
-    LMH_RETURN_IF_ERROR((*pnl)->add_address("eth0", scenario_.peer.ip + prefix_len));
-    LMH_RETURN_IF_ERROR((*pnl)->set_up("eth0"));
-    LMH_RETURN_IF_ERROR(fabric_nl_->set_up("peer"));
-    LMH_RETURN_IF_ERROR(vlan ? fabric_->add_access_port("peer", vid) : fabric_->add_trunk_port("peer"));
-  }
+  const int fd = pns->fd();
+  peer_ns_.emplace(peer.name, std::move(pns).value());
+  auto pnl = Netlink::open(fd);
+  if (!pnl.ok()) return pnl.status();
+  LMH_RETURN_IF_ERROR((*pnl)->create_veth("eth0", peer.name, fabric_ns_.fd()));
+  const NeighTimers& n = peer.neigh;
+  const std::string base = "net/ipv4/neigh/eth0/";
+  LMH_RETURN_IF_ERROR(write_sysctl(fd, base + "base_reachable_time_ms", std::to_string(n.base_reachable_time_ms)));
+  LMH_RETURN_IF_ERROR(write_sysctl(fd, base + "delay_first_probe_time", std::to_string(n.delay_first_probe_time_s)));
+  LMH_RETURN_IF_ERROR(write_sysctl(fd, base + "retrans_time_ms", std::to_string(n.retrans_time_ms)));
+  LMH_RETURN_IF_ERROR(write_sysctl(fd, base + "ucast_solicit", std::to_string(n.ucast_solicit)));
+  LMH_RETURN_IF_ERROR(write_sysctl(fd, base + "mcast_solicit", std::to_string(n.mcast_solicit)));
+  LMH_RETURN_IF_ERROR((*pnl)->add_address("eth0", peer.ip + net.prefix_length()));
+  LMH_RETURN_IF_ERROR((*pnl)->set_up("eth0"));
+  LMH_RETURN_IF_ERROR(fabric_nl_->set_up(peer.name));
+  return net.fabric_vlan() ? fabric_->add_access_port(peer.name, net.fabric_vlan())
+                           : fabric_->add_trunk_port(peer.name);
+}
 
-  // Compute hosts: a namespace each, NIC as a trunk to the fabric.
-  for (const auto& spec : scenario_.hosts) {
-    auto hns = make_namespace(spec.name);
-    if (!hns.ok()) return hns.status();
-    LabHost h;
-    h.spec = spec;
-    h.ns = std::move(hns).value();
-    auto hnl = Netlink::open(h.ns.fd());
-    if (!hnl.ok()) return hnl.status();
-    h.net = std::make_unique<LabHostNetwork>(*this, spec.name, h.ns.fd(), std::move(hnl).value());
-    std::string port = fabric_nic_port(spec.name);
-    LMH_RETURN_IF_ERROR(h.net->netlink().create_veth(spec.physical_interface, port, fabric_ns_.fd()));
-    LMH_RETURN_IF_ERROR(h.net->netlink().set_up(spec.physical_interface));
-    LMH_RETURN_IF_ERROR(fabric_nl_->set_up(port));
-    LMH_RETURN_IF_ERROR(fabric_->add_trunk_port(port));
-    if (spec.backend == "openvswitch") {
-      // The NIC becomes a port of br-ex: VLANs leave it tagged, as from a
-      // real compute host's bond.
-      OvsHost::Options o;
-      o.state_dir = state_dir() + "/ovs-" + spec.name;
-      o.netns_fd = h.ns.fd();
-      o.datapath_type = caps_.ovs_kernel ? "system" : "netdev";
-      o.bridge_mappings = {{scenario_.network.physnet, ovs_physical_bridge()}};
-      o.nic_for_bridge = {{ovs_physical_bridge(), spec.physical_interface}};
-      auto ovs = OvsHost::start(o);
-      if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + spec.name);
-      h.ovs = std::move(ovs).value();
-    }
-    if (scenario_.tier == "libvirt") {
-      // The real guest tier: a libvirtd of the host's own, in its namespace.
-      LibvirtHost::Options lo;
-      lo.name = prefix() + "-" + spec.name;
-      lo.netns_fd = h.ns.fd();
-      lo.state_dir = state_dir() + "/libvirt-" + spec.name;
-      lo.cache_dir = real_tier_libvirt_cache_dir();
-      if (h.ovs) lo.ovs_run_dir = h.ovs->daemons().run_dir();
-      auto libvirt = LibvirtHost::start(lo);
-      if (!libvirt.ok()) return libvirt.status().with_context("libvirtd on " + spec.name);
-      h.libvirt = std::move(libvirt).value();
-    }
-    hosts_.emplace(spec.name, std::move(h));
+// A compute host: a namespace with its NIC as a trunk to the fabric; an OVS
+// host's own Open vSwitch; on the real tier, its own libvirtd.
+Status Lab::build_host(const TopologyHost& spec) {
+  auto hns = make_namespace(spec.name);
+  if (!hns.ok()) return hns.status();
+  LabHost h;
+  h.spec = spec;
+  h.ns = std::move(hns).value();
+  auto hnl = Netlink::open(h.ns.fd());
+  if (!hnl.ok()) return hnl.status();
+  h.net = std::make_unique<LabHostNetwork>(*this, spec.name, h.ns.fd(), std::move(hnl).value());
+  std::string port = fabric_nic_port(spec.name);
+  LMH_RETURN_IF_ERROR(h.net->netlink().create_veth(spec.physical_interface, port, fabric_ns_.fd()));
+  LMH_RETURN_IF_ERROR(h.net->netlink().set_up(spec.physical_interface));
+  LMH_RETURN_IF_ERROR(fabric_nl_->set_up(port));
+  LMH_RETURN_IF_ERROR(fabric_->add_trunk_port(port));
+  if (spec.backend == "openvswitch") {
+    // The NIC becomes a port of br-ex: VLANs leave it tagged, as from a
+    // real compute host's bond.
+    OvsHost::Options o;
+    o.state_dir = state_dir() + "/ovs-" + spec.name;
+    o.netns_fd = h.ns.fd();
+    o.datapath_type = caps_.ovs_kernel ? "system" : "netdev";
+    for (const auto& n : topology_.networks) o.bridge_mappings[n.physnet] = ovs_physical_bridge();
+    o.nic_for_bridge = {{ovs_physical_bridge(), spec.physical_interface}};
+    auto ovs = OvsHost::start(o);
+    if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + spec.name);
+    h.ovs = std::move(ovs).value();
   }
+  if (topology_.libvirt) {
+    LibvirtHost::Options lo;
+    lo.name = prefix() + "-" + spec.name;
+    lo.netns_fd = h.ns.fd();
+    lo.state_dir = state_dir() + "/libvirt-" + spec.name;
+    lo.cache_dir = topology_.libvirt_cache_dir;
+    if (h.ovs) lo.ovs_run_dir = h.ovs->daemons().run_dir();
+    auto libvirt = LibvirtHost::start(lo);
+    if (!libvirt.ok()) return libvirt.status().with_context("libvirtd on " + spec.name);
+    h.libvirt = std::move(libvirt).value();
+  }
+  hosts_.emplace(spec.name, std::move(h));
   return ok_status();
 }
 

@@ -1,6 +1,6 @@
-// The lab of one scenario run: namespaces as hosts, the fabric switch, the
-// peer (gateway) namespace, and each host's NIC as a veth trunk to the
-// fabric. Built in order from the scenario's data; torn down in reverse by
+// The lab of one run: namespaces as hosts, the fabric switch, the peer
+// (gateway) namespaces, and each host's NIC as a veth trunk to the fabric.
+// Built in order from a Topology (plain data); torn down in reverse by
 // destructors, so a failure or Ctrl-C at any point leaves nothing behind.
 //
 //   peer ns  eth0 ──── peer      (access port, VLAN of the network)
@@ -26,7 +26,7 @@
 #include "harness/netlink.h"
 #include "harness/ovs_fabric.h"
 #include "harness/ovs_host.h"
-#include "harness/scenario.h"
+#include "harness/topology.h"
 
 namespace lmh::harness {
 
@@ -68,7 +68,7 @@ class LabHostNetwork final : public core::HostNetwork, public core::LinkOps {
 };
 
 struct LabHost {
-  HostSpec spec;
+  TopologyHost spec;
   NamedNetns ns;
   std::unique_ptr<LabHostNetwork> net;
   // backend openvswitch: the host's own ovsdb-server and ovs-vswitchd with
@@ -81,9 +81,9 @@ struct LabHost {
 
 class Lab {
  public:
-  // Builds the lab for 'scenario' under run 'run_id'. On failure everything
-  // built so far is removed before returning.
-  static StatusOr<std::unique_ptr<Lab>> build(const Scenario& scenario, const std::string& run_id,
+  // Builds the lab of 'topology' (validated here) under run 'run_id'. On
+  // failure everything built so far is removed before returning.
+  static StatusOr<std::unique_ptr<Lab>> build(const Topology& topology, const std::string& run_id,
                                               const Capabilities& caps);
   ~Lab();
 
@@ -91,40 +91,44 @@ class Lab {
   std::string prefix() const { return run_prefix(run_id_); }
   std::string state_dir() const { return std::string(kStateRoot) + "/" + run_id_; }
   const Capabilities& capabilities() const { return caps_; }
-  const Scenario& scenario() const { return scenario_; }
+  const Topology& topology() const { return topology_; }
 
   LabHost* host(const std::string& name);
   NamedNetns& fabric_ns() { return fabric_ns_; }
-  NamedNetns& peer_ns() { return peer_ns_; }
+  // The namespace of peer 'name' (the topology's first peer by default).
+  NamedNetns& peer_ns(const std::string& name = "peer") { return peer_ns_.at(name); }
   OvsFabric& fabric() { return *fabric_; }
   Netlink& fabric_netlink() { return *fabric_nl_; }
 
-  // Fabric-side port name of 'host''s physical NIC, and of its uplink for the
-  // scenario's network (which differs when VLANs fall back to veths).
+  // Fabric-side port name of 'host''s physical NIC, and of its uplink for
+  // network 'network_id' (which differs when VLANs fall back to veths).
   static std::string fabric_nic_port(const std::string& host) { return host + "-nic"; }
-  std::string fabric_uplink_port(const std::string& host) const;
-  // The host's uplink for the scenario's network ("eth1.100" or "eth1";
-  // an OVS host's NIC, which br-ex tags).
-  std::string uplink_name(const std::string& host);
+  std::string fabric_uplink_port(const std::string& host, const std::string& network_id) const;
+  // The host's uplink for network 'network_id' ("eth1.100" or "eth1"; an
+  // OVS host's NIC, which br-ex tags).
+  std::string uplink_name(const std::string& host, const std::string& network_id) const;
   // Creates the VLAN fallback: veth "<phys>.<vlan>" in the host with its peer
   // as a fabric access port of 'vlan'.
   Status create_vlan_uplink_veth(LabHost& host, const std::string& physical, int vlan);
   // The OVS bridge a host maps a physnet to (neutron's bridge_mappings).
   static std::string ovs_physical_bridge() { return "br-ex"; }
   // The lab's fault points reached when a guest switches over to
-  // 'destination', whatever the hypervisor: fabric.port (its switch port
-  // down for 'delay' ms or for good) and ovs.vswitchd (crash).
+  // 'destination', whatever the hypervisor: fabric.port (its switch ports
+  // for the lab's networks down for 'delay' ms or for good) and
+  // ovs.vswitchd (crash).
   void switchover_faults(const std::string& destination, faults::FaultPlan* faults, core::EventLoop& loop,
                          core::Timeline& timeline);
   // Creates a namespace of this run ("<prefix>-<suffix>") with IPv6 off.
   StatusOr<NamedNetns> make_namespace(const std::string& suffix);
 
  private:
-  Lab(Scenario scenario, std::string run_id, Capabilities caps)
-      : scenario_(std::move(scenario)), run_id_(std::move(run_id)), caps_(std::move(caps)) {}
+  Lab(Topology topology, std::string run_id, Capabilities caps)
+      : topology_(std::move(topology)), run_id_(std::move(run_id)), caps_(std::move(caps)) {}
   Status build_all();
+  Status build_peer(const TopologyPeer& peer);
+  Status build_host(const TopologyHost& spec);
 
-  Scenario scenario_;
+  Topology topology_;
   std::string run_id_;
   Capabilities caps_;
   bool state_dir_made_ = false;
@@ -132,7 +136,7 @@ class Lab {
   NamedNetns fabric_ns_;
   std::unique_ptr<Netlink> fabric_nl_;
   std::unique_ptr<OvsFabric> fabric_;
-  NamedNetns peer_ns_;
+  std::map<std::string, NamedNetns> peer_ns_;  // by peer name
   std::map<std::string, LabHost> hosts_;
 };
 

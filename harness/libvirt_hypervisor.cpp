@@ -301,7 +301,7 @@ StatusOr<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::create(Lab& lab,
 }
 
 Status LibvirtHypervisor::connect_hosts() {
-  for (const auto& spec : lab_.scenario().hosts) {
+  for (const auto& spec : lab_.topology().hosts) {
     LabHost* h = lab_.host(spec.name);
     if (!h || !h->libvirt) continue;
     auto hc = std::make_unique<HostConnection>();
@@ -411,7 +411,7 @@ void LibvirtHypervisor::pump() {
       g.booting = false;
       g.ready = true;
       g.boot_ms = ms_since(g.boot_started, now);
-      if (g.powered_on_before) timeline_.record("guest", "resumed on " + g.host + " (booted)");
+      if (g.powered_on_before) timeline_.record(core::EventKind::kGuestBooted, g.host, "guest", "resumed on " + g.host + " (booted)");
       else timeline_.record("guest", "ready on " + g.host + " after " + fmt_ms(*g.boot_ms) + " ms (" + options_.accel + ")");
       g.powered_on_before = true;
     } else if (now - g.boot_started > options_.boot_timeout) {
@@ -487,7 +487,7 @@ Status LibvirtHypervisor::spawn(const std::string& host, const core::GuestSpec& 
   g.boot_status = ok_status();
   g.boot_started = t0;
   if (g.powered_on_before) timeline_.record("guest", "powered on on " + host + ", booting");
-  else timeline_.record("guest", "started on " + host + ", " + gi.target_dev + " on " + gi.bridge);
+  else timeline_.record(core::EventKind::kGuestStarted, host, "guest", "started on " + host + ", " + gi.target_dev + " on " + gi.bridge);
   ensure_pump();
   return ok_status();
 }
@@ -508,7 +508,7 @@ Status LibvirtHypervisor::power_off(const std::string& host, const std::string& 
   g.host.clear();
   g.booting = false;
   g.ready = false;
-  timeline_.record("guest", "powered off on " + host);
+  timeline_.record(core::EventKind::kGuestPoweredOff, host, "guest", "powered off on " + host);
   return ok_status();
 }
 
@@ -617,7 +617,7 @@ void LibvirtHypervisor::live_migrate(const std::string& uuid, const std::string&
   m->dest_interfaces = dest_interfaces;
   m->cb = std::move(cb);
   g.migration = m;
-  timeline_.record("libvirt", "Begin on " + source + ": p2p tunnelled migrateToURI3 to " + destination);
+  timeline_.record(core::EventKind::kBegin, source, "libvirt", "Begin on " + source + ": p2p tunnelled migrateToURI3 to " + destination);
 
   // hypervisor.migrate: a delay holds the job back; a fail aborts it once
   // it runs (the guest stays on the source, the incoming domain goes).
@@ -725,13 +725,13 @@ void LibvirtHypervisor::start_worker(const std::shared_ptr<Migration>& m) {
       finish_migration(m, r.status);
     });
   });
-  timeline_.record("libvirt", "Perform on " + m->source + ": migration job started");
+  timeline_.record(core::EventKind::kPerform, m->source, "libvirt", "Perform on " + m->source + ": migration job started");
 }
 
 void LibvirtHypervisor::deliver_paused(Migration& m, MonoTime t) {
   if (m.paused) return;
   m.paused = true;
-  timeline_.record_at(t, "guest", "paused on " + m.source);
+  timeline_.record_at(t, core::EventKind::kGuestPaused, m.source, "guest", "paused on " + m.source);
   lab_.switchover_faults(m.destination, faults_, loop_, timeline_);
   if (m.cb.on_paused) m.cb.on_paused();
 }
@@ -743,8 +743,8 @@ void LibvirtHypervisor::deliver_resumed(Migration& m, MonoTime t) {
     deliver_paused(m, t);
   }
   m.resumed = true;
-  timeline_.record_at(t, "guest", "resumed on " + m.destination);
-  timeline_.record_at(t, "libvirt", "Finish on " + m.destination);
+  timeline_.record_at(t, core::EventKind::kGuestResumed, m.destination, "guest", "resumed on " + m.destination);
+  timeline_.record_at(t, core::EventKind::kFinish, m.destination, "libvirt", "Finish on " + m.destination);
   if (auto it = guests_.find(m.uuid); it != guests_.end()) {
     Guest& g = *it->second;
     HostConnection* dst = host_connection(m.destination);
@@ -768,13 +768,14 @@ void LibvirtHypervisor::on_lifecycle(const std::string& host, const std::string&
     if (host == m->destination && event == VIR_DOMAIN_EVENT_STARTED && detail == VIR_DOMAIN_EVENT_STARTED_MIGRATED) {
       std::string what;
       for (const auto& gi : m->dest_interfaces) what += (what.empty() ? "" : ", ") + gi.target_dev + " attached to " + gi.bridge;
-      timeline_.record_at(t, "libvirt", "Prepare on " + m->destination + ": incoming QEMU started, " + what);
+      timeline_.record_at(t, core::EventKind::kPrepare, m->destination, "libvirt",
+                          "Prepare on " + m->destination + ": incoming QEMU started, " + what);
     } else if (host == m->source && event == VIR_DOMAIN_EVENT_SUSPENDED) {
       deliver_paused(*m, t);
     } else if (host == m->destination && event == VIR_DOMAIN_EVENT_RESUMED) {
       deliver_resumed(*m, t);
     } else if (host == m->source && event == VIR_DOMAIN_EVENT_RESUMED && m->paused && !m->resumed) {
-      timeline_.record_at(t, "guest", "resumed on " + m->source + " (migration failed)");
+      timeline_.record_at(t, core::EventKind::kGuestResumed, m->source, "guest", "resumed on " + m->source + " (migration failed)");
     }
     return;
   }
@@ -804,7 +805,7 @@ void LibvirtHypervisor::finish_migration(const std::shared_ptr<Migration>& m, St
   }
   m->finished = true;
   if (result.ok()) {
-    timeline_.record("libvirt", "Confirm on " + m->source + ": source domain gone");
+    timeline_.record(core::EventKind::kConfirm, m->source, "libvirt", "Confirm on " + m->source + ": source domain gone");
     if (m->cb.on_done) m->cb.on_done(ok_status());
     return;
   }

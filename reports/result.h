@@ -12,7 +12,12 @@ namespace lmh::reports {
 struct TimelineEntry {
   double t_ms = 0;
   std::string source;  // "conductor", "compute.dst", "agent.lb.dst", "guest", ...
-  std::string event;
+  std::string event;   // for people
+  // What the event is, for programs: "note" (text only), a migration phase
+  // ("begin", "prepare", "perform", "finish", "confirm") or a guest event
+  // ("guest_paused", "guest_resumed", "announce_sent", ...), with its host.
+  std::string kind = "note";
+  std::string host;
 };
 
 struct AnnounceEntry {

@@ -50,8 +50,11 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
   for (const auto& a : s.announces)
     announces.push_back({{"seq", a.seq}, {"t_ms", round3(a.t_ms)}, {"seen_at", a.seen_at}});
   OrderedJson timeline = OrderedJson::array();
-  for (const auto& t : s.timeline)
-    timeline.push_back({{"t_ms", round3(t.t_ms)}, {"source", t.source}, {"event", t.event}});
+  for (const auto& t : s.timeline) {
+    OrderedJson e = {{"t_ms", round3(t.t_ms)}, {"source", t.source}, {"event", t.event}, {"kind", t.kind}};
+    if (!t.host.empty()) e["host"] = t.host;
+    timeline.push_back(std::move(e));
+  }
   OrderedJson fallbacks = OrderedJson::array();
   for (const auto& f : s.fallbacks)
     fallbacks.push_back(
@@ -198,7 +201,9 @@ ScenarioResult scenario_from_json(const Fields& f) {
   const Json& timeline = f.array("timeline");
   for (size_t i = 0; i < timeline.size(); ++i) {
     Fields t(timeline[i], fmt::format("{}[{}]", f.where("timeline"), i));
-    s.timeline.push_back({t.number("t_ms"), t.str("source"), t.str("event")});
+    s.timeline.push_back({t.number("t_ms"), t.str("source"), t.str("event"),
+                          t.raw().contains("kind") ? t.str("kind") : "note",
+                          t.raw().contains("host") ? t.str("host") : ""});
   }
   const Json& fallbacks = f.array("fallbacks");
   for (size_t i = 0; i < fallbacks.size(); ++i) {

@@ -39,7 +39,7 @@ TEST_F(FaultRun, MigrationJobFailingMidWayRollsBackAndLeavesNothingOnTheDestinat
   // The guest never left the source: no probe lost, no resume on dst.
   EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
   EXPECT_LT(s["metrics"]["max_gap_ms"].get<double>(), 20.0);
-  EXPECT_LT(t_of(s, "guest", "resumed on dst"), 0);
+  EXPECT_LT(t_of_kind(s, "guest_resumed", "dst"), 0);
   EXPECT_GT(t_of(s, "compute.dst", "rollback_live_migration_at_destination"), 0);
   expect_invariants_hold(s);  // includes: no tap left on the destination
   const json* f = fault_entry(s, "hypervisor.migrate");
@@ -55,7 +55,7 @@ TEST_F(FaultRun, DelayedUplinkEnslaveExtendsTheOutageByTheDelay) {
                    "ftdel");
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const json& s = r.result["scenarios"][0];
-  const double resume = t_of(s, "guest", "resumed on dst");
+  const double resume = t_of_kind(s, "guest_resumed", "dst");
   const double injected = t_of(s, "faults", "agent.lb.enslave_uplink: delay 3000 ms");
   const double enslaved = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
   ASSERT_GT(resume, 0);
@@ -82,7 +82,7 @@ TEST_F(FaultRun, DestinationFabricPortDownAtSwitchoverLosesTheAnnounces) {
   EXPECT_EQ(s["migration_status"], "completed");
   const double down = t_of(s, "fabric", "port dst-v100 down");
   const double up = t_of(s, "fabric", "port dst-v100 up");
-  const double resume = t_of(s, "guest", "resumed on dst");
+  const double resume = t_of_kind(s, "guest_resumed", "dst");
   ASSERT_GT(down, 0);
   ASSERT_GT(resume, 0);
   EXPECT_NEAR(up - down, 1500.0, 60.0);
@@ -111,7 +111,7 @@ TEST_F(FaultRun, DestinationComputeCrashTimesOutAndRollsBackWithTheGuestUntouche
   EXPECT_NEAR(timeout - armed, 2000.0, 100.0);
   EXPECT_NEAR(rollback_timeout - timeout, 2000.0, 100.0);  // the dead host cannot undo its prepare
   EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
-  EXPECT_LT(t_of(s, "guest", "resumed on dst"), 0);
+  EXPECT_LT(t_of_kind(s, "guest_resumed", "dst"), 0);
   expect_invariants_hold(s);
 }
 
@@ -212,8 +212,8 @@ TEST_F(ColdRun, ColdMigrationConfirmedOutageIsTheGuestsBoot) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json& s = r.result["scenarios"][0];
   EXPECT_EQ(s["migration_status"], "confirmed");
-  const double off = t_of(s, "guest", "powered off on src");
-  const double booted = t_of(s, "guest", "resumed on dst (booted)");
+  const double off = t_of_kind(s, "guest_powered_off", "src");
+  const double booted = t_of_kind(s, "guest_booted", "dst");
   ASSERT_GT(off, 0);
   EXPECT_NEAR(booted - off, 800.0, 30.0);
   // The outage is the power-off to boot interval, give or take a probe.
@@ -233,8 +233,8 @@ TEST_F(ColdRun, ResizeRevertReturnsTheGuestAndConnectivity) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json& s = r.result["scenarios"][0];
   EXPECT_EQ(s["migration_status"], "reverted");
-  const double on_dst = t_of(s, "guest", "resumed on dst (booted)");
-  const double back = last_t_of(s, "guest", "resumed on src (booted)");
+  const double on_dst = t_of_kind(s, "guest_booted", "dst");
+  const double back = last_t_of_kind(s, "guest_booted", "src");
   ASSERT_GT(on_dst, 0);
   ASSERT_GT(back, on_dst);  // it ran on dst, then came back
   EXPECT_GT(t_of(s, "neutron", "binding activated port cfcfd97b-b5 host src"), on_dst);
@@ -262,7 +262,7 @@ TEST_F(ColdRun, AnnounceSelfWorkaroundRecoversOnceTheUplinkExists) {
   ASSERT_EQ(r.exit_code, 1) << r.err;  // still far above the live threshold
   const json& s = r.result["scenarios"][0];
   EXPECT_EQ(s["recovery_cause"], "announce");
-  const double resume = t_of(s, "guest", "resumed on dst");
+  const double resume = t_of_kind(s, "guest_resumed", "dst");
   const double uplink = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
   ASSERT_GT(uplink, resume);
   // The first announce_self call after the uplink exists.
@@ -297,7 +297,7 @@ TEST_F(ColdRun, JobMonitorAbortsAMigrationPastItsCompletionTimeout) {
   const double abort = t_of(s, "libvirt", "job abort");
   EXPECT_NEAR(abort - running, 2000.0, 600.0);  // polled every 500 ms
   EXPECT_GT(t_of(s, "libvirt", "migrate-setmaxdowntime 50 ms"), 0);  // nova's first downtime step
-  EXPECT_LT(t_of(s, "guest", "resumed on dst"), 0);
+  EXPECT_LT(t_of_kind(s, "guest_resumed", "dst"), 0);
   EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
   expect_invariants_hold(s);
 }
@@ -311,7 +311,7 @@ TEST_F(ColdRun, JobMonitorForceCompletesWhenTheTimeoutActionSaysSo) {
   const json& s = r.result["scenarios"][0];
   EXPECT_EQ(s["migration_status"], "completed");
   const double running = t_of(s, "conductor", "migration 1 status running");
-  const double resumed = t_of(s, "guest", "resumed on dst");
+  const double resumed = t_of_kind(s, "guest_resumed", "dst");
   EXPECT_NEAR(resumed - running, 2000.0 + 30.0, 600.0);  // switchover at the timeout, not after 60 s
   EXPECT_LE(s["metrics"]["downtime_ms"].get<double>(), 50.0);
   expect_invariants_hold(s);

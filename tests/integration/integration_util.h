@@ -83,6 +83,21 @@ inline double last_t_of(const nlohmann::json& scenario, const std::string& sourc
   return t;
 }
 
+// The time of the first typed event of 'kind' on 'host' ("guest_resumed",
+// "dst"), or -1: tests find guest and hypervisor events by kind, not text.
+inline double t_of_kind(const nlohmann::json& scenario, const std::string& kind, const std::string& host) {
+  for (const auto& e : scenario["timeline"])
+    if (e.value("kind", "") == kind && e.value("host", "") == host) return e["t_ms"];
+  return -1;
+}
+// The same for the last such event.
+inline double last_t_of_kind(const nlohmann::json& scenario, const std::string& kind, const std::string& host) {
+  double t = -1;
+  for (const auto& e : scenario["timeline"])
+    if (e.value("kind", "") == kind && e.value("host", "") == host) t = e["t_ms"];
+  return t;
+}
+
 // Every trace an lmh run leaves on the machine: namespaces, state dirs,
 // Open vSwitch daemons started for a lab, links added to the root namespace.
 inline std::vector<std::string> lmh_leftovers() {

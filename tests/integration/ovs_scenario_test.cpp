@@ -53,7 +53,7 @@ TEST_F(OvsScenario, OvsToOvsPlainIsDowntimeOfThePauseOnly) {
   EXPECT_EQ(s["recovery_cause"], "announce");
   // The destination agent tagged the tap while the guest was still copying.
   const double tagged = t_of(s, "agent.ovs.dst", "set tag tapcfcfd97b-b5");
-  const double resumed = t_of(s, "guest", "resumed on dst");
+  const double resumed = t_of_kind(s, "guest_resumed", "dst");
   ASSERT_GT(tagged, 0);
   EXPECT_LT(tagged, resumed);
   for (const auto& a : s["announces"]) EXPECT_TRUE(seen_at(a, "dst.fabric_port")) << a.dump();
@@ -115,7 +115,7 @@ TEST_F(OvsScenario, OvsToLinuxbridgeAsShippedRecoversOnlyWhenTheAgentMovesTheTap
   const json& s = r.result["scenarios"][0];
   EXPECT_EQ(s["migration_status"], "completed");
   EXPECT_GT(t_of(s, "compute.dst", "os-vif ensure_bridge br-int"), 0);
-  const double resumed = t_of(s, "guest", "resumed on dst");
+  const double resumed = t_of_kind(s, "guest_resumed", "dst");
   const double moved = t_of(s, "agent.lb.dst", "enslave tapcfcfd97b-b5 to brq0fe9c836-58");
   ASSERT_GT(moved, resumed);
   const auto& m = s["metrics"];

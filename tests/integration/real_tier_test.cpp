@@ -100,9 +100,9 @@ class RealTier : public ::testing::Test {
     if (qemu.is_number()) {
       EXPECT_GT(qemu.get<double>(), 0.0);
     }
-    EXPECT_GT(t_of(s, "guest", "paused on src"), 0);
-    EXPECT_GT(t_of(s, "guest", "resumed on dst"), t_of(s, "guest", "paused on src"));
-    EXPECT_GT(t_of(s, "libvirt", "Prepare on dst:"), 0);
+    EXPECT_GT(t_of_kind(s, "guest_paused", "src"), 0);
+    EXPECT_GT(t_of_kind(s, "guest_resumed", "dst"), t_of_kind(s, "guest_paused", "src"));
+    EXPECT_GT(t_of_kind(s, "prepare", "dst"), 0);
     for (const auto& inv : s["invariants"]) EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
     EXPECT_LT(s["wall_ms"].get<double>(), 60000.0);
     // QEMU sends its own 5 RARPs (+0/50/200/450/800 ms), seen leaving the guest.
@@ -132,7 +132,7 @@ TEST_F(RealTier, ColdDestinationAsShippedLosesQemusAnnounces) {
   // Every announce left the guest (dst.tap) and died in the bridge without
   // an uplink: none reached the fabric.
   for (const auto& a : s["announces"]) EXPECT_FALSE(seen_at_any_fabric_port(a)) << a.dump();
-  const double resume = t_of(s, "guest", "resumed on dst");
+  const double resume = t_of_kind(s, "guest_resumed", "dst");
   const double uplink = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
   ASSERT_GT(uplink, 0) << "the destination agent never enslaved the uplink";
   ASSERT_FALSE(s["announces"].empty());
@@ -160,7 +160,7 @@ TEST_F(RealTier, ColdDestinationFixedDowntimeIsQemus) {
   expect_downtime_is_qemus(s);
   const double plugged = t_of(s, "compute.dst", "os-vif ensure_vlan_bridge");
   ASSERT_GT(plugged, 0);
-  EXPECT_LT(plugged, t_of(s, "guest", "resumed on dst"));
+  EXPECT_LT(plugged, t_of_kind(s, "guest_resumed", "dst"));
 }
 
 TEST_F(RealTier, WarmDestinationDowntimeIsQemus) {
@@ -184,7 +184,7 @@ TEST_F(RealTier, FailedMigrationLeavesNothingOnTheDestination) {
   for (const auto& inv : s["invariants"]) EXPECT_TRUE(inv["ok"].get<bool>()) << inv.dump();
   EXPECT_GT(t_of(s, "libvirt", "migration to dst failed: migration job failed: disk copy aborted"), 0);
   EXPECT_GT(t_of(s, "compute.dst", "rollback_live_migration_at_destination"), 0);
-  EXPECT_LT(t_of(s, "guest", "resumed on dst"), 0);
+  EXPECT_LT(t_of_kind(s, "guest_resumed", "dst"), 0);
   EXPECT_TRUE(s["metrics"]["hypervisor_downtime_ms"].is_null());
   EXPECT_LT(s["metrics"]["downtime_ms"].get<double>(), 100.0);
 }

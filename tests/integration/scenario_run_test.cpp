@@ -77,7 +77,7 @@ TEST_F(ScenarioRun, ColdDestinationAsShippedLosesAnnouncesUntilPeerReResolves) {
     EXPECT_TRUE(seen_at(a, "dst.tap")) << a.dump();            // the guest sent it
     EXPECT_FALSE(seen_at_any_fabric_port(a)) << a.dump();      // the fabric never got it
   }
-  const double resume = t_of(s, "guest", "resumed on dst");
+  const double resume = t_of_kind(s, "guest_resumed", "dst");
   const double uplink = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
   const double last_announce = s["announces"][4]["t_ms"];
   ASSERT_GT(resume, 0);
@@ -106,7 +106,7 @@ TEST_F(ScenarioRun, ColdDestinationWithoutArpTimersRecoversByGuestTraffic) {
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const json& s = r.result["scenarios"][0];
   EXPECT_EQ(s["recovery_cause"], "guest_traffic");
-  const double resume = t_of(s, "guest", "resumed on dst");
+  const double resume = t_of_kind(s, "guest_resumed", "dst");
   const double ntp = t_of(s, "guest", "traffic NTP");
   const double uplink = t_of(s, "agent.lb.dst", "enslave uplink eth1.100");
   ASSERT_GT(ntp, resume);
@@ -132,7 +132,7 @@ TEST_F(ScenarioRun, ColdDestinationFixedPrePlugsUplinkAndBehavesLikeWarm) {
   // The uplink was there before the guest resumed.
   const double plugged = t_of(s, "compute.dst", "os-vif ensure_vlan_bridge");
   ASSERT_GT(plugged, 0);
-  EXPECT_LT(plugged, t_of(s, "guest", "resumed on dst"));
+  EXPECT_LT(plugged, t_of_kind(s, "guest_resumed", "dst"));
 }
 
 }  // namespace

@@ -69,5 +69,31 @@ TEST(Timeline, StampsWithInjectedClockAndFinds) {
   EXPECT_FALSE(tl.first("c", "").has_value());
 }
 
+TEST(Timeline, FindsTypedEventsByKindAndHostWhateverTheirText) {
+  SimulatedClock clock;
+  Timeline tl(clock);
+  // The text of a failed switchover also starts "resumed on": only the
+  // kind and host tell where the guest runs.
+  tl.record(EventKind::kGuestPaused, "src", "guest", "paused on src");
+  clock.advance(30ms);
+  tl.record(EventKind::kGuestResumed, "src", "guest", "resumed on src (migration failed)");
+  tl.record("guest", "resumed on dst, says a note");
+  clock.advance(5ms);
+  tl.record(EventKind::kGuestResumed, "dst", "guest", "back on dst");
+  EXPECT_EQ(tl.all(EventKind::kGuestResumed).size(), 2u);
+  auto on_dst = tl.first(EventKind::kGuestResumed, "dst");
+  ASSERT_TRUE(on_dst.has_value());
+  EXPECT_EQ(on_dst->event, "back on dst");
+  EXPECT_EQ(on_dst->t - tl.events()[0].t, 35ms);
+  EXPECT_EQ(tl.first(EventKind::kGuestResumed)->host, "src");
+  EXPECT_FALSE(tl.first(EventKind::kAnnounceSent).has_value());
+  EXPECT_EQ(tl.events()[2].kind, EventKind::kNote);
+  // Recorded late at its own instant, a typed event still sorts in time.
+  tl.record_at(tl.events()[0].t + 10ms, EventKind::kAnnounceSent, "dst", "guest", "announce RARP 1");
+  EXPECT_EQ(tl.events()[1].kind, EventKind::kAnnounceSent);
+  EXPECT_STREQ(to_string(EventKind::kGuestResumed), "guest_resumed");
+  EXPECT_STREQ(to_string(EventKind::kPrepare), "prepare");
+}
+
 }  // namespace
 }  // namespace lmh::core

@@ -18,7 +18,7 @@ namespace lmh::reports {
 // Field-wise equality for the round-trip test (result.h is plain data
 // without comparison operators).
 bool operator==(const TimelineEntry& a, const TimelineEntry& b) {
-  return std::tie(a.t_ms, a.source, a.event) == std::tie(b.t_ms, b.source, b.event);
+  return std::tie(a.t_ms, a.source, a.event, a.kind, a.host) == std::tie(b.t_ms, b.source, b.event, b.kind, b.host);
 }
 bool operator==(const AnnounceEntry& a, const AnnounceEntry& b) {
   return std::tie(a.seq, a.t_ms, a.seen_at) == std::tie(b.seq, b.t_ms, b.seen_at);
@@ -78,7 +78,7 @@ ScenarioResult passing() {
   s.recovery_cause = "announce";
   s.migration_status = "completed";
   s.announces = announces(5, 5, "");
-  s.timeline = {{0, "conductor", "migration accepted"}, {512.25, "guest", "resumed on dst"}};
+  s.timeline = {{0, "conductor", "migration accepted"}, {512.25, "guest", "resumed on dst", "guest_resumed", "dst"}};
   s.fallbacks = {{"8021q", false, "macvlan"}};
   s.pcaps = {"peer.pcap", "dst.tap.pcap"};
   s.wall_ms = 4321.5;
@@ -186,7 +186,8 @@ TEST(ResultJson, GoldenText) {
         {
           "t_ms": 0.0,
           "source": "conductor",
-          "event": "migration accepted"
+          "event": "migration accepted",
+          "kind": "note"
         }
       ],
       "fallbacks": [],
