@@ -179,92 +179,114 @@ void EmulatedHypervisor::live_migrate(const std::string& uuid, const std::string
     loop_.post([cb] { cb.on_done(failed_precondition("no such guest running on the source")); });
     return;
   }
-  Guest* g = it->second.get();
-  loop_.post([=, this] {
-    timeline_.record(core::EventKind::kBegin, source, "libvirt", "Begin on " + source);
-    Status s = attach(*g, destination, dest_interfaces[0]);
-    if (!s.ok()) {
-      timeline_.record("libvirt", "Prepare on " + destination + " failed: " + s.message());
-      cb.on_done(s.with_context("Prepare"));
-      return;
-    }
-    timeline_.record(core::EventKind::kPrepare, destination, "libvirt",
-                     "Prepare on " + destination + ": " + dest_interfaces[0].target_dev + " attached to " +
-                         dest_interfaces[0].bridge);
-    // hypervisor.migrate: the job can take longer (a busy guest dirtying
-    // memory) or fail at the end of pre-copy.
-    faults::Decision job_fault = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
-    MonoClock::duration precopy = g->timing.precopy;
-    if (job_fault.kind == faults::ActionKind::kDelay) precopy += job_fault.delay;
-    else if (job_fault.fires() && job_fault.kind != faults::ActionKind::kFail)
-      core::fault_not_supported(timeline_, "hypervisor.migrate", job_fault);
-    timeline_.record(core::EventKind::kPerform, source, "libvirt", "Perform: pre-copy " + ms_text(precopy));
-    g->job.type = core::JobInfo::kUnbounded;
-    g->job.started = loop_.now();
-    g->job.precopy = g->timing.precopy;
-    g->job.cancel = [=, this] {
-      g->job.type = core::JobInfo::kCancelled;
-      abort_migration(*g, source, destination, dest_interfaces);
-      cb.on_done(cancelled("migration job cancelled"));
-    };
-    g->job.switchover = [=, this] {
-      if (job_fault.kind == faults::ActionKind::kFail) {
-        g->job.type = core::JobInfo::kFailed;
-        abort_migration(*g, source, destination, dest_interfaces);
-        cb.on_done(internal_error("migration job failed: " + job_fault.message));
-        return;
-      }
-      // Switchover: the guest stops on the source.
-      Status r = g->nl->release(guest_port(source));
-      timeline_.record(core::EventKind::kGuestPaused, source, "guest", "paused on " + source + (r.ok() ? "" : " (" + r.message() + ")"));
-      cb.on_paused();
-      // hypervisor.switchover: a delay lengthens the pause (a slow final copy).
-      MonoClock::duration pause = g->timing.pause;
-      faults::Decision sw = core::consult_fault(faults_, timeline_, "hypervisor.switchover");
-      if (sw.kind == faults::ActionKind::kDelay) pause += sw.delay;
-      else if (sw.fires() && sw.kind != faults::ActionKind::kFail)
-        core::fault_not_supported(timeline_, "hypervisor.switchover", sw);
-      lab_.switchover_faults(destination, faults_, loop_, timeline_);
-      loop_.post_after(pause, [=, this] {
-        // hypervisor.switchover fail: the destination cannot resume it.
-        Status m = sw.kind == faults::ActionKind::kFail ? internal_error("resume failed: " + sw.message)
-                                                        : g->nl->set_master(guest_port(destination), "eth0");
-        if (!m.ok()) {
-          // As QEMU does when the destination fails: the guest resumes on
-          // the source and the destination's incoming domain goes away.
-          timeline_.record("guest", "resume on " + destination + " failed: " + m.message());
-          (void)g->nl->set_master(guest_port(source), "eth0");
-          for (const auto& gi : dest_interfaces) detach(destination, gi);
-          timeline_.record(core::EventKind::kGuestResumed, source, "guest", "resumed on " + source + " (migration failed)");
-          g->job.type = core::JobInfo::kFailed;
-          cb.on_done(m.with_context("Finish"));
-          return;
-        }
-        g->job.type = core::JobInfo::kCompleted;
-        g->host = destination;
-        const std::vector<core::GuestInterface> source_interfaces = g->interfaces;
-        g->interfaces = dest_interfaces;
-        timeline_.record(core::EventKind::kGuestResumed, destination, "guest", "resumed on " + destination);
-        timeline_.record(core::EventKind::kFinish, destination, "libvirt", "Finish on " + destination);
-        cb.on_resumed();
-        // QEMU announces from the destination right after resume; the first
-        // round goes now, before anything else the loop has to do.
-        schedule_announces(*g, /*first_now=*/true);
-        if (g->timing.traffic_after_resume) {
-          loop_.post_after(*g->timing.traffic_after_resume, [=, this] {
-            Status t = send_traffic(*g);
-            if (!t.ok()) timeline_.record("guest", "traffic failed: " + t.message());
-          });
-        }
-        // Confirm: the source QEMU exits and takes its tap with it.
-        loop_.post([=, this] {
-          for (const auto& gi : source_interfaces) detach(source, gi);
-          timeline_.record(core::EventKind::kConfirm, source, "libvirt", "Confirm on " + source + ": source domain gone");
-          cb.on_done(ok_status());
-        });
-      });
-    };
-    g->job.precopy_timer = loop_.post_after(g->timing.precopy, [g] { g->job.switchover(); });
+  auto move = std::make_shared<LiveMove>();
+  move->guest = it->second.get();
+  move->source = source;
+  move->destination = destination;
+  move->dest_interfaces = dest_interfaces;
+  move->cb = std::move(cb);
+  loop_.post([this, move] { begin(move); });
+}
+
+void EmulatedHypervisor::begin(const std::shared_ptr<LiveMove>& move) {
+  Guest* g = move->guest;
+  const std::string& source = move->source;
+  const std::string& destination = move->destination;
+  const core::GuestInterface& incoming = move->dest_interfaces[0];
+  timeline_.record(core::EventKind::kBegin, source, "libvirt", "Begin on " + source);
+  Status s = attach(*g, destination, incoming);
+  if (!s.ok()) {
+    timeline_.record("libvirt", "Prepare on " + destination + " failed: " + s.message());
+    move->cb.on_done(s.with_context("Prepare"));
+    return;
+  }
+  timeline_.record(core::EventKind::kPrepare, destination, "libvirt",
+                   "Prepare on " + destination + ": " + incoming.target_dev + " attached to " + incoming.bridge);
+  // hypervisor.migrate: the job can take longer (a busy guest dirtying
+  // memory) or fail at the end of pre-copy.
+  faults::Decision job_fault = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
+  MonoClock::duration precopy = g->timing.precopy;
+  if (job_fault.kind == faults::ActionKind::kDelay) precopy += job_fault.delay;
+  else if (job_fault.fires() && job_fault.kind != faults::ActionKind::kFail)
+    core::fault_not_supported(timeline_, "hypervisor.migrate", job_fault);
+  move->job_fault = job_fault;
+  timeline_.record(core::EventKind::kPerform, source, "libvirt", "Perform: pre-copy " + ms_text(precopy));
+  g->job.type = core::JobInfo::kUnbounded;
+  g->job.started = loop_.now();
+  g->job.precopy = precopy;
+  g->job.cancel = [this, move] {
+    move->guest->job.type = core::JobInfo::kCancelled;
+    abort_migration(*move->guest, move->source, move->destination, move->dest_interfaces);
+    move->cb.on_done(cancelled("migration job cancelled"));
+  };
+  g->job.switchover = [this, move] { switchover(move); };
+  g->job.precopy_timer = loop_.post_after(precopy, [g] { g->job.switchover(); });
+}
+
+void EmulatedHypervisor::switchover(const std::shared_ptr<LiveMove>& move) {
+  Guest* g = move->guest;
+  const std::string& source = move->source;
+  if (move->job_fault.kind == faults::ActionKind::kFail) {
+    g->job.type = core::JobInfo::kFailed;
+    abort_migration(*g, source, move->destination, move->dest_interfaces);
+    move->cb.on_done(internal_error("migration job failed: " + move->job_fault.message));
+    return;
+  }
+  // The guest stops on the source.
+  Status r = g->nl->release(guest_port(source));
+  timeline_.record(core::EventKind::kGuestPaused, source, "guest",
+                   "paused on " + source + (r.ok() ? "" : " (" + r.message() + ")"));
+  move->cb.on_paused();
+  // hypervisor.switchover: a delay lengthens the pause (a slow final copy).
+  MonoClock::duration pause = g->timing.pause;
+  faults::Decision sw = core::consult_fault(faults_, timeline_, "hypervisor.switchover");
+  if (sw.kind == faults::ActionKind::kDelay) pause += sw.delay;
+  else if (sw.fires() && sw.kind != faults::ActionKind::kFail)
+    core::fault_not_supported(timeline_, "hypervisor.switchover", sw);
+  lab_.switchover_faults(move->destination, faults_, loop_, timeline_);
+  loop_.post_after(pause, [this, move, sw] { resume(move, sw); });
+}
+
+void EmulatedHypervisor::resume(const std::shared_ptr<LiveMove>& move, const faults::Decision& sw) {
+  Guest* g = move->guest;
+  const std::string& source = move->source;
+  const std::string& destination = move->destination;
+  // hypervisor.switchover fail: the destination cannot resume it.
+  Status m = sw.kind == faults::ActionKind::kFail ? internal_error("resume failed: " + sw.message)
+                                                  : g->nl->set_master(guest_port(destination), "eth0");
+  if (!m.ok()) {
+    // As QEMU does when the destination fails: the guest resumes on the
+    // source and the destination's incoming domain goes away.
+    timeline_.record("guest", "resume on " + destination + " failed: " + m.message());
+    (void)g->nl->set_master(guest_port(source), "eth0");
+    for (const auto& gi : move->dest_interfaces) detach(destination, gi);
+    timeline_.record(core::EventKind::kGuestResumed, source, "guest", "resumed on " + source + " (migration failed)");
+    g->job.type = core::JobInfo::kFailed;
+    move->cb.on_done(m.with_context("Finish"));
+    return;
+  }
+  g->job.type = core::JobInfo::kCompleted;
+  g->host = destination;
+  const std::vector<core::GuestInterface> source_interfaces = g->interfaces;
+  g->interfaces = move->dest_interfaces;
+  timeline_.record(core::EventKind::kGuestResumed, destination, "guest", "resumed on " + destination);
+  timeline_.record(core::EventKind::kFinish, destination, "libvirt", "Finish on " + destination);
+  move->cb.on_resumed();
+  // QEMU announces from the destination right after resume; the first
+  // round goes now, before anything else the loop has to do.
+  schedule_announces(*g, /*first_now=*/true);
+  if (g->timing.traffic_after_resume) {
+    loop_.post_after(*g->timing.traffic_after_resume, [this, g] {
+      Status t = send_traffic(*g);
+      if (!t.ok()) timeline_.record("guest", "traffic failed: " + t.message());
+    });
+  }
+  // Confirm: the source QEMU exits and takes its tap with it.
+  loop_.post([this, move, source_interfaces] {
+    for (const auto& gi : source_interfaces) detach(move->source, gi);
+    timeline_.record(core::EventKind::kConfirm, move->source, "libvirt",
+                     "Confirm on " + move->source + ": source domain gone");
+    move->cb.on_done(ok_status());
   });
 }
 

@@ -124,6 +124,23 @@ class EmulatedHypervisor final : public core::Hypervisor {
   Status send_gratuitous_arp(Guest& g);
   static std::string guest_port(const std::string& host) { return "vif-" + host; }
 
+  // One live migration in flight, shared by its phases' timers.
+  struct LiveMove {
+    Guest* guest = nullptr;
+    std::string source;
+    std::string destination;
+    std::vector<core::GuestInterface> dest_interfaces;
+    core::LiveMigrationCallbacks cb;
+    faults::Decision job_fault;  // hypervisor.migrate
+  };
+  // libvirt's phases, emulated: Begin and Prepare (the destination's tap),
+  // Perform (pre-copy); the switchover pauses the guest on the source; the
+  // resume is Finish on the destination (or back on the source when the
+  // destination cannot resume it), then Confirm on the source.
+  void begin(const std::shared_ptr<LiveMove>& move);
+  void switchover(const std::shared_ptr<LiveMove>& move);
+  void resume(const std::shared_ptr<LiveMove>& move, const faults::Decision& switchover_fault);
+
   // Aborts a migration in Perform: the guest stays on 'source', the
   // destination's incoming tap goes.
   void abort_migration(Guest& g, const std::string& source, const std::string& destination,

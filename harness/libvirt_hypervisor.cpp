@@ -632,6 +632,61 @@ void LibvirtHypervisor::live_migrate(const std::string& uuid, const std::string&
   else start_worker(m);
 }
 
+LibvirtHypervisor::MigrateCallResult LibvirtHypervisor::migrate_to_uri3(const Migration& mig) {
+  const Migration* m = &mig;  // the worker holds it alive
+  MigrateCallResult r;
+  auto src = open_libvirt(m->source_uri);
+  if (!src.ok()) { r.status = src.status(); return r; }
+  LibvirtDomain dom(virDomainLookupByUUIDString(src->get(), m->uuid.c_str()));
+  if (!dom) { r.status = libvirt_error("look up the guest on " + m->source); return r; }
+  TypedParams p;
+  if (virTypedParamsAddString(&p.params, &p.n, &p.max, VIR_MIGRATE_PARAM_DEST_XML, m->dest_xml.c_str()) < 0 ||
+      virTypedParamsAddString(&p.params, &p.n, &p.max, VIR_MIGRATE_PARAM_PERSIST_XML, m->dest_xml.c_str()) < 0) {
+    r.status = libvirt_error("migration parameters");
+    return r;
+  }
+  const unsigned flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
+                         VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_TUNNELLED;
+  const MonoTime t0 = MonoClock::now();
+  int rc = virDomainMigrateToURI3(dom.get(), m->dest_uri.c_str(), p.params, p.n, flags);
+  r.call_ms = ms_since(t0, MonoClock::now());
+  if (rc != 0) r.status = libvirt_error("virDomainMigrateToURI3");
+  auto dst = open_libvirt(m->dest_uri);
+  if (!dst.ok()) {
+    if (r.status.ok()) r.status = dst.status();
+    return r;
+  }
+  LibvirtDomain on_dst(virDomainLookupByUUIDString(dst->get(), m->uuid.c_str()));
+  if (!r.status.ok()) {
+    // A failed migration leaves nothing on the destination: libvirt's
+    // Finish/Confirm kill the incoming QEMU; make sure.
+    if (on_dst) {
+      if (virDomainIsActive(on_dst.get()) == 1) (void)virDomainDestroy(on_dst.get());
+      if (virDomainIsPersistent(on_dst.get()) == 1) (void)virDomainUndefine(on_dst.get());
+      r.note = "removed a domain left on " + m->destination;
+    }
+    return r;
+  }
+  if (!on_dst) {
+    r.status = libvirt_error("the guest is not on " + m->destination + " after migration");
+    return r;
+  }
+  // QEMU's downtime: with UNDEFINE_SOURCE the source's job is gone;
+  // the destination's completed (incoming) job carries it.
+  int type = 0;
+  virTypedParameterPtr stats = nullptr;
+  int n = 0;
+  if (virDomainGetJobStats(on_dst.get(), &type, &stats, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) == 0) {
+    unsigned long long v = 0;
+    if (virTypedParamsGetULLong(stats, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1) r.downtime_ms = v;
+    if (virTypedParamsGetULLong(stats, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1) r.job_ms = v;
+    virTypedParamsFree(stats, n);
+  } else {
+    r.note = libvirt_error("completed job stats").message();
+  }
+  return r;
+}
+
 void LibvirtHypervisor::start_worker(const std::shared_ptr<Migration>& m) {
   m->started = loop_.now();
   if (m->abort_requested) {
@@ -646,66 +701,7 @@ void LibvirtHypervisor::start_worker(const std::shared_ptr<Migration>& m) {
   }
   std::shared_ptr<Shared> shared = shared_;
   threads_.emplace_back([this, shared, m] {
-    struct Result {
-      Status status;
-      double call_ms = 0;
-      std::optional<unsigned long long> downtime_ms, job_ms;
-      std::string note;
-    };
-    auto run = [&]() -> Result {
-      Result r;
-      auto src = open_libvirt(m->source_uri);
-      if (!src.ok()) { r.status = src.status(); return r; }
-      LibvirtDomain dom(virDomainLookupByUUIDString(src->get(), m->uuid.c_str()));
-      if (!dom) { r.status = libvirt_error("look up the guest on " + m->source); return r; }
-      TypedParams p;
-      if (virTypedParamsAddString(&p.params, &p.n, &p.max, VIR_MIGRATE_PARAM_DEST_XML, m->dest_xml.c_str()) < 0 ||
-          virTypedParamsAddString(&p.params, &p.n, &p.max, VIR_MIGRATE_PARAM_PERSIST_XML, m->dest_xml.c_str()) < 0) {
-        r.status = libvirt_error("migration parameters");
-        return r;
-      }
-      const unsigned flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
-                             VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_TUNNELLED;
-      const MonoTime t0 = MonoClock::now();
-      int rc = virDomainMigrateToURI3(dom.get(), m->dest_uri.c_str(), p.params, p.n, flags);
-      r.call_ms = ms_since(t0, MonoClock::now());
-      if (rc != 0) r.status = libvirt_error("virDomainMigrateToURI3");
-      auto dst = open_libvirt(m->dest_uri);
-      if (!dst.ok()) {
-        if (r.status.ok()) r.status = dst.status();
-        return r;
-      }
-      LibvirtDomain on_dst(virDomainLookupByUUIDString(dst->get(), m->uuid.c_str()));
-      if (!r.status.ok()) {
-        // A failed migration leaves nothing on the destination: libvirt's
-        // Finish/Confirm kill the incoming QEMU; make sure.
-        if (on_dst) {
-          if (virDomainIsActive(on_dst.get()) == 1) (void)virDomainDestroy(on_dst.get());
-          if (virDomainIsPersistent(on_dst.get()) == 1) (void)virDomainUndefine(on_dst.get());
-          r.note = "removed a domain left on " + m->destination;
-        }
-        return r;
-      }
-      if (!on_dst) {
-        r.status = libvirt_error("the guest is not on " + m->destination + " after migration");
-        return r;
-      }
-      // QEMU's downtime: with UNDEFINE_SOURCE the source's job is gone;
-      // the destination's completed (incoming) job carries it.
-      int type = 0;
-      virTypedParameterPtr stats = nullptr;
-      int n = 0;
-      if (virDomainGetJobStats(on_dst.get(), &type, &stats, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) == 0) {
-        unsigned long long v = 0;
-        if (virTypedParamsGetULLong(stats, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1) r.downtime_ms = v;
-        if (virTypedParamsGetULLong(stats, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1) r.job_ms = v;
-        virTypedParamsFree(stats, n);
-      } else {
-        r.note = libvirt_error("completed job stats").message();
-      }
-      return r;
-    };
-    Result r = run();
+    MigrateCallResult r = migrate_to_uri3(*m);
     {
       std::lock_guard<std::mutex> lock(m->mu);
       m->worker_done = true;

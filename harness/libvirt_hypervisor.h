@@ -147,6 +147,15 @@ class LibvirtHypervisor final : public core::Hypervisor {
   void deliver_paused(Migration& m, MonoTime t);
   void deliver_resumed(Migration& m, MonoTime t);
   void start_worker(const std::shared_ptr<Migration>& m);
+  // Worker thread: what virDomainMigrateToURI3 of 'm' returned, with QEMU's
+  // figures from the destination's completed job.
+  struct MigrateCallResult {
+    Status status;
+    double call_ms = 0;
+    std::optional<unsigned long long> downtime_ms, job_ms;
+    std::string note;
+  };
+  static MigrateCallResult migrate_to_uri3(const Migration& m);
   // Starts the thread that queries and controls 'm''s job on the source.
   void job_thread(const std::shared_ptr<Migration>& m);
   void schedule_traffic(Guest& g);

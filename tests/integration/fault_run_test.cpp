@@ -47,6 +47,22 @@ TEST_F(FaultRun, MigrationJobFailingMidWayRollsBackAndLeavesNothingOnTheDestinat
   EXPECT_EQ((*f)["injected"], 1);
 }
 
+TEST_F(FaultRun, SlowMemoryCopyLengthensThePreCopyByTheDelay) {
+  // hypervisor.migrate delay: a busy guest dirtying memory; the switchover
+  // comes 500 ms (pre-copy) + 1500 ms after Perform, and the move is fine.
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml"), "--fault", "hypervisor.migrate=delay:1500"},
+                   "ftslow");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "completed");
+  const double perform = t_of_kind(s, "perform", "src");
+  const double paused = t_of_kind(s, "guest_paused", "src");
+  ASSERT_GT(perform, 0);
+  EXPECT_NEAR(paused - perform, 2000.0, 60.0);
+  EXPECT_GT(t_of_kind(s, "guest_resumed", "dst"), paused);
+  expect_invariants_hold(s);
+}
+
 TEST_F(FaultRun, DelayedUplinkEnslaveExtendsTheOutageByTheDelay) {
   // Cold destination as shipped, peer ARP timers at real values, no guest
   // traffic: the uplink is what ends the outage, and it comes 3 s late.
