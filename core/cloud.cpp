@@ -9,6 +9,128 @@
 
 namespace lmh::core {
 
+namespace {
+
+using faults::ActionKind;
+using faults::MigrationPhase;
+
+// Fault points of the compute RPC, one per method and the way lmh sends it
+// (as nova's compute/rpcapi.py does, except
+// rollback_live_migration_at_destination, which nova casts and lmh calls so
+// the rollback is done when the status is set; the other way is never
+// reached, so it is no point). A call can be late, lost (the caller's
+// MessagingTimeout after rpc_response_timeout), refused, or reach a compute
+// that dies (crash: the service stops answering anything). A cast can also
+// be doubled, except the ones that start a move (a second copy would start
+// a second move).
+const std::vector<ActionKind> kCallActions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail,
+                                              ActionKind::kCrash};
+const std::vector<ActionKind> kCastActions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail,
+                                              ActionKind::kCrash, ActionKind::kDuplicate};
+// A lost or refused call, or a dead callee, fails a live migration; a cold
+// move fails when a cast cannot be sent or its callee dies (a lost cast is a
+// hang, which the migration_terminal invariant reports on its own).
+const std::vector<ActionKind> kCallLost = {ActionKind::kFail, ActionKind::kDrop, ActionKind::kCrash};
+const std::vector<ActionKind> kColdCastLost = {ActionKind::kFail, ActionKind::kCrash};
+
+const auto kRpcCallPreLiveMigration = faults::define_fault_point({
+    .name = "rpc.call.pre_live_migration",
+    .description = "rpc call (waits for the reply) pre_live_migration: source -> destination compute: prepare "
+                   "(plug VIFs, migrating_to)",
+    .actions = kCallActions,
+    .phase = MigrationPhase::kPrepare,
+    .fatal = {.live = kCallLost},
+});
+const auto kRpcCallPostLiveMigrationAtDestination = faults::define_fault_point({
+    .name = "rpc.call.post_live_migration_at_destination",
+    .description = "rpc call (waits for the reply) post_live_migration_at_destination: source -> destination "
+                   "compute: activate binding, update port host, finish",
+    .actions = kCallActions,
+    .phase = MigrationPhase::kFinish,
+    .fatal = {.live = kCallLost},
+});
+const auto kRpcCallRollbackLiveMigrationAtDestination = faults::define_fault_point({
+    .name = "rpc.call.rollback_live_migration_at_destination",
+    .description = "rpc call (waits for the reply) rollback_live_migration_at_destination: source -> "
+                   "destination compute: undo what pre_live_migration made",
+    .actions = kCallActions,
+    .phase = MigrationPhase::kRollback,
+});
+const auto kRpcCastLiveMigration = faults::define_fault_point({
+    .name = "rpc.cast.live_migration",
+    .description = "rpc cast (no reply) live_migration: conductor -> source compute: start the live migration",
+    .actions = kCallActions,  // never doubled: it starts the move
+    .phase = MigrationPhase::kBegin,
+    .fatal = {.live = {ActionKind::kFail}},
+});
+const auto kRpcCastPrepResize = faults::define_fault_point({
+    .name = "rpc.cast.prep_resize",
+    .description = "rpc cast (no reply) prep_resize: conductor -> destination compute: claim resources for cold "
+                   "migrate/resize",
+    .actions = kCallActions,  // never doubled: it starts the move
+    .phase = MigrationPhase::kPrepare,
+    .fatal = {.cold = kColdCastLost},
+});
+const auto kRpcCastResizeInstance = faults::define_fault_point({
+    .name = "rpc.cast.resize_instance",
+    .description = "rpc cast (no reply) resize_instance: destination -> source compute: power off, move the disk",
+    .actions = kCastActions,
+    .phase = MigrationPhase::kPerform,
+    .fatal = {.cold = kColdCastLost},
+});
+const auto kRpcCastFinishResize = faults::define_fault_point({
+    .name = "rpc.cast.finish_resize",
+    .description = "rpc cast (no reply) finish_resize: source -> destination compute: bind ports, plug, spawn, "
+                   "power on",
+    .actions = kCastActions,
+    .phase = MigrationPhase::kFinish,
+    .fatal = {.cold = kColdCastLost},
+});
+const auto kRpcCastConfirmResize = faults::define_fault_point({
+    .name = "rpc.cast.confirm_resize",
+    .description = "rpc cast (no reply) confirm_resize: api -> source compute: clean up the source after a resize",
+    .actions = kCastActions,
+    .phase = MigrationPhase::kConfirm,
+    .fatal = {.cold = kColdCastLost},
+});
+const auto kRpcCastRevertResize = faults::define_fault_point({
+    .name = "rpc.cast.revert_resize",
+    .description = "rpc cast (no reply) revert_resize: api -> destination compute: tear down the destination copy",
+    .actions = kCastActions,
+    .phase = MigrationPhase::kRollback,
+    .fatal = {.cold = kColdCastLost},
+});
+const auto kRpcCastFinishRevertResize = faults::define_fault_point({
+    .name = "rpc.cast.finish_revert_resize",
+    .description = "rpc cast (no reply) finish_revert_resize: destination -> source compute: rebind, replug, power "
+                   "on at source",
+    .actions = kCastActions,
+    .phase = MigrationPhase::kRollback,
+    .fatal = {.cold = kColdCastLost},
+});
+
+const auto kComputePreLiveMigration = faults::define_fault_point({
+    .name = "compute.pre_live_migration",
+    .description = "destination compute pre_live_migration: plugs VIFs, sets binding:profile migrating_to",
+    .actions = {ActionKind::kDelay, ActionKind::kFail, ActionKind::kCrash},
+    .phase = MigrationPhase::kPrepare,
+    .fatal = {.live = {ActionKind::kFail, ActionKind::kCrash}},
+});
+const auto kComputePostLiveMigration = faults::define_fault_point({
+    .name = "compute.post_live_migration",
+    .description = "source compute post_live_migration: unplugs source VIFs, hands over to the destination",
+    .actions = {ActionKind::kDelay, ActionKind::kFail},
+    .phase = MigrationPhase::kConfirm,
+    .fatal = {.live = {ActionKind::kFail}},
+});
+
+// The method an RPC point sends: "rpc.cast.live_migration" -> "live_migration".
+std::string rpc_method(const faults::FaultPointDescriptor& point) {
+  return point.name.substr(point.name.find('.', std::string("rpc.").size()) + 1);
+}
+
+}  // namespace
+
 bool is_terminal_migration_status(const std::string& s) {
   return s == "completed" || s == "error" || s == "failed" || s == "cancelled" || s == "confirmed" ||
          s == "reverted";
@@ -200,7 +322,7 @@ StatusOr<int> Cloud::migrate(const std::string& uuid, const std::string& dest_in
   inst->task_state = "resize_prep";
   int id = mig.id;
   std::string dest = mig.dest;
-  Status sent = rpc_cast("prep_resize", dest, [this, uuid, dest, id] { compute(dest)->prep_resize(uuid, id); });
+  Status sent = rpc_cast(kRpcCastPrepResize, dest, [this, uuid, dest, id] { compute(dest)->prep_resize(uuid, id); });
   if (!sent.ok()) return refuse(mig, inst, sent);
   return id;
 }
@@ -212,7 +334,7 @@ Status Cloud::confirm_resize(const std::string& uuid) {
   pending_resizes_.erase(it);
   set_migration_status(*migration(id), "confirming");
   std::string source = migration(id)->source;
-  Status sent = rpc_cast("confirm_resize", source, [this, uuid, id, source] { compute(source)->confirm_resize(uuid, id); });
+  Status sent = rpc_cast(kRpcCastConfirmResize, source, [this, uuid, id, source] { compute(source)->confirm_resize(uuid, id); });
   if (!sent.ok()) set_migration_status(*migration(id), "error");
   return sent;
 }
@@ -225,7 +347,7 @@ Status Cloud::revert_resize(const std::string& uuid) {
   set_migration_status(*migration(id), "reverting");
   instance(uuid)->task_state = "resize_reverting";
   std::string dest = migration(id)->dest;
-  Status sent = rpc_cast("revert_resize", dest, [this, uuid, id, dest] { compute(dest)->revert_resize(uuid, id); });
+  Status sent = rpc_cast(kRpcCastRevertResize, dest, [this, uuid, id, dest] { compute(dest)->revert_resize(uuid, id); });
   if (!sent.ok()) {
     instance(uuid)->task_state.clear();
     set_migration_status(*migration(id), "error");
@@ -252,7 +374,7 @@ StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& de
   // rpc.cast.live_migration: conductor -> source compute. A lost cast
   // leaves the migration 'accepted' for good, as in nova; a failed send
   // is an error the API sees, and the conductor undoes its binding.
-  Status sent = rpc_cast("live_migration", source,
+  Status sent = rpc_cast(kRpcCastLiveMigration, source,
                          [this, uuid, dest, id, source] { compute(source)->live_migration(uuid, dest, id); });
   if (!sent.ok()) {
     for (const auto& port : inst->port_ids) (void)neutron_.delete_binding(port, dest);
@@ -265,8 +387,9 @@ void Cloud::crash_service(const std::string& host) {
   if (down_services_.insert(host).second) timeline_.record("compute." + host, "nova-compute crashed (stops answering)");
 }
 
-Status Cloud::rpc_cast(const std::string& method, const std::string& host, std::function<void()> deliver) {
-  const std::string point = "rpc.cast." + method;
+Status Cloud::rpc_cast(const faults::FaultPointDescriptor& point, const std::string& host,
+                       std::function<void()> deliver) {
+  const std::string method = rpc_method(point);
   faults::Decision d = consult_fault(faults_, timeline_, point);
   if (d.kind == faults::ActionKind::kCrash) crash_service(host);
   // A cast to a dead service sits in its queue: nothing happens.
@@ -298,9 +421,9 @@ Status Cloud::rpc_cast(const std::string& method, const std::string& host, std::
   return ok_status();
 }
 
-void Cloud::rpc_call(const std::string& method, const std::string& host, std::function<Status()> deliver,
-                     std::function<void(Status)> on_reply) {
-  const std::string point = "rpc.call." + method;
+void Cloud::rpc_call(const faults::FaultPointDescriptor& point, const std::string& host,
+                     std::function<Status()> deliver, std::function<void(Status)> on_reply) {
+  const std::string method = rpc_method(point);
   faults::Decision d = consult_fault(faults_, timeline_, point);
   if (d.kind == faults::ActionKind::kCrash) crash_service(host);
   auto time_out = [this, method, on_reply] {
@@ -345,7 +468,7 @@ void Cloud::notifier_send(const std::string& event, const std::string& port_id) 
     external_instance_event(event, port_id);
     return;
   }
-  faults::Decision d = consult_fault(faults_, timeline_, "neutron.notify.vif_plugged");
+  faults::Decision d = consult_fault(faults_, timeline_, kNeutronNotifyVifPlugged);
   switch (d.kind) {
     case faults::ActionKind::kFireEarly:
       break;  // neutron sent it early already (on the migrating_to update)
@@ -362,7 +485,7 @@ void Cloud::notifier_send(const std::string& event, const std::string& port_id) 
     case faults::ActionKind::kNone:
       break;
     default:
-      fault_not_supported(timeline_, "neutron.notify.vif_plugged", d);
+      fault_not_supported(timeline_, kNeutronNotifyVifPlugged, d);
   }
   external_instance_event(event, port_id);
 }
@@ -571,7 +694,7 @@ Status ComputeManager::pre_live_migration(const std::string& uuid, const std::st
   Instance* inst = cloud_.instance(uuid);
   if (!inst) return not_found("instance " + uuid);
   cloud_.timeline().record(source(), "pre_live_migration " + uuid.substr(0, 8) + " from " + src);
-  faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), "compute.pre_live_migration");
+  faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), kComputePreLiveMigration);
   switch (d.kind) {
     case faults::ActionKind::kFail:
       return unavailable(d.message);
@@ -585,7 +708,7 @@ Status ComputeManager::pre_live_migration(const std::string& uuid, const std::st
     case faults::ActionKind::kNone:
       break;
     default:
-      fault_not_supported(cloud_.timeline(), "compute.pre_live_migration", d);
+      fault_not_supported(cloud_.timeline(), kComputePreLiveMigration, d);
   }
   // nova (multiple port bindings): plug migrate_data.vifs[].get_dest_vif(),
   // the source's network model with this host's vif type and details. Its
@@ -622,7 +745,7 @@ void ComputeManager::live_migration(const std::string& uuid, const std::string& 
   const std::string src = config_.name;
   const size_t n_events = events.size();
   cloud_.rpc_call(
-      "pre_live_migration", dest, [dst, uuid, src] { return dst->pre_live_migration(uuid, src); },
+      kRpcCallPreLiveMigration, dest, [dst, uuid, src] { return dst->pre_live_migration(uuid, src); },
       [this, uuid, dest, mid, wait, n_events](Status s) {
         if (!s.ok()) {
           cloud_.cancel_wait(wait);
@@ -704,7 +827,7 @@ StatusOr<Vif> ComputeManager::destination_vif(const std::string& port_id, const 
 void ComputeManager::post_live_migration(const std::string& uuid, const std::string& dest, int mid) {
   cloud_.timeline().record(source(), "post_live_migration");
   // No rollback after this point: the guest already runs on the destination.
-  faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), "compute.post_live_migration");
+  faults::Decision d = consult_fault(cloud_.faults(), cloud_.timeline(), kComputePostLiveMigration);
   switch (d.kind) {
     case faults::ActionKind::kFail:
       cloud_.timeline().record(source(), "post_live_migration failed: " + d.message);
@@ -717,7 +840,7 @@ void ComputeManager::post_live_migration(const std::string& uuid, const std::str
     case faults::ActionKind::kNone:
       break;
     default:
-      fault_not_supported(cloud_.timeline(), "compute.post_live_migration", d);
+      fault_not_supported(cloud_.timeline(), kComputePostLiveMigration, d);
   }
   finish_post_live_migration(uuid, dest, mid);
 }
@@ -729,7 +852,7 @@ void ComputeManager::finish_post_live_migration(const std::string& uuid, const s
     if (vif.ok()) (void)unplug_linux_bridge(*vif, net_);
   }
   cloud_.rpc_call(
-      "post_live_migration_at_destination", dest,
+      kRpcCallPostLiveMigrationAtDestination, dest,
       [this, dest, uuid] { return cloud_.compute(dest)->post_live_migration_at_destination(uuid); },
       [this, uuid, mid](Status s) {
         if (!s.ok()) cloud_.timeline().record(source(), "post_live_migration_at_destination failed: " + s.to_string());
@@ -770,13 +893,13 @@ Status ComputeManager::post_live_migration_at_destination(const std::string& uui
 
 // ---------------------------------------------------------------- cold migration / resize
 
-void ComputeManager::cast_or_error(const std::string& method, const std::string& host, std::function<void()> deliver,
-                                   const std::string& uuid, int mid) {
+void ComputeManager::cast_or_error(const faults::FaultPointDescriptor& cast, const std::string& host,
+                                   std::function<void()> deliver, const std::string& uuid, int mid) {
   // A cast that cannot be sent raises in the sender, whose migration ends
   // in 'error' (nova's errors_out_migration).
-  Status sent = cloud_.rpc_cast(method, host, std::move(deliver));
+  Status sent = cloud_.rpc_cast(cast, host, std::move(deliver));
   if (sent.ok()) return;
-  cloud_.timeline().record(source(), method + ": " + sent.message());
+  cloud_.timeline().record(source(), rpc_method(cast) + ": " + sent.message());
   if (Instance* inst = cloud_.instance(uuid)) inst->task_state.clear();
   cloud_.set_migration_status(*cloud_.migration(mid), "error");
 }
@@ -796,7 +919,7 @@ void ComputeManager::prep_resize(const std::string& uuid, int mid) {
   }
   cloud_.instance(uuid)->task_state = "resize_migrating";
   std::string src = m.source;
-  cast_or_error("resize_instance", src, [this, uuid, mid, src] { cloud_.compute(src)->resize_instance(uuid, mid); },
+  cast_or_error(kRpcCastResizeInstance, src, [this, uuid, mid, src] { cloud_.compute(src)->resize_instance(uuid, mid); },
                 uuid, mid);
 }
 
@@ -816,7 +939,7 @@ void ComputeManager::resize_instance(const std::string& uuid, int mid) {
   cloud_.set_migration_status(m, "post-migrating");
   cloud_.instance(uuid)->task_state = "resize_migrated";
   std::string dest = m.dest;
-  cast_or_error("finish_resize", dest, [this, uuid, mid, dest] { cloud_.compute(dest)->finish_resize(uuid, mid); },
+  cast_or_error(kRpcCastFinishResize, dest, [this, uuid, mid, dest] { cloud_.compute(dest)->finish_resize(uuid, mid); },
                 uuid, mid);
 }
 
@@ -872,7 +995,7 @@ void ComputeManager::revert_resize(const std::string& uuid, int mid) {
     (void)cloud_.neutron().delete_binding(port_id, config_.name);
   }
   std::string src = m.source;
-  cast_or_error("finish_revert_resize", src,
+  cast_or_error(kRpcCastFinishRevertResize, src,
                 [this, uuid, mid, src] { cloud_.compute(src)->finish_revert_resize(uuid, mid); }, uuid, mid);
 }
 
@@ -903,7 +1026,7 @@ void ComputeManager::rollback_live_migration(const std::string& uuid, const std:
   // 'cancelled', anything else 'error', as nova's recover_method records.
   const std::string status = why.code() == StatusCode::kCancelled ? "cancelled" : "error";
   cloud_.rpc_call(
-      "rollback_live_migration_at_destination", dest,
+      kRpcCallRollbackLiveMigrationAtDestination, dest,
       [this, dest, uuid] {
         cloud_.compute(dest)->rollback_live_migration_at_destination(uuid);
         return ok_status();

@@ -128,8 +128,9 @@ class ComputeManager {
   void finish_post_live_migration(const std::string& instance_uuid, const std::string& dest, int migration_id);
   void rollback_live_migration(const std::string& instance_uuid, const std::string& dest,
                                int migration_id, const Status& why);
-  // Casts 'method' to 'host'; a failed send puts the migration in 'error'.
-  void cast_or_error(const std::string& method, const std::string& host, std::function<void()> deliver,
+  // Casts the method of RPC point 'cast' to 'host'; a failed send puts the
+  // migration in 'error'.
+  void cast_or_error(const faults::FaultPointDescriptor& cast, const std::string& host, std::function<void()> deliver,
                      const std::string& instance_uuid, int migration_id);
 
   Cloud& cloud_;
@@ -196,16 +197,18 @@ class Cloud {
   // Migration records so far (ids are 1..count, in request order).
   int migration_count() const { return static_cast<int>(migrations_.size()); }
   // RPC between roles on the event loop, as oslo.messaging does it, to the
-  // compute service on 'host'. A cast is posted; an error is returned only
-  // when the send itself fails (fault 'fail'). A call runs the callee and
-  // hands its result to 'on_reply' on the caller's side. Fault points:
+  // compute service on 'host'; 'point' ("rpc.cast.<method>", defined in
+  // cloud.cpp) names the method and is consulted at the send. A cast is
+  // posted; an error is returned only when the send itself fails (fault
+  // 'fail'). A call runs the callee and hands its result to 'on_reply' on
+  // the caller's side. Actions:
   //   rpc.cast.<method>  delay, drop, duplicate, fail, crash
   //   rpc.call.<method>  delay (late reply), drop (no reply: MessagingTimeout
   //                      after rpc_response_timeout), fail (error reply),
   //                      crash (the service on 'host' dies: this and every
   //                      later message to it goes unanswered)
-  Status rpc_cast(const std::string& method, const std::string& host, std::function<void()> deliver);
-  void rpc_call(const std::string& method, const std::string& host, std::function<Status()> deliver,
+  Status rpc_cast(const faults::FaultPointDescriptor& point, const std::string& host, std::function<void()> deliver);
+  void rpc_call(const faults::FaultPointDescriptor& point, const std::string& host, std::function<Status()> deliver,
                 std::function<void(Status)> on_reply);
   // oslo.messaging's rpc_response_timeout (60 s by default).
   void set_rpc_response_timeout(MonoClock::duration t) { rpc_response_timeout_ = t; }

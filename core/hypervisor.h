@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "core/job_monitor.h"
+#include "faults/fault_points.h"
 
 namespace lmh::core {
 
@@ -37,6 +38,18 @@ struct LiveMigrationCallbacks {
   std::function<void()> on_resumed;    // Finish: guest runs on the destination
   std::function<void(Status)> on_done; // Confirm done (ok) or the job failed
 };
+
+// Fault points every implementation consults (defined in hypervisor.cpp:
+// part of this interface's contract, and the flow's rules about them are
+// core's, core/implied_status.h):
+//   kHypervisorMigrate     when the live-migration job starts (its memory copy)
+//   kHypervisorSwitchover  when the guest pauses on the source to switch over
+//   kGuestAnnounce         at each self-announce round after the resume
+// The last two act on the emulated guest only; QEMU switches over and
+// announces by itself.
+extern const faults::FaultPointDescriptor kHypervisorMigrate;
+extern const faults::FaultPointDescriptor kHypervisorSwitchover;
+extern const faults::FaultPointDescriptor kGuestAnnounce;
 
 class Hypervisor {
  public:

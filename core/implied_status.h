@@ -1,7 +1,8 @@
 // What a migration's final status must be once faults acted, as nova's flow
 // decides it: the invariant "migration_terminal" compares the record with
 // this, so a fault that should have failed a move but did not (or one that
-// failed a move it should not have) is caught.
+// failed a move it should not have) is caught. The rules are the fired
+// points' descriptors (FaultPointDescriptor::fatal, loses_vif_plugged).
 #pragma once
 
 #include <map>

@@ -5,6 +5,26 @@
 
 namespace lmh::core {
 
+namespace {
+
+using faults::ActionKind;
+
+const auto kAgentLbScan = faults::define_fault_point({
+    .name = "agent.lb.scan",
+    .description = "linuxbridge agent polling loop scans taps (every polling_interval)",
+    .actions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail, ActionKind::kCrash},
+    .phase = faults::MigrationPhase::kAgent,
+    .loses_vif_plugged = {ActionKind::kCrash},  // no agent reports the destination port up
+});
+const auto kAgentLbEnslaveUplink = faults::define_fault_point({
+    .name = "agent.lb.enslave_uplink",
+    .description = "linuxbridge agent enslaves <phys>.<vlan> to the network bridge",
+    .actions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail},
+    .phase = faults::MigrationPhase::kAgent,
+});
+
+}  // namespace
+
 LinuxBridgeAgent::LinuxBridgeAgent(LinuxBridgeAgentConfig config, HostNetwork& net,
                                    NeutronServer& neutron, EventLoop& loop, Timeline& timeline)
     : config_(std::move(config)), net_(net), neutron_(neutron), loop_(loop), timeline_(timeline) {}
@@ -38,7 +58,7 @@ void LinuxBridgeAgent::binding_deactivate(const std::string& port_id, const std:
 }
 
 void LinuxBridgeAgent::poll() {
-  faults::Decision d = consult_fault(config_.faults, timeline_, "agent.lb.scan");
+  faults::Decision d = consult_fault(config_.faults, timeline_, kAgentLbScan);
   switch (d.kind) {
     case faults::ActionKind::kCrash:
       running_ = false;
@@ -55,7 +75,7 @@ void LinuxBridgeAgent::poll() {
     case faults::ActionKind::kNone:
       break;
     default:
-      fault_not_supported(timeline_, "agent.lb.scan", d);
+      fault_not_supported(timeline_, kAgentLbScan, d);
   }
   scan();
 }
@@ -109,7 +129,7 @@ void LinuxBridgeAgent::scan() {
 }
 
 Status LinuxBridgeAgent::enslave_uplink(const std::string& uplink, const std::string& bridge) {
-  faults::Decision d = consult_fault(config_.faults, timeline_, "agent.lb.enslave_uplink");
+  faults::Decision d = consult_fault(config_.faults, timeline_, kAgentLbEnslaveUplink);
   switch (d.kind) {
     case faults::ActionKind::kFail:
       return unavailable(d.message);  // the device is retried at the next poll
@@ -126,7 +146,7 @@ Status LinuxBridgeAgent::enslave_uplink(const std::string& uplink, const std::st
     case faults::ActionKind::kNone:
       break;
     default:
-      fault_not_supported(timeline_, "agent.lb.enslave_uplink", d);
+      fault_not_supported(timeline_, kAgentLbEnslaveUplink, d);
   }
   LMH_RETURN_IF_ERROR(net_.set_master(uplink, bridge));
   timeline_.record(source(), "enslave uplink " + uplink + " to " + bridge);

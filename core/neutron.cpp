@@ -6,6 +6,38 @@
 
 namespace lmh::core {
 
+namespace {
+
+using faults::ActionKind;
+using faults::MigrationPhase;
+
+const auto kNeutronPortUpdateProfile = faults::define_fault_point({
+    .name = "neutron.port_update.profile",
+    .description = "neutron port update of binding:profile (migrating_to)",
+    .actions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail},
+    .phase = MigrationPhase::kPrepare,
+    .fatal = {.live = {ActionKind::kFail}},
+});
+const auto kNeutronBindingActivate = faults::define_fault_point({
+    .name = "neutron.binding.activate",
+    .description = "neutron activates the destination port binding",
+    .actions = {ActionKind::kFail},
+    .phase = MigrationPhase::kFinish,
+    .fatal = {.live = {ActionKind::kFail}},
+});
+
+}  // namespace
+
+const faults::FaultPointDescriptor kNeutronNotifyVifPlugged = faults::define_fault_point({
+    .name = "neutron.notify.vif_plugged",
+    .description = "neutron's nova notifier sends network-vif-plugged (fire-early: on the migrating_to update, "
+                   "before any agent wired the port, bug 1880389)",
+    .actions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kDuplicate, ActionKind::kFail,
+                ActionKind::kFireEarly},
+    .phase = MigrationPhase::kPrepare,
+    .loses_vif_plugged = {ActionKind::kDrop, ActionKind::kFail},
+});
+
 const PortBinding* Port::active_binding() const {
   for (const auto& b : bindings) if (b.status == BindingStatus::kActive) return &b;
   return nullptr;
@@ -84,9 +116,9 @@ Status NeutronServer::activate_binding(const std::string& port_id, const std::st
   if (it == ports_.end()) return not_found("port " + port_id);
   Port& port = it->second;
   if (!port.binding_for(host)) return not_found("binding of " + port_id + " on " + host);
-  faults::Decision d = consult_fault(faults_, timeline_, "neutron.binding.activate");
+  faults::Decision d = consult_fault(faults_, timeline_, kNeutronBindingActivate);
   if (d.kind == faults::ActionKind::kFail) return unavailable(d.message);
-  if (d.fires()) fault_not_supported(timeline_, "neutron.binding.activate", d);
+  if (d.fires()) fault_not_supported(timeline_, kNeutronBindingActivate, d);
   std::string previous;
   for (auto& b : port.bindings) {
     if (b.status == BindingStatus::kActive && b.host != host) previous = b.host;
@@ -116,7 +148,7 @@ Status NeutronServer::update_profile(const std::string& port_id, const std::stri
                                      const std::optional<std::string>& value) {
   auto it = ports_.find(port_id);
   if (it == ports_.end()) return not_found("port " + port_id);
-  faults::Decision d = consult_fault(faults_, timeline_, "neutron.port_update.profile");
+  faults::Decision d = consult_fault(faults_, timeline_, kNeutronPortUpdateProfile);
   switch (d.kind) {
     case faults::ActionKind::kFail:
       return unavailable(d.message);
@@ -130,7 +162,7 @@ Status NeutronServer::update_profile(const std::string& port_id, const std::stri
     case faults::ActionKind::kNone:
       break;
     default:
-      fault_not_supported(timeline_, "neutron.port_update.profile", d);
+      fault_not_supported(timeline_, kNeutronPortUpdateProfile, d);
   }
   apply_profile(port_id, key, value);
   return ok_status();
@@ -147,7 +179,7 @@ void NeutronServer::apply_profile(const std::string& port_id, const std::string&
   // 1880389, unless the fix is on), or forced by the fault fire-early at
   // the notifier.
   if (key == "migrating_to" && value) {
-    bool forced = faults_ && faults_->planned_action("neutron.notify.vif_plugged") == faults::ActionKind::kFireEarly;
+    bool forced = faults_ && faults_->planned_action(kNeutronNotifyVifPlugged.name) == faults::ActionKind::kFireEarly;
     if (!behaviour_.vif_plugged_from_agent_only || forced)
       notify("network-vif-plugged", it->second, "on the migrating_to port update (bug 1880389)");
   }

@@ -79,6 +79,10 @@ struct Vif {
   std::optional<int> mtu;                       // "network"."meta"."mtu"
 };
 
+// The nova notifier's network-vif-plugged: consulted where it is sent
+// (Cloud's notifier) and, for fire-early, at the migrating_to update.
+extern const faults::FaultPointDescriptor kNeutronNotifyVifPlugged;
+
 // Neutron's behaviour switches.
 struct NeutronBehaviour {
   // false (as shipped, launchpad bug 1880389): the port update that sets

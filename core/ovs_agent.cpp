@@ -8,6 +8,20 @@ namespace lmh::core {
 
 namespace {
 
+using faults::ActionKind;
+
+const auto kAgentOvsPortUp = faults::define_fault_point({
+    .name = "agent.ovs.port_up",
+    .description = "OVS agent sees a br-int port with external_ids:iface-id, tags it, reports it up",
+    .actions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail},
+    .phase = faults::MigrationPhase::kAgent,
+    .loses_vif_plugged = {ActionKind::kDrop},  // the server never hears the port is up
+});
+
+}  // namespace
+
+namespace {
+
 std::string short_id(const std::string& id) { return id.substr(0, kDeviceIdLen); }
 
 // Segments whose traffic leaves through a physical bridge of bridge_mappings.
@@ -144,7 +158,7 @@ bool OvsAgent::treat_device_added_or_updated(const std::string& port_id, const O
   }
   // agent.ovs.port_up: the report to the server can fail (retried at the
   // next poll), be lost, or arrive late.
-  faults::Decision d = consult_fault(config_.faults, timeline_, "agent.ovs.port_up");
+  faults::Decision d = consult_fault(config_.faults, timeline_, kAgentOvsPortUp);
   if (d.kind == faults::ActionKind::kFail) return false;
   skipped_logged_.erase(port_id);
   bound_.insert(port_id);
@@ -160,7 +174,7 @@ bool OvsAgent::treat_device_added_or_updated(const std::string& port_id, const O
     });
     return true;
   }
-  if (d.fires()) fault_not_supported(timeline_, "agent.ovs.port_up", d);
+  if (d.fires()) fault_not_supported(timeline_, kAgentOvsPortUp, d);
   neutron_.update_device_up(device, config_.host);
   timeline_.record(source(), "device up " + device);
   return true;

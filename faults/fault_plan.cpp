@@ -200,19 +200,6 @@ std::string action_text(const FaultSpec& spec) {
 
 }  // namespace
 
-const char* action_name(ActionKind kind) {
-  switch (kind) {
-    case ActionKind::kNone: return "none";
-    case ActionKind::kDelay: return "delay";
-    case ActionKind::kDrop: return "drop";
-    case ActionKind::kDuplicate: return "duplicate";
-    case ActionKind::kFireEarly: return "fire-early";
-    case ActionKind::kFail: return "fail";
-    case ActionKind::kCrash: return "crash";
-  }
-  return "unknown";
-}
-
 StatusOr<FaultSpec> parse_fault_spec(const std::string& text) {
   std::string_view s = trim(text);
   auto fail = [&](const std::string& why) -> Status {
@@ -231,14 +218,9 @@ StatusOr<FaultSpec> parse_fault_spec(const std::string& text) {
   size_t at = rest.rfind('@');
   if (std::string why = parse_action(rest.substr(0, at), spec.point, spec.action); !why.empty())
     return fail(why);
-  if (const FaultPoint* fp = find_fault_point(spec.point)) {
-    const std::string name = action_name(spec.action.kind);
-    if (std::find(fp->actions.begin(), fp->actions.end(), name) == fp->actions.end()) {
-      std::string supported;
-      for (const auto& a : fp->actions) supported += (supported.empty() ? "" : ", ") + a;
-      return fail(quoted(spec.point) + " does not implement " + name + " (it implements: " + supported + ")");
-    }
-  }
+  if (const FaultPointDescriptor* fp = find_fault_point(spec.point); fp && !fp->implements(spec.action.kind))
+    return fail(quoted(spec.point) + " does not implement " + action_name(spec.action.kind) +
+                " (it implements: " + fp->action_list(", ") + ")");
   if (at != std::string_view::npos) {
     if (std::string why = parse_trigger(rest.substr(at + 1), spec.trigger); !why.empty())
       return fail(why);

@@ -30,10 +30,6 @@
 
 namespace lmh::faults {
 
-enum class ActionKind { kNone, kDelay, kDrop, kDuplicate, kFireEarly, kFail, kCrash };
-
-const char* action_name(ActionKind kind);  // "delay", "drop", ...
-
 struct Action {
   ActionKind kind = ActionKind::kNone;
   std::chrono::milliseconds delay_min{0};  // kDelay: fixed when min == max

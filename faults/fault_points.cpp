@@ -1,87 +1,25 @@
 #include "faults/fault_points.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <tuple>
 #include <utility>
 
 namespace lmh::faults {
 
 namespace {
 
-// Compute RPC methods that can carry a fault, how lmh sends each (as nova's
-// compute/rpcapi.py does, except rollback_live_migration_at_destination,
-// which nova casts and lmh calls so the rollback is done when the status is
-// set), and who calls whom. Only the point the flow reaches is listed.
-struct RpcMethod {
-  const char* name;
-  const char* kind;  // "call" | "cast"
-  const char* what;
-};
-
-const std::vector<RpcMethod>& rpc_methods() {
-  static const std::vector<RpcMethod> methods = {
-      {"pre_live_migration", "call", "source -> destination compute: prepare (plug VIFs, migrating_to)"},
-      {"post_live_migration_at_destination", "call",
-       "source -> destination compute: activate binding, update port host, finish"},
-      {"rollback_live_migration_at_destination", "call",
-       "source -> destination compute: undo what pre_live_migration made"},
-      {"live_migration", "cast", "conductor -> source compute: start the live migration"},
-      {"prep_resize", "cast", "conductor -> destination compute: claim resources for cold migrate/resize"},
-      {"resize_instance", "cast", "destination -> source compute: power off, move the disk"},
-      {"finish_resize", "cast", "source -> destination compute: bind ports, plug, spawn, power on"},
-      {"confirm_resize", "cast", "api -> source compute: clean up the source after a resize"},
-      {"revert_resize", "cast", "api -> destination compute: tear down the destination copy"},
-      {"finish_revert_resize", "cast", "destination -> source compute: rebind, replug, power on at source"},
-  };
-  return methods;
+// Function-local, so a definition in any translation unit's static
+// initialisation finds it constructed.
+std::vector<FaultPointDescriptor>& registry() {
+  static std::vector<FaultPointDescriptor> points;
+  return points;
 }
 
-std::vector<FaultPoint> build_registry() {
-  std::vector<FaultPoint> points;
-  // A call can be late, lost (the caller's MessagingTimeout after
-  // rpc_response_timeout), refused, or reach a compute that dies (crash: the
-  // service stops answering anything). A cast can also be doubled, except
-  // the ones that start a move (a second copy would start a second move).
-  for (const auto& m : rpc_methods()) {
-    bool call = std::string(m.kind) == "call";
-    std::vector<std::string> actions = {"delay", "drop", "fail", "crash"};
-    if (!call && std::string(m.name) != "live_migration" && std::string(m.name) != "prep_resize")
-      actions.push_back("duplicate");
-    points.push_back({std::string("rpc.") + m.kind + "." + m.name,
-                      std::string(call ? "rpc call (waits for the reply) " : "rpc cast (no reply) ") + m.name +
-                          ": " + m.what,
-                      actions});
-  }
-  const std::vector<FaultPoint> rest = {
-      {"compute.pre_live_migration",
-       "destination compute pre_live_migration: plugs VIFs, sets binding:profile migrating_to",
-       {"delay", "fail", "crash"}},
-      {"compute.post_live_migration",
-       "source compute post_live_migration: unplugs source VIFs, hands over to the destination",
-       {"delay", "fail"}},
-      {"neutron.port_update.profile", "neutron port update of binding:profile (migrating_to)",
-       {"delay", "drop", "fail"}},
-      {"neutron.binding.activate", "neutron activates the destination port binding", {"fail"}},
-      {"neutron.notify.vif_plugged",
-       "neutron's nova notifier sends network-vif-plugged (fire-early: on the migrating_to update, "
-       "before any agent wired the port, bug 1880389)",
-       {"delay", "drop", "duplicate", "fail", "fire-early"}},
-      {"agent.lb.scan", "linuxbridge agent polling loop scans taps (every polling_interval)",
-       {"delay", "drop", "fail", "crash"}},
-      {"agent.lb.enslave_uplink", "linuxbridge agent enslaves <phys>.<vlan> to the network bridge",
-       {"delay", "drop", "fail"}},
-      {"agent.ovs.port_up",
-       "OVS agent sees a br-int port with external_ids:iface-id, tags it, reports it up",
-       {"delay", "drop", "fail"}},
-      {"hypervisor.migrate", "hypervisor live-migration job (memory copy to the destination)", {"delay", "fail"}},
-      {"hypervisor.switchover", "guest paused on the source and resumed on the destination", {"delay", "fail"}},
-      {"guest.announce", "the guest's self-announce after resume (RARP x5)", {"delay", "drop", "duplicate"}},
-      {"fabric.port",
-       "the destination host's fabric switch port at switchover (delay: down for MS; drop: down for good)",
-       {"delay", "drop"}},
-      {"ovs.vswitchd", "a host's ovs-vswitchd daemon (crash: killed at switchover)", {"crash"}},
-  };
-  points.insert(points.end(), rest.begin(), rest.end());
-  return points;
+[[noreturn]] void bad_definition(const std::string& name, const char* why) {
+  std::fprintf(stderr, "lmh: fault point '%s': %s\n", name.c_str(), why);
+  std::abort();
 }
 
 // Optimal string alignment distance: Levenshtein plus adjacent swaps, so
@@ -104,12 +42,49 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 }  // namespace
 
-const std::vector<FaultPoint>& known_fault_points() {
-  static const std::vector<FaultPoint> points = build_registry();
-  return points;
+const char* action_name(ActionKind kind) {
+  switch (kind) {
+    case ActionKind::kNone: return "none";
+    case ActionKind::kDelay: return "delay";
+    case ActionKind::kDrop: return "drop";
+    case ActionKind::kDuplicate: return "duplicate";
+    case ActionKind::kFireEarly: return "fire-early";
+    case ActionKind::kFail: return "fail";
+    case ActionKind::kCrash: return "crash";
+  }
+  return "unknown";
 }
 
-const FaultPoint* find_fault_point(const std::string& name) {
+bool FaultPointDescriptor::implements(ActionKind kind) const {
+  return std::find(actions.begin(), actions.end(), kind) != actions.end();
+}
+
+std::string FaultPointDescriptor::action_list(const std::string& separator) const {
+  std::string list;
+  for (ActionKind a : actions) list += (list.empty() ? "" : separator) + action_name(a);
+  return list;
+}
+
+FaultPointDescriptor define_fault_point(FaultPointDescriptor point) {
+  if (point.name.empty() || point.description.empty()) bad_definition(point.name, "needs a name and a description");
+  if (point.actions.empty()) bad_definition(point.name, "implements no action");
+  for (const auto* implied : {&point.fatal.live, &point.fatal.cold, &point.loses_vif_plugged})
+    for (ActionKind a : *implied)
+      if (!point.implements(a)) bad_definition(point.name, "implies a status for an action it does not implement");
+  if (find_fault_point(point.name)) bad_definition(point.name, "defined twice");
+  auto& points = registry();
+  // Sorted as it grows: the order does not depend on which translation unit
+  // the linker initialises first.
+  auto key = [](const FaultPointDescriptor& p) { return std::tie(p.phase, p.name); };
+  auto at = std::upper_bound(points.begin(), points.end(), point,
+                             [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  points.insert(at, point);
+  return point;
+}
+
+const std::vector<FaultPointDescriptor>& known_fault_points() { return registry(); }
+
+const FaultPointDescriptor* find_fault_point(const std::string& name) {
   for (const auto& p : known_fault_points())
     if (p.name == name) return &p;
   return nullptr;
@@ -118,7 +93,7 @@ const FaultPoint* find_fault_point(const std::string& name) {
 bool is_known_fault_point(const std::string& name) { return find_fault_point(name) != nullptr; }
 
 std::optional<std::string> closest_fault_point(const std::string& name) {
-  const FaultPoint* best = nullptr;
+  const FaultPointDescriptor* best = nullptr;
   size_t best_distance = 0;
   for (const auto& p : known_fault_points()) {
     size_t d = edit_distance(name, p.name);
@@ -129,28 +104,6 @@ std::optional<std::string> closest_fault_point(const std::string& name) {
   }
   if (best == nullptr || best_distance > std::max<size_t>(2, name.size() / 3)) return std::nullopt;
   return best->name;
-}
-
-void FaultCounters::reached(const std::string& point) {
-  std::lock_guard lock(mu_);
-  ++reached_[point];
-}
-
-void FaultCounters::injected(const std::string& point) {
-  std::lock_guard lock(mu_);
-  ++injected_[point];
-}
-
-int FaultCounters::reached_count(const std::string& point) const {
-  std::lock_guard lock(mu_);
-  auto it = reached_.find(point);
-  return it == reached_.end() ? 0 : it->second;
-}
-
-int FaultCounters::injected_count(const std::string& point) const {
-  std::lock_guard lock(mu_);
-  auto it = injected_.find(point);
-  return it == injected_.end() ? 0 : it->second;
 }
 
 }  // namespace lmh::faults

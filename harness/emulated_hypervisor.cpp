@@ -204,11 +204,11 @@ void EmulatedHypervisor::begin(const std::shared_ptr<LiveMove>& move) {
                    "Prepare on " + destination + ": " + incoming.target_dev + " attached to " + incoming.bridge);
   // hypervisor.migrate: the job can take longer (a busy guest dirtying
   // memory) or fail at the end of pre-copy.
-  faults::Decision job_fault = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
+  faults::Decision job_fault = core::consult_fault(faults_, timeline_, core::kHypervisorMigrate);
   MonoClock::duration precopy = g->timing.precopy;
   if (job_fault.kind == faults::ActionKind::kDelay) precopy += job_fault.delay;
   else if (job_fault.fires() && job_fault.kind != faults::ActionKind::kFail)
-    core::fault_not_supported(timeline_, "hypervisor.migrate", job_fault);
+    core::fault_not_supported(timeline_, core::kHypervisorMigrate, job_fault);
   move->job_fault = job_fault;
   timeline_.record(core::EventKind::kPerform, source, "libvirt", "Perform: pre-copy " + ms_text(precopy));
   g->job.type = core::JobInfo::kUnbounded;
@@ -239,10 +239,10 @@ void EmulatedHypervisor::switchover(const std::shared_ptr<LiveMove>& move) {
   move->cb.on_paused();
   // hypervisor.switchover: a delay lengthens the pause (a slow final copy).
   MonoClock::duration pause = g->timing.pause;
-  faults::Decision sw = core::consult_fault(faults_, timeline_, "hypervisor.switchover");
+  faults::Decision sw = core::consult_fault(faults_, timeline_, core::kHypervisorSwitchover);
   if (sw.kind == faults::ActionKind::kDelay) pause += sw.delay;
   else if (sw.fires() && sw.kind != faults::ActionKind::kFail)
-    core::fault_not_supported(timeline_, "hypervisor.switchover", sw);
+    core::fault_not_supported(timeline_, core::kHypervisorSwitchover, sw);
   lab_.switchover_faults(move->destination, faults_, loop_, timeline_);
   loop_.post_after(pause, [this, move, sw] { resume(move, sw); });
 }
@@ -385,12 +385,12 @@ void EmulatedHypervisor::schedule_announces(Guest& g, bool first_now) {
       if (!a.ok()) timeline_.record("guest", "announce failed: " + a.message());
     };
     // guest.announce: each round can be lost, late or doubled.
-    faults::Decision d = core::consult_fault(faults_, timeline_, "guest.announce");
+    faults::Decision d = core::consult_fault(faults_, timeline_, core::kGuestAnnounce);
     MonoClock::duration at = offsets[i];
     if (d.kind == faults::ActionKind::kDrop) continue;
     if (d.kind == faults::ActionKind::kDelay) at += d.delay;
     if (d.kind == faults::ActionKind::kDuplicate) loop_.post_after(at, announce);
-    else if (d.fires() && d.kind != faults::ActionKind::kDelay) core::fault_not_supported(timeline_, "guest.announce", d);
+    else if (d.fires() && d.kind != faults::ActionKind::kDelay) core::fault_not_supported(timeline_, core::kGuestAnnounce, d);
     if (first_now && at == MonoClock::duration::zero()) announce();
     else loop_.post_after(at, announce);
   }

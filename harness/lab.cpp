@@ -16,6 +16,28 @@ namespace lmh::harness {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+using faults::ActionKind;
+
+// The lab's faults at switchover (Lab::switchover_faults).
+const auto kFabricPort = faults::define_fault_point({
+    .name = "fabric.port",
+    .description = "the destination host's fabric switch port at switchover (delay: down for MS; drop: down for "
+                   "good)",
+    .actions = {ActionKind::kDelay, ActionKind::kDrop},
+    .phase = faults::MigrationPhase::kPerform,
+});
+const auto kOvsVswitchd = faults::define_fault_point({
+    .name = "ovs.vswitchd",
+    .description = "a host's ovs-vswitchd daemon (crash: killed at switchover)",
+    .actions = {ActionKind::kCrash},
+    .phase = faults::MigrationPhase::kPerform,
+    .needs_backend = "openvswitch",
+});
+
+}  // namespace
+
 std::string run_prefix(const std::string& run_id) { return "lmh-" + run_id; }
 
 std::string new_run_id() {
@@ -76,7 +98,7 @@ void Lab::switchover_faults(const std::string& destination, faults::FaultPlan* f
                             core::Timeline& timeline) {
   // fabric.port: the destination's switch ports go down as the guest
   // switches over (a flapping port, a cable): for 'delay' ms, or for good.
-  faults::Decision d = core::consult_fault(faults, timeline, "fabric.port");
+  faults::Decision d = core::consult_fault(faults, timeline, kFabricPort);
   if (d.fires()) {
     std::vector<std::string> ports;
     for (const auto& n : topology_.networks) {
@@ -98,7 +120,7 @@ void Lab::switchover_faults(const std::string& destination, faults::FaultPlan* f
   // arrives; its bridges stop forwarding and the database stops applying.
   LabHost* h = host(destination);
   if (!h || !h->ovs) return;
-  if (core::consult_fault(faults, timeline, "ovs.vswitchd").kind != faults::ActionKind::kCrash) return;
+  if (core::consult_fault(faults, timeline, kOvsVswitchd).kind != faults::ActionKind::kCrash) return;
   const pid_t pid = h->ovs->vswitchd_pid();
   h->ovs->kill_vswitchd();
   timeline.record("ovs." + destination, "ovs-vswitchd (pid " + std::to_string(pid) + ") killed");

@@ -621,11 +621,11 @@ void LibvirtHypervisor::live_migrate(const std::string& uuid, const std::string&
 
   // hypervisor.migrate: a delay holds the job back; a fail aborts it once
   // it runs (the guest stays on the source, the incoming domain goes).
-  faults::Decision d = core::consult_fault(faults_, timeline_, "hypervisor.migrate");
+  faults::Decision d = core::consult_fault(faults_, timeline_, core::kHypervisorMigrate);
   MonoClock::duration hold{0};
   if (d.kind == faults::ActionKind::kDelay) hold = d.delay;
   else if (d.kind == faults::ActionKind::kFail) m->fail_message = d.message.empty() ? "injected failure" : d.message;
-  else if (d.fires()) core::fault_not_supported(timeline_, "hypervisor.migrate", d);
+  else if (d.fires()) core::fault_not_supported(timeline_, core::kHypervisorMigrate, d);
   ensure_pump();
   job_thread(m);
   if (hold.count() > 0) loop_.post_after(hold, [this, m] { start_worker(m); });

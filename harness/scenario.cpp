@@ -375,13 +375,20 @@ Status Reader::read_double(const Section& s, const std::string& k, double& out, 
 }  // namespace
 
 std::string fault_not_applicable(const Scenario& sc, const faults::FaultSpec& spec) {
-  if (spec.point == "ovs.vswitchd" &&
-      std::none_of(sc.hosts.begin(), sc.hosts.end(), [](const HostSpec& h) { return h.backend == "openvswitch"; }))
-    return "fault point 'ovs.vswitchd' needs a host with backend openvswitch; this scenario has none";
-  // On the libvirt tier QEMU switches over and announces by itself.
-  if (sc.tier == "libvirt" && (spec.point == "hypervisor.switchover" || spec.point == "guest.announce"))
-    return "fault point '" + spec.point + "' acts on the emulated guest; the libvirt tier's QEMU switches over "
-           "and announces by itself";
+  const faults::FaultPointDescriptor* point = faults::find_fault_point(spec.point);
+  if (!point) return "";  // parse_fault_spec refuses unknown points
+  const std::string& needs = point->needs_backend;
+  if (!needs.empty() &&
+      std::none_of(sc.hosts.begin(), sc.hosts.end(), [&](const HostSpec& h) { return h.backend == needs; }))
+    return "fault point '" + spec.point + "' needs a host with backend " + needs + "; this scenario has none";
+  const faults::Tiers tier = sc.tier == "libvirt" ? faults::kLibvirtTier : faults::kEmulatedTier;
+  if (!(point->tiers & tier)) {
+    // On the libvirt tier QEMU switches over and announces by itself.
+    if (tier == faults::kLibvirtTier)
+      return "fault point '" + spec.point + "' acts on the emulated guest; the libvirt tier's QEMU switches over "
+             "and announces by itself";
+    return "fault point '" + spec.point + "' acts on the libvirt tier only";
+  }
   return "";
 }
 

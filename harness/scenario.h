@@ -165,7 +165,8 @@ struct Scenario {
 //   "<file>:<line>: <key>: <what is wrong>"
 // (for an override: "<file>: --set <key>: <what is wrong>").
 // Why 'spec' cannot act in 'sc' (a point the scenario's lab never reaches,
-// e.g. ovs.vswitchd without an Open vSwitch host), or "" when it can.
+// e.g. ovs.vswitchd without an Open vSwitch host), or "" when it can; from
+// the point's descriptor (its tiers and needs_backend).
 std::string fault_not_applicable(const Scenario& sc, const faults::FaultSpec& spec);
 
 StatusOr<Scenario> load_scenario(const std::string& path,

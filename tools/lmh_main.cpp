@@ -99,11 +99,8 @@ int cmd_cleanup(bool all) {
 }
 
 int cmd_faults() {
-  for (const auto& p : lmh::faults::known_fault_points()) {
-    std::string actions;
-    for (const auto& a : p.actions) actions += (actions.empty() ? "" : ",") + a;
-    std::printf("%-48s %-37s %s\n", p.name.c_str(), actions.c_str(), p.description.c_str());
-  }
+  for (const auto& p : lmh::faults::known_fault_points())
+    std::printf("%-48s %-37s %s\n", p.name.c_str(), p.action_list(",").c_str(), p.description.c_str());
   return kExitPass;
 }
 
@@ -278,7 +275,9 @@ int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, co
       // real combinations, not a list of refusals.
       const auto* fp = lmh::faults::find_fault_point(point);
       std::string kind = action.substr(0, action.find(':'));
-      if (fp && std::find(fp->actions.begin(), fp->actions.end(), kind) == fp->actions.end()) continue;
+      if (fp && std::none_of(fp->actions.begin(), fp->actions.end(),
+                             [&](auto a) { return kind == lmh::faults::action_name(a); }))
+        continue;
       auto spec = lmh::faults::parse_fault_spec(point + "=" + action);
       if (spec.ok() && points_arg == "all" && !lmh::harness::fault_not_applicable(*base, *spec).empty()) continue;
       if (!spec.ok()) {
