@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -101,12 +104,20 @@ void Lab::switchover_faults(const std::string& destination, faults::FaultPlan* f
 StatusOr<std::unique_ptr<Lab>> Lab::build(const Scenario& scenario, const std::string& run_id,
                                           const Capabilities& caps) {
   std::unique_ptr<Lab> lab(new Lab(scenario, run_id, caps));
+  spdlog::debug("lab {}: building for {}", lab->state_dir(), scenario.display_name());
+  auto t0 = std::chrono::steady_clock::now();
   Status s = lab->build_all();
-  if (!s.ok()) return s.with_context("building the lab");  // 'lab' is torn down here
+  if (!s.ok()) {
+    spdlog::debug("lab {}: build failed ({}); tearing down", lab->state_dir(), s.message());
+    return s.with_context("building the lab");  // 'lab' is torn down here
+  }
+  spdlog::debug("lab {}: built in {} ms", lab->state_dir(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   return lab;
 }
 
 Lab::~Lab() {
+  spdlog::debug("lab {}: tearing down", state_dir());
   // Members go in reverse order (hosts, peer, fabric daemons, fabric ns);
   // do it explicitly so the state directory goes last.
   hosts_.clear();
@@ -145,6 +156,7 @@ std::string Lab::uplink_name(const std::string& host) {
 StatusOr<NamedNetns> Lab::make_namespace(const std::string& suffix) {
   auto ns = NamedNetns::create(prefix() + "-" + suffix);
   if (!ns.ok()) return ns.status();
+  spdlog::debug("lab: namespace {}-{} created", prefix(), suffix);
   // No IPv6: router solicitations and DAD from lab devices would re-teach
   // the fabric at random times and blur what the scenario measures.
   (void)write_sysctl(ns->fd(), "net/ipv6/conf/all/disable_ipv6", "1");
