@@ -6,9 +6,9 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc)
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 DEBS    := build-essential cmake pkg-config iproute2 apt \
-           libnl-3-dev libnl-route-3-dev libpcap-dev libboost-dev \
+           libnl-3-dev libnl-route-3-dev libpcap-dev libboost-dev libboost-filesystem-dev \
            libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev \
-           libyaml-cpp-dev libcli11-dev libfmt-dev \
+           libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev \
            libpugixml-dev openvswitch-switch openvswitch-common \
            openvswitch-source python3 \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \

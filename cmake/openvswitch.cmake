@@ -39,7 +39,11 @@ if(CMAKE_SCRIPT_MODE_FILE)
   # configures (before this build ran); fail loudly if configure found more
   # than lmh_openvswitch links (e.g. a new optional dependency).
   file(STRINGS "${LMH_OVS_BUILD_DIR}/lib/libopenvswitch.la" dep_line REGEX "^dependency_libs=")
-  string(REGEX MATCHALL "-l[^ ']+" found_libs "${dep_line}")
+  # Whole words only: a path such as /work/wt-libs/... contains "-l" too.
+  string(REGEX REPLACE "^dependency_libs='(.*)'$" "\\1" dep_words "${dep_line}")
+  separate_arguments(dep_words UNIX_COMMAND "${dep_words}")
+  list(FILTER dep_words INCLUDE REGEX "^-l")
+  set(found_libs ${dep_words})
   string(REPLACE "," ";" expected_libs "${LMH_OVS_EXPECTED_LIBS}")
   foreach(lib IN LISTS found_libs)
     if(NOT lib IN_LIST expected_libs)

@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -130,12 +133,21 @@ StatusOr<std::unique_ptr<Lab>> Lab::build(const Topology& topology, const std::s
                                           const Capabilities& caps) {
   LMH_RETURN_IF_ERROR(topology.validate());
   std::unique_ptr<Lab> lab(new Lab(topology, run_id, caps));
+  spdlog::debug("lab {}: building {} hosts, {} networks", lab->state_dir(), topology.hosts.size(),
+                topology.networks.size());
+  auto t0 = std::chrono::steady_clock::now();
   Status s = lab->build_all();
-  if (!s.ok()) return s.with_context("building the lab");  // 'lab' is torn down here
+  if (!s.ok()) {
+    spdlog::debug("lab {}: build failed ({}); tearing down", lab->state_dir(), s.message());
+    return s.with_context("building the lab");  // 'lab' is torn down here
+  }
+  spdlog::debug("lab {}: built in {} ms", lab->state_dir(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
   return lab;
 }
 
 Lab::~Lab() {
+  spdlog::debug("lab {}: tearing down", state_dir());
   // Members go in reverse order (hosts, peers, fabric daemons, fabric ns);
   // do it explicitly so the state directory goes last.
   hosts_.clear();
@@ -175,6 +187,7 @@ std::string Lab::uplink_name(const std::string& host, const std::string& network
 StatusOr<NamedNetns> Lab::make_namespace(const std::string& suffix) {
   auto ns = NamedNetns::create(prefix() + "-" + suffix);
   if (!ns.ok()) return ns.status();
+  spdlog::debug("lab: namespace {}-{} created", prefix(), suffix);
   // No IPv6: router solicitations and DAD from lab devices would re-teach
   // the fabric at random times and blur what the scenario measures.
   (void)write_sysctl(ns->fd(), "net/ipv6/conf/all/disable_ipv6", "1");

@@ -8,12 +8,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,16 +19,15 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <pugixml.hpp>
+#include <spdlog/spdlog.h>
 #include <set>
 #include <sstream>
 #include <thread>
 
-#include "core/libvirt_xml.h"
 #include "harness/files.h"
 #include "harness/process.h"
 #include "harness/wait.h"
-
-extern char** environ;
 
 namespace lmh::harness {
 
@@ -190,20 +187,6 @@ Status write_identity_overlay(const std::string& state_dir, bool* needed) {
   return write_text_file(state_dir + "/group", group_text);
 }
 
-// Writes 'msg' and errno to fd 2 and exits; async-signal-safe (child side).
-[[noreturn]] void child_fail(const char* msg, int exit_code) {
-  int err = errno;
-  char num[16];
-  int n = 0;
-  do { num[n++] = static_cast<char>('0' + err % 10); err /= 10; } while (err > 0 && n < 15);
-  (void)!::write(2, "lmh: ", 5);
-  (void)!::write(2, msg, std::strlen(msg));
-  (void)!::write(2, " failed, errno ", 15);
-  while (n > 0) (void)!::write(2, &num[--n], 1);
-  (void)!::write(2, "\n", 1);
-  ::_exit(exit_code);
-}
-
 }  // namespace
 
 Status libvirt_error(const std::string& context, StatusCode code) {
@@ -294,52 +277,30 @@ Status LibvirtHost::spawn_daemon() {
     binds.push_back({dir + "/passwd", "/etc/passwd"});
     binds.push_back({dir + "/group", "/etc/group"});
   }
-  // Everything the child needs, built before fork (it must not allocate).
-  std::string exe = find_program("libvirtd");
-  // Absolute state-dir paths on the command line: `lmh cleanup` recognises
-  // its daemons by their command line naming the run directory.
-  std::vector<std::string> argv = {exe, "-f", dir + "/etc/libvirtd.conf", "-p", dir + "/libvirtd.pid"};
-  std::vector<char*> cargv;
-  for (auto& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  // Its environment: ours, with OVS_RUNDIR naming the host's own OVS.
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e)
-    if (options_.ovs_run_dir.empty() || std::strncmp(*e, "OVS_RUNDIR=", 11) != 0) env.push_back(*e);
-  if (!options_.ovs_run_dir.empty()) env.push_back("OVS_RUNDIR=" + options_.ovs_run_dir);
-  std::vector<char*> cenv;
-  for (auto& e : env) cenv.push_back(e.data());
-  cenv.push_back(nullptr);
+  // Everything the child side uses, built before the spawn (it must not
+  // allocate).
   std::vector<const char*> bind_src, bind_dst;
   for (const auto& [src, dst] : binds) {
     bind_src.push_back(src.c_str());
     bind_dst.push_back(dst.c_str());
   }
   const std::string& hostname = options_.name;
-  int log_fd = ::open(log_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) return environment_error("open " + log_path() + ": " + std::strerror(errno));
-  int netns_fd = netns_.get();
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) {
-    int err = errno;
-    ::close(log_fd);
-    return internal_error(std::string("fork: ") + std::strerror(err));
-  }
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until execve.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    ::setpgid(0, 0);  // Ctrl-C goes to lmh, which stops hosts in order
-    int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    if (::setns(netns_fd, CLONE_NEWNET) != 0) child_fail("setns(net)", 120);
+  Daemon::Options o;
+  // Absolute state-dir paths on the command line: `lmh cleanup` recognises
+  // its daemons by their command line naming the run directory.
+  o.argv = {"libvirtd", "-f", dir + "/etc/libvirtd.conf", "-p", dir + "/libvirtd.pid"};
+  o.netns_fd = netns_.get();
+  // Its environment: ours, with OVS_RUNDIR naming the host's own OVS.
+  if (!options_.ovs_run_dir.empty()) o.env["OVS_RUNDIR"] = options_.ovs_run_dir;
+  o.log_path = log_path();
+  // libvirtd writes its own pid file (-p).
+  o.die_with_parent = true;
+  // Child side, in the host's network namespace already.
+  o.child_setup = [&]() -> const char* {
     // Nothing of the parent beyond stdio leaks into libvirtd and its QEMUs.
     ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-    if (::unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0) child_fail("unshare(mount, uts)", 121);
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) child_fail("make / rprivate", 122);
+    if (::unshare(CLONE_NEWNS | CLONE_NEWUTS) != 0) return "unshare(mount, uts)";
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return "make / rprivate";
     // As `ip netns exec` does: a sysfs of this network namespace, so
     // /sys/class/net shows the host's links, not the caller's.
     if (::umount2("/sys", MNT_DETACH) != 0 || ::mount("sysfs", "/sys", "sysfs", 0, nullptr) != 0) {
@@ -347,13 +308,14 @@ Status LibvirtHost::spawn_daemon() {
       (void)!::write(2, kWarn, sizeof kWarn - 1);
     }
     for (size_t i = 0; i < bind_src.size(); ++i)
-      if (::mount(bind_src[i], bind_dst[i], nullptr, MS_BIND, nullptr) != 0) child_fail(bind_dst[i], 123);
-    if (::sethostname(hostname.data(), hostname.size()) != 0) child_fail("sethostname", 124);
-    ::execve(cargv[0], cargv.data(), cenv.data());
-    child_fail("execve libvirtd", 127);
-  }
-  ::close(log_fd);
-  pid_ = pid;
+      if (::mount(bind_src[i], bind_dst[i], nullptr, MS_BIND, nullptr) != 0) return bind_dst[i];
+    if (::sethostname(hostname.data(), hostname.size()) != 0) return "sethostname";
+    return nullptr;
+  };
+  auto daemon = Daemon::start(o);
+  if (!daemon.ok()) return Status(daemon.status().code(), daemon.status().message() + ":\n" + log_tail());
+  daemon_ = std::move(daemon).value();
+  spdlog::debug("libvirt host {}: libvirtd pid {} in {}", options_.name, daemon_.pid(), dir);
   return ok_status();
 }
 
@@ -361,17 +323,12 @@ Status LibvirtHost::wait_answering() {
   auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
   Status last = unavailable("not tried");
   while (true) {
-    int wstatus = 0;
-    if (::waitpid(pid_, &wstatus, WNOHANG) == pid_) {
-      pid_ = -1;
-      std::string how = WIFEXITED(wstatus) ? "exited " + std::to_string(WEXITSTATUS(wstatus))
-                                           : "killed by signal " + std::to_string(WTERMSIG(wstatus));
-      return environment_error("libvirtd " + how + "; log " + log_path() + ":\n" + log_tail());
-    }
+    if (!daemon_.running())
+      return environment_error("libvirtd " + daemon_.how_it_ended() + "; log " + log_path() + ":\n" + log_tail());
     auto conn = open_libvirt(uri_);
     if (conn.ok()) {
       conn_ = std::move(conn).value();
-      mount_ns_ino_ = mount_ns_of(pid_);
+      mount_ns_ino_ = mount_ns_of(daemon_.pid());
       return ok_status();
     }
     last = conn.status();
@@ -389,12 +346,7 @@ std::string LibvirtHost::log_tail() const {
 }
 
 bool LibvirtHost::healthy() {
-  if (pid_ <= 0 || stopped_) return false;
-  int wstatus = 0;
-  if (::waitpid(pid_, &wstatus, WNOHANG) == pid_) {
-    pid_ = -1;
-    return false;
-  }
+  if (stopped_ || !daemon_.running()) return false;
   if (!conn_ || virConnectIsAlive(conn_.get()) != 1) {
     auto conn = open_libvirt(uri_);
     if (!conn.ok()) return false;
@@ -459,16 +411,7 @@ void LibvirtHost::stop() {
   stopped_ = true;
   destroy_domains();
   conn_.reset();
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int wstatus = 0;
-    bool exited = wait_until([&] { return ::waitpid(pid_, &wstatus, WNOHANG) != 0; }, 5s, 10ms);
-    if (!exited) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &wstatus, 0);
-    }
-    pid_ = -1;
-  }
+  daemon_.stop(5s);
   kill_leftover_qemus();
   std::error_code ec;
   if (owns_state_dir_) fs::remove_all(options_.state_dir, ec);
@@ -480,32 +423,46 @@ std::string guest_domain_xml(const GuestDomainSpec& s) {
   std::string cmdline = "console=ttyS0 quiet";
   if (!s.ip_cidr.empty()) cmdline += " lmh.ip=" + s.ip_cidr;
   if (!s.gateway.empty()) cmdline += " lmh.gw=" + s.gateway;
-  std::string x;
-  x += "<domain type='" + std::string(s.accel == "kvm" ? "kvm" : "qemu") + "'>\n";
-  x += "  <name>" + core::xml_escape(s.name) + "</name>\n";
-  x += "  <memory unit='MiB'>" + std::to_string(s.memory_mib) + "</memory>\n";
-  x += "  <vcpu>1</vcpu>\n";
-  x += "  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n";
-  x += "    <kernel>" + core::xml_escape(s.kernel) + "</kernel>\n";
-  x += "    <initrd>" + core::xml_escape(s.initrd) + "</initrd>\n";
-  x += "    <cmdline>" + core::xml_escape(cmdline) + "</cmdline>\n  </os>\n";
-  x += "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>destroy</on_reboot>\n  <on_crash>destroy</on_crash>\n";
-  x += "  <devices>\n";
-  x += "    <emulator>" + core::xml_escape(find_program("qemu-system-x86_64")) + "</emulator>\n";
-  x += "    <controller type='usb' model='none'/>\n";
-  x += "    <interface type='bridge'>\n";
-  if (!s.mac.empty()) x += "      <mac address='" + core::xml_escape(s.mac) + "'/>\n";
-  x += "      <source bridge='" + core::xml_escape(s.bridge) + "'/>\n";
-  if (!s.tap.empty()) x += "      <target dev='" + core::xml_escape(s.tap) + "'/>\n";
+  // Appends <'name' 'attrs'...>'text'</'name'> to 'parent'.
+  auto add = [](pugi::xml_node parent, const char* name,
+                std::initializer_list<std::pair<const char*, std::string>> attrs = {},
+                const std::string& text = "") {
+    pugi::xml_node n = parent.append_child(name);
+    for (const auto& [k, v] : attrs) n.append_attribute(k).set_value(v.c_str());
+    if (!text.empty()) n.text().set(text.c_str());
+    return n;
+  };
+  pugi::xml_document doc;
+  pugi::xml_node domain = add(doc, "domain", {{"type", s.accel == "kvm" ? "kvm" : "qemu"}});
+  add(domain, "name", {}, s.name);
+  add(domain, "memory", {{"unit", "MiB"}}, std::to_string(s.memory_mib));
+  add(domain, "vcpu", {}, "1");
+  pugi::xml_node os = add(domain, "os");
+  add(os, "type", {{"arch", "x86_64"}, {"machine", "pc"}}, "hvm");
+  add(os, "kernel", {}, s.kernel);
+  add(os, "initrd", {}, s.initrd);
+  add(os, "cmdline", {}, cmdline);
+  add(domain, "on_poweroff", {}, "destroy");
+  add(domain, "on_reboot", {}, "destroy");
+  add(domain, "on_crash", {}, "destroy");
+  pugi::xml_node devices = add(domain, "devices");
+  add(devices, "emulator", {}, find_program("qemu-system-x86_64"));
+  add(devices, "controller", {{"type", "usb"}, {"model", "none"}});
+  pugi::xml_node nic = add(devices, "interface", {{"type", "bridge"}});
+  if (!s.mac.empty()) add(nic, "mac", {{"address", s.mac}});
+  add(nic, "source", {{"bridge", s.bridge}});
+  if (!s.tap.empty()) add(nic, "target", {{"dev", s.tap}});
+  add(nic, "model", {{"type", "virtio"}});
   // No option ROM: iPXE is never used and costs boot time under TCG.
-  x += "      <model type='virtio'/>\n      <rom enabled='no'/>\n    </interface>\n";
-  x += "    <serial type='unix'>\n";
-  x += "      <source mode='bind' path='" + core::xml_escape(s.serial_socket) + "'/>\n";
-  x += "      <log file='" + core::xml_escape(s.serial_log) + "' append='on'/>\n";
-  x += "      <target port='0'/>\n    </serial>\n";
-  x += "    <memballoon model='none'/>\n";
-  x += "  </devices>\n</domain>\n";
-  return x;
+  add(nic, "rom", {{"enabled", "no"}});
+  pugi::xml_node serial = add(devices, "serial", {{"type", "unix"}});
+  add(serial, "source", {{"mode", "bind"}, {"path", s.serial_socket}});
+  add(serial, "log", {{"file", s.serial_log}, {"append", "on"}});
+  add(serial, "target", {{"port", "0"}});
+  add(devices, "memballoon", {{"model", "none"}});
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_indent | pugi::format_attribute_single_quote);
+  return out.str();
 }
 
 Status wait_for_file_text(const std::string& path, const std::string& text, std::chrono::milliseconds timeout,

@@ -28,6 +28,7 @@
 
 #include "common/netns.h"
 #include "common/status.h"
+#include "harness/process.h"
 
 namespace lmh::harness {
 
@@ -92,7 +93,7 @@ class LibvirtHost {
   const std::string& name() const { return options_.name; }
   // qemu+unix:///system?socket=<state_dir>/run/libvirt-sock
   const std::string& uri() const { return uri_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return daemon_.pid(); }
   // The host's own connection (valid while the host lives).
   virConnectPtr connection() const { return conn_.get(); }
   const std::string& state_dir() const { return options_.state_dir; }
@@ -116,7 +117,7 @@ class LibvirtHost {
   Options options_;
   NetnsFd netns_;
   std::string uri_;
-  pid_t pid_ = -1;
+  Daemon daemon_;  // libvirtd
   ino_t mount_ns_ino_ = 0;  // the daemon's mount namespace (QEMUs share it)
   LibvirtConnection conn_;
   bool owns_state_dir_ = false;  // created (or wiped) by us: removed at stop

@@ -1,4 +1,4 @@
-// result.json (nlohmann, keys in schema order), junit.xml and the summary
+// result.json (nlohmann, keys in schema order), junit.xml (pugixml) and the summary
 // table. The JSON reader is strict about the keys the writer always emits,
 // so a truncated or hand-edited result names what is missing.
 #include "reports/writers.h"
@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <sstream>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <pugixml.hpp>
 
 namespace lmh::reports {
 namespace {
@@ -229,30 +231,22 @@ ScenarioResult scenario_from_json(const Fields& f) {
 
 // --- JUnit -----------------------------------------------------------------
 
-// Returns 's' escaped for XML element text or, if 'attribute', for an
-// attribute value. Characters XML 1.0 cannot carry at all (most C0 controls)
-// become U+FFFD.
-std::string xml_escape(const std::string& s, bool attribute = true) {
+// Returns 's' with the characters XML 1.0 cannot carry at all (the C0
+// controls other than tab, newline and carriage return) replaced by U+FFFD;
+// pugixml escapes the rest when it writes the document.
+std::string xml_chars(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      // Literal newlines and tabs in attributes are normalised to spaces by
-      // parsers; character references survive.
-      case '\n': out += attribute ? "&#10;" : "\n"; break;
-      case '\r': out += "&#13;"; break;
-      case '\t': out += attribute ? "&#9;" : "\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) out += "\xEF\xBF\xBD";
-        else out += c;
-    }
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') out += "\xEF\xBF\xBD";
+    else out += c;
   }
   return out;
+}
+
+// Sets attribute 'name' of 'node' to 'value' (normalised by xml_chars).
+void set_attr(pugi::xml_node node, const char* name, const std::string& value) {
+  node.append_attribute(name).set_value(xml_chars(value).c_str());
 }
 
 std::string ms(double v) { return fmt::format("{:.1f}", v); }
@@ -395,18 +389,29 @@ std::string to_junit_xml(const RunReport& report) {
   Counts c = count(report);
   double total_s = 0;
   for (const auto& s : report.scenarios) total_s += s.wall_ms / 1000.0;
-  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out += fmt::format(
-      "<testsuites name=\"lmh\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3f}\">\n",
-      report.scenarios.size(), c.failed, c.errors, total_s);
-  out += fmt::format(
-      "  <testsuite name=\"lmh.{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" "
-      "time=\"{:.3f}\" timestamp=\"{}\">\n",
-      xml_escape(report.run_id), report.scenarios.size(), c.failed, c.errors, total_s,
-      xml_escape(report.started_at));
+  pugi::xml_document doc;
+  pugi::xml_node decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version").set_value("1.0");
+  decl.append_attribute("encoding").set_value("UTF-8");
+  pugi::xml_node suites = doc.append_child("testsuites");
+  set_attr(suites, "name", "lmh");
+  set_attr(suites, "tests", std::to_string(report.scenarios.size()));
+  set_attr(suites, "failures", std::to_string(c.failed));
+  set_attr(suites, "errors", std::to_string(c.errors));
+  set_attr(suites, "time", fmt::format("{:.3f}", total_s));
+  pugi::xml_node suite = suites.append_child("testsuite");
+  set_attr(suite, "name", "lmh." + report.run_id);
+  set_attr(suite, "tests", std::to_string(report.scenarios.size()));
+  set_attr(suite, "failures", std::to_string(c.failed));
+  set_attr(suite, "errors", std::to_string(c.errors));
+  set_attr(suite, "skipped", "0");
+  set_attr(suite, "time", fmt::format("{:.3f}", total_s));
+  set_attr(suite, "timestamp", report.started_at);
   for (const auto& s : report.scenarios) {
-    out += fmt::format("    <testcase classname=\"lmh.{}\" name=\"{}\" time=\"{:.3f}\">\n",
-                       xml_escape(s.tier), xml_escape(s.name), s.wall_ms / 1000.0);
+    pugi::xml_node testcase = suite.append_child("testcase");
+    set_attr(testcase, "classname", "lmh." + s.tier);
+    set_attr(testcase, "name", s.name);
+    set_attr(testcase, "time", fmt::format("{:.3f}", s.wall_ms / 1000.0));
     std::string summary = metrics_summary(s);
     if (s.verdict != "pass") {
       // The message is what CI shows in one line; the body adds the details.
@@ -418,16 +423,16 @@ std::string to_junit_xml(const RunReport& report) {
       for (const auto& v : s.invariants)
         if (!v.ok) body += "\ninvariant violated: " + v.name + ": " + v.detail;
       if (!s.migration_status.empty()) body += "\nmigration status: " + s.migration_status;
-      const char* element = failed ? "failure" : "error";
-      out += fmt::format("      <{} message=\"{}\" type=\"{}\">{}</{}>\n", element,
-                         xml_escape(message), xml_escape(s.verdict), xml_escape(body, false),
-                         element);
+      pugi::xml_node problem = testcase.append_child(failed ? "failure" : "error");
+      set_attr(problem, "message", message);
+      set_attr(problem, "type", s.verdict);
+      problem.text().set(xml_chars(body).c_str());
     }
-    out += fmt::format("      <system-out>{}</system-out>\n", xml_escape(summary, false));
-    out += "    </testcase>\n";
+    testcase.append_child("system-out").text().set(xml_chars(summary).c_str());
   }
-  out += "  </testsuite>\n</testsuites>\n";
-  return out;
+  std::ostringstream out;
+  doc.save(out, "  ", pugi::format_indent, pugi::encoding_utf8);
+  return out.str();
 }
 
 std::string summary_table(const RunReport& report) {

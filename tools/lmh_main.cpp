@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include "harness/cleanup.h"
 #include "harness/lab.h"
 #include "harness/libvirt_hypervisor.h"
+#include "harness/log.h"
 #include "harness/runner.h"
 #include "harness/scenario.h"
 #include "harness/xml_command.h"
@@ -36,6 +38,7 @@ constexpr int kExitEnvironment = 3;
 constexpr int kExitInterrupted = 130;
 
 std::atomic<bool> g_interrupted{false};
+bool g_verbose = false;  // --verbose: debug logs on stderr
 
 void on_signal(int) { g_interrupted.store(true); }
 
@@ -188,7 +191,10 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
   // Reap what killed runs left before building anything new.
   auto reaped = lmh::harness::cleanup_stale_runs(false);
   for (const auto& r : reaped.removed) std::fprintf(stderr, "lmh: reaped stale %s\n", r.c_str());
+  spdlog::debug("stale runs reaped: {}", reaped.removed.size());
   auto caps = lmh::harness::probe_capabilities("lmh-probe-" + std::to_string(::getpid()));
+  for (const auto& c : caps.list)
+    spdlog::debug("capability {}: {} ({})", c.name, c.available ? "yes" : "no", c.detail);
   auto blocking = caps.blocking_for_emulated_tier();
   if (!blocking.empty()) {
     for (const auto& b : blocking) std::fprintf(stderr, "lmh: missing %s\n", b.c_str());
@@ -200,7 +206,7 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
   report.started_at = utc_now_iso();
   std::string dir = results_root + "/" + run_id;
   std::filesystem::create_directories(dir);
-  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, false};
+  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose};
   int i = 0;
   for (const auto& sc : scenarios) {
     ++i;
@@ -218,6 +224,7 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
     report.scenarios.push_back(std::move(r).value());
   }
   auto written = lmh::reports::write_run_files(report, dir);
+  spdlog::debug("results written to {}", dir);
   if (!written.ok()) std::fprintf(stderr, "lmh: %s\n", written.message().c_str());
   std::cout << lmh::reports::summary_table(report);
   std::cout << "results: " << dir << "/result.json, " << dir << "/junit.xml\n";
@@ -302,6 +309,10 @@ int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, co
 int main(int argc, char** argv) {
   CLI::App app{"lmh: live-migration harness for the networking of VM migration"};
   app.require_subcommand(1);
+  // Accepted before or after the subcommand (lmh -v run ..., lmh run ... -v).
+  app.fallthrough();
+  app.add_flag("-v,--verbose", g_verbose,
+               "log the run's phases, daemons and every command lmh runs (debug, on stderr)");
 
   auto* run = app.add_subcommand("run", "run scenario files");
   std::vector<std::string> files, sets;
@@ -352,6 +363,7 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitPass : kExitInput;
   }
+  lmh::harness::setup_logging(g_verbose);
   if (*run) return cmd_run(files, sets, fault_texts, results, run_id);
   if (*matrix) return cmd_matrix(matrix_file, matrix_sets, matrix_points, matrix_actions, results, run_id);
   if (*cleanup) return cmd_cleanup(all);
