@@ -27,6 +27,8 @@ const std::vector<ExternalProgram>& external_programs() {
       // Tests.
       {"dpkg-query", "dpkg", "the test that checks this list"},
       {"grep", "grep", "tests/layering.sh"},
+      {"sleep", "coreutils", "process runner tests (a child that outlives its timeout)"},
+      {"echo", "coreutils", "process runner tests"},
   };
   return programs;
 }

@@ -97,7 +97,8 @@ TEST(RunCommand, StdinIsDevNullAndOwnProcessGroup) {
 }
 
 TEST(RunCommand, MissingProgramIsEnvironmentError) {
-  auto r = run_command({"lmh-no-such-program-xyz"});
+  // Listed programs are looked up in PATH; a path is taken as it is.
+  auto r = run_command({"/nonexistent/lmh-no-such-program-xyz"});
   EXPECT_EQ(r.status().code(), StatusCode::kEnvironment);
   EXPECT_THAT(r.status().message(), HasSubstr("lmh-no-such-program-xyz not found"));
   EXPECT_EQ(run_command({}).status().code(), StatusCode::kInvalidArgument);
