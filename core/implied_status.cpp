@@ -20,7 +20,7 @@ bool fired_any(const std::map<std::string, std::set<ActionKind>>& fired, const s
 std::set<std::string> implied_migration_statuses(const MoveContext& c,
                                                  const std::map<std::string, std::set<ActionKind>>& fired) {
   const auto lost = {ActionKind::kFail, ActionKind::kDrop, ActionKind::kCrash};
-  if (c.migration_type != "live-migration") {
+  if (c.migration_type != MigrationKind::kLive) {
     // Cold/resize: any refused, lost or crashed step ends in 'error' (a
     // lost cast is a hang, which migration_terminal reports on its own).
     for (const auto& [point, kinds] : fired) {

@@ -128,7 +128,7 @@ LabHost* Lab::host(const std::string& name) {
 std::string Lab::fabric_uplink_port(const std::string& host) const {
   // An OVS host tags on its NIC itself (br-ex): the trunk carries the VLAN.
   const HostSpec* h = scenario_.host(host);
-  if (h && h->backend == "openvswitch") return fabric_nic_port(host);
+  if (h && h->backend == core::Backend::kOpenVswitch) return fabric_nic_port(host);
   if (scenario_.network.type == "vlan" && !caps_.vlan_8021q)
     return host + "-v" + std::to_string(scenario_.network.segmentation_id);
   return fabric_nic_port(host);
@@ -137,7 +137,7 @@ std::string Lab::fabric_uplink_port(const std::string& host) const {
 std::string Lab::uplink_name(const std::string& host) {
   const HostSpec* h = scenario_.host(host);
   std::string phys = h ? h->physical_interface : "eth1";
-  if (h && h->backend == "openvswitch") return phys;  // br-ex's NIC, frames tagged
+  if (h && h->backend == core::Backend::kOpenVswitch) return phys;  // br-ex's NIC, frames tagged
   if (scenario_.network.type == "vlan") return core::vlan_interface_name(phys, scenario_.network.segmentation_id);
   return phys;
 }
@@ -218,7 +218,7 @@ Status Lab::build_all() {
     LMH_RETURN_IF_ERROR(h.net->netlink().set_up(spec.physical_interface));
     LMH_RETURN_IF_ERROR(fabric_nl_->set_up(port));
     LMH_RETURN_IF_ERROR(fabric_->add_trunk_port(port));
-    if (spec.backend == "openvswitch") {
+    if (spec.backend == core::Backend::kOpenVswitch) {
       // The NIC becomes a port of br-ex: VLANs leave it tagged, as from a
       // real compute host's bond.
       OvsHost::Options o;

@@ -142,8 +142,8 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
     hc.memory_mb = static_cast<uint64_t>(h.memory_mb);
     hc.hypervisor_version = h.hypervisor_version;
     LabHost* lh = ss->lab_->host(h.name);
-    if (h.backend == "openvswitch") {
-      hc.agent_type = "openvswitch";
+    hc.backend = h.backend;
+    if (h.backend == core::Backend::kOpenVswitch) {
       hc.firewall_driver = h.firewall_driver;
       hc.datapath_type = lh->ovs->options().datapath_type;
       hc.bridge_mappings = {{sc.network.physnet, Lab::ovs_physical_bridge()}};
@@ -309,7 +309,7 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   if (sc.migration.resume_after_dest_poll_ms) {
     // Start so that the resume falls the given time after a destination
     // agent poll (start-to-resume is pre-copy + pause plus a few ms of RPC).
-    core::LinuxBridgeAgent* agent = cloud.agent(dst);
+    core::L2Agent* agent = cloud.agent(dst);
     auto interval = agent->polling_interval();
     auto to_resume = std::chrono::milliseconds(sc.migration.precopy_ms + sc.migration.pause_ms);
     MonoTime resume_at = *agent->last_poll() + std::chrono::milliseconds(*sc.migration.resume_after_dest_poll_ms);
@@ -326,9 +326,9 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   }
   st.session->fault_plan().arm();
   timeline.record("runner", "fault plan armed");
-  const bool live = sc.migration.kind == "live";
+  const bool live = sc.migration.kind == core::MigrationKind::kLive;
   auto mid = live ? cloud.live_migrate(sc.guest.instance_uuid, dst, sc.migration.force)
-                  : cloud.migrate(sc.guest.instance_uuid, dst, sc.migration.kind == "resize");
+                  : cloud.migrate(sc.guest.instance_uuid, dst, sc.migration.kind == core::MigrationKind::kResize);
   if (!mid.ok()) {
     // The control plane said no (a conductor check, a fault at the API
     // cast): a result to judge like any other, with the guest untouched.

@@ -376,7 +376,7 @@ Status Reader::read_double(const Section& s, const std::string& k, double& out, 
 
 std::string fault_not_applicable(const Scenario& sc, const faults::FaultSpec& spec) {
   if (spec.point == "ovs.vswitchd" &&
-      std::none_of(sc.hosts.begin(), sc.hosts.end(), [](const HostSpec& h) { return h.backend == "openvswitch"; }))
+      std::none_of(sc.hosts.begin(), sc.hosts.end(), [](const HostSpec& h) { return h.backend == core::Backend::kOpenVswitch; }))
     return "fault point 'ovs.vswitchd' needs a host with backend openvswitch; this scenario has none";
   // On the libvirt tier QEMU switches over and announces by itself.
   if (sc.tier == "libvirt" && (spec.point == "hypervisor.switchover" || spec.point == "guest.announce"))
@@ -449,10 +449,12 @@ Status Reader::read_hosts(const Section& top, Scenario& sc) {
                   "'" + h.name + "' is reserved (the lab's " + h.name + " namespace has that name)");
     if (sc.host(h.name) != nullptr)
       return fail(hs.key("name"), line(hs.key("name")), "duplicate host name '" + h.name + "'");
-    LMH_RETURN_IF_ERROR(read_string(hs, "backend", h.backend));
-    if (h.backend != "linuxbridge" && h.backend != "openvswitch")
-      return fail(hs.key("backend"), line(hs.key("backend")),
-                  "must be one of: linuxbridge, openvswitch, got '" + h.backend + "'");
+    std::string backend = core::to_string(h.backend);
+    LMH_RETURN_IF_ERROR(read_string(hs, "backend", backend));
+    auto parsed_backend = core::parse_backend(backend);
+    if (!parsed_backend.ok())
+      return fail(hs.key("backend"), line(hs.key("backend")), parsed_backend.status().message());
+    h.backend = *parsed_backend;
     LMH_RETURN_IF_ERROR(read_string(hs, "firewall_driver", h.firewall_driver));
     if (h.firewall_driver != "openvswitch" && h.firewall_driver != "iptables_hybrid")
       return fail(hs.key("firewall_driver"), line(hs.key("firewall_driver")),
@@ -660,9 +662,11 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_int(*migration, "pause_ms", sc.migration.pause_ms, between(0, 60000)));
   LMH_RETURN_IF_ERROR(read_optional_int(*migration, "resume_after_dest_poll_ms",
                                         sc.migration.resume_after_dest_poll_ms, between(0, 600000)));
-  LMH_RETURN_IF_ERROR(read_string(*migration, "kind", sc.migration.kind));
-  if (sc.migration.kind != "live" && sc.migration.kind != "cold" && sc.migration.kind != "resize")
-    return fail("migration.kind", line("migration.kind"), "expected live, cold or resize, got '" + sc.migration.kind + "'");
+  std::string kind = core::to_string(sc.migration.kind);
+  LMH_RETURN_IF_ERROR(read_string(*migration, "kind", kind));
+  auto parsed_kind = core::parse_migration_kind(kind);
+  if (!parsed_kind.ok()) return fail("migration.kind", line("migration.kind"), parsed_kind.status().message());
+  sc.migration.kind = *parsed_kind;
   LMH_RETURN_IF_ERROR(read_string(*migration, "resize_outcome", sc.migration.resize_outcome));
   if (sc.migration.resize_outcome != "confirm" && sc.migration.resize_outcome != "revert")
     return fail("migration.resize_outcome", line("migration.resize_outcome"),

@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/backend.h"
 #include "core/behaviour.h"
 #include "core/job_monitor.h"
+#include "core/migration_kind.h"
 #include "faults/fault_plan.h"
 
 namespace lmh::harness {
@@ -29,7 +31,7 @@ struct NeighTimers {
 
 struct HostSpec {
   std::string name;                    // "src", "dst"; [a-z0-9]{1,8}
-  std::string backend = "linuxbridge"; // | "openvswitch"
+  core::Backend backend = core::Backend::kLinuxBridge;  // `backend:` linuxbridge | openvswitch
   // openvswitch: the agent's firewall driver, which decides the plug:
   // "openvswitch" (plain: tap on br-int) or "iptables_hybrid" (qbr bridge
   // + qvb/qvo veth pair, qvo on br-int).
@@ -83,9 +85,9 @@ struct MigrationSpec {
   // a poll of the destination's L2 agent (modulo its polling interval). The
   // agent's phase decides whether seed 001's outage happens; this pins it.
   std::optional<int> resume_after_dest_poll_ms;
-  // "live" (default), "cold" (nova migrate) or "resize"; the last two wait
-  // 'verify_ms' in VERIFY_RESIZE, then confirm or revert.
-  std::string kind = "live";
+  // `kind:` live (default), cold (nova migrate) or resize; the last two
+  // wait 'verify_ms' in VERIFY_RESIZE, then confirm or revert.
+  core::MigrationKind kind = core::MigrationKind::kLive;
   std::string resize_outcome = "confirm";
   int verify_ms = 1000;
   // Live: bypass the scheduler's filters for the given destination (API
