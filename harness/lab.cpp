@@ -231,7 +231,7 @@ Status Lab::build_all() {
       if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + spec.name);
       h.ovs = std::move(ovs).value();
     }
-    if (scenario_.tier == "libvirt") {
+    if (scenario_.tier == Tier::kLibvirt) {
       // The real guest tier: a libvirtd of the host's own, in its namespace.
       LibvirtHost::Options lo;
       lo.name = prefix() + "-" + spec.name;

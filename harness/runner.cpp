@@ -103,7 +103,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   // The real guest tier: its image and accelerator before anything is built.
   std::optional<GuestImage> image;
   AccelChoice accel;
-  if (sc.tier == "libvirt") {
+  if (sc.tier == Tier::kLibvirt) {
     auto found = real_tier_guest_image();
     if (!found.ok()) return found.status().with_context("libvirt tier");
     image = *found;
@@ -234,7 +234,7 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   reports::ScenarioResult r;
   r.name = sc.display_name();
   r.scenario_file = sc.source_file;
-  r.tier = sc.tier;
+  r.tier = to_string(sc.tier);
   r.behaviour = sc.behaviour_map();
   for (const auto& c : caps.list)
     r.fallbacks.push_back({c.name, c.available, c.available ? "native" : (c.fallback.empty() ? "none" : c.fallback)});

@@ -374,12 +374,26 @@ Status Reader::read_double(const Section& s, const std::string& k, double& out, 
 // seed of their random draws.
 }  // namespace
 
+const char* to_string(Tier tier) {
+  switch (tier) {
+    case Tier::kEmulated: return "emulated";
+    case Tier::kLibvirt: return "libvirt";
+  }
+  return "?";
+}
+
+StatusOr<Tier> parse_tier(std::string_view name) {
+  for (Tier t : {Tier::kEmulated, Tier::kLibvirt})
+    if (name == to_string(t)) return t;
+  return invalid_argument("must be one of: emulated, libvirt, got '" + std::string(name) + "'");
+}
+
 std::string fault_not_applicable(const Scenario& sc, const faults::FaultSpec& spec) {
   if (spec.point == "ovs.vswitchd" &&
       std::none_of(sc.hosts.begin(), sc.hosts.end(), [](const HostSpec& h) { return h.backend == core::Backend::kOpenVswitch; }))
     return "fault point 'ovs.vswitchd' needs a host with backend openvswitch; this scenario has none";
   // On the libvirt tier QEMU switches over and announces by itself.
-  if (sc.tier == "libvirt" && (spec.point == "hypervisor.switchover" || spec.point == "guest.announce"))
+  if (sc.tier == Tier::kLibvirt && (spec.point == "hypervisor.switchover" || spec.point == "guest.announce"))
     return "fault point '" + spec.point + "' acts on the emulated guest; the libvirt tier's QEMU switches over "
            "and announces by itself";
   return "";
@@ -550,7 +564,7 @@ Status Reader::read_guest_and_peer(const Section& top, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_int(*guest, "boot_ms", g.boot_ms, between(0, 600000)));
   LMH_RETURN_IF_ERROR(read_int(*guest, "memory_mb", g.memory_mb, between(16, 1 << 20)));
   // On the libvirt tier it is also the QEMU guest's RAM.
-  if (sc.tier == "libvirt" && (g.memory_mb < 64 || g.memory_mb > 4096))
+  if (sc.tier == Tier::kLibvirt && (g.memory_mb < 64 || g.memory_mb > 4096))
     return fail("guest.memory_mb", line("guest.memory_mb"),
                 fmt::format("on the libvirt tier this is the QEMU guest's RAM: must be between 64 and 4096, got {}",
                             g.memory_mb));
@@ -639,9 +653,11 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   if (!std::regex_match(sc.name, kName))
     return fail("name", line("name"), "must match [A-Za-z0-9._-]+, got '" + sc.name + "'");
   LMH_RETURN_IF_ERROR(read_string(top, "description", sc.description));
-  LMH_RETURN_IF_ERROR(read_string(top, "tier", sc.tier));
-  if (sc.tier != "emulated" && sc.tier != "libvirt")
-    return fail("tier", line("tier"), "must be one of: emulated, libvirt, got '" + sc.tier + "'");
+  std::string tier = to_string(sc.tier);
+  LMH_RETURN_IF_ERROR(read_string(top, "tier", tier));
+  auto parsed_tier = parse_tier(tier);
+  if (!parsed_tier.ok()) return fail("tier", line("tier"), parsed_tier.status().message());
+  sc.tier = *parsed_tier;
   LMH_RETURN_IF_ERROR(read_bool(top, "warm_destination", sc.warm_destination));
   LMH_RETURN_IF_ERROR(read_hosts(top, sc));
   LMH_RETURN_IF_ERROR(read_faults(top, sc));

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -28,6 +29,15 @@ struct NeighTimers {
   int ucast_solicit = 3;
   int mcast_solicit = 3;
 };
+
+// Which guest a scenario runs: an emulated one (a namespace, seconds per
+// run) or a real QEMU guest under a libvirtd per host.
+enum class Tier { kEmulated, kLibvirt };
+// The scenario name: "emulated", "libvirt".
+const char* to_string(Tier tier);
+// The tier named 'name'; kInvalidArgument "must be one of: emulated,
+// libvirt, got '<name>'" for any other name.
+StatusOr<Tier> parse_tier(std::string_view name);
 
 struct HostSpec {
   std::string name;                    // "src", "dst"; [a-z0-9]{1,8}
@@ -129,7 +139,7 @@ struct Scenario {
   std::string source_file;
   std::string name;
   std::string description;
-  std::string tier = "emulated";  // | "libvirt": QEMU guests under a libvirtd per host
+  Tier tier = Tier::kEmulated;  // `tier:` emulated | libvirt
   bool warm_destination = false;  // destination already hosts the network
   std::vector<HostSpec> hosts;    // default: src and dst
   FabricSpec fabric;

@@ -78,7 +78,7 @@ TEST(ScenarioShipped, RealTierScenariosLoad) {
     auto sc = load_scenario(kDir + name + ".yaml");
     ASSERT_TRUE(sc.ok()) << sc.status().to_string();
     EXPECT_EQ(sc->name, name);
-    EXPECT_EQ(sc->tier, "libvirt");
+    EXPECT_EQ(sc->tier, Tier::kLibvirt);
     EXPECT_LE(sc->guest.memory_mb, 128);  // TCG guests on a 2-core machine
     // Copies of the emulated ones but for the tier and its timings.
     auto emulated = load_scenario(kDir + std::string(name).substr(5) + ".yaml");
@@ -92,7 +92,7 @@ TEST(ScenarioShipped, RealTierScenariosLoad) {
 TEST(ScenarioTier, LibvirtTierChecksItsGuestAndFaults) {
   auto sc = parse_scenario(with("tier: libvirt\n"), "t.yaml");
   ASSERT_TRUE(sc.ok()) << sc.status().to_string();
-  EXPECT_EQ(sc->tier, "libvirt");
+  EXPECT_EQ(sc->tier, Tier::kLibvirt);
   EXPECT_EQ(error_of(with("tier: libvirt\nguest:\n  memory_mb: 32\n")),
             "t.yaml:4: guest.memory_mb: on the libvirt tier this is the QEMU guest's RAM: must be between 64 and "
             "4096, got 32");
@@ -143,7 +143,7 @@ TEST(ScenarioDefaults, OnlyNameGiven) {
   auto sc = parse_scenario("name: minimal\n", "t.yaml");
   ASSERT_TRUE(sc.ok()) << sc.status().to_string();
   EXPECT_EQ(sc->source_file, "t.yaml");
-  EXPECT_EQ(sc->tier, "emulated");
+  EXPECT_EQ(sc->tier, Tier::kEmulated);
   EXPECT_FALSE(sc->warm_destination);
   ASSERT_EQ(sc->hosts.size(), 2u);
   EXPECT_EQ(sc->hosts[0].name, "src");
