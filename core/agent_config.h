@@ -13,7 +13,7 @@ namespace lmh::core {
 // One host's L2 agent.
 struct AgentConfig {
   std::string host;
-  std::string agent_type;       // "linuxbridge" | "openvswitch"
+  std::string agent_type;       // the backend's name (core/backend.h): picks the mechanism driver
   std::string firewall_driver;  // "iptables_hybrid" | "openvswitch" | "noop"
   std::string datapath_type = "system";        // ovs: "system" | "netdev"
   std::string integration_bridge = "br-int";   // ovs

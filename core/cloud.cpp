@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/fault_hooks.h"
+#include "core/l2_backend.h"
 #include "core/libvirt_xml.h"
 #include "core/names.h"
 #include "core/os_vif.h"
@@ -148,56 +149,27 @@ Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behavi
   });
   neutron_.set_binding_activate_notifier([this](const std::string& port, const std::string& host) {
     if (auto* a = agent(host)) a->binding_activate(port, host);
-    if (auto* a = ovs_agent(host)) a->binding_activate(port, host);
   });
   neutron_.set_binding_deactivate_notifier([this](const std::string& port, const std::string& host) {
     if (auto* a = agent(host)) a->binding_deactivate(port, host);
-    if (auto* a = ovs_agent(host)) a->binding_deactivate(port, host);
   });
 }
 
 Cloud::~Cloud() {
   for (auto& [host, agent] : agents_) agent->stop();
-  for (auto& [host, agent] : ovs_agents_) agent->stop();
-}
-
-OvsAgent* Cloud::ovs_agent(const std::string& host) {
-  auto it = ovs_agents_.find(host);
-  return it == ovs_agents_.end() ? nullptr : it->second.get();
 }
 
 Status Cloud::add_host(HostConfig config, HostNetwork& net) {
   if (computes_.count(config.name)) return {StatusCode::kAlreadyExists, "host " + config.name};
+  auto backend = find_l2_backend(config.backend);
+  if (!backend.ok()) return backend.status().with_context("host " + config.name);
+  auto agent = (*backend)->create_agent(config, L2AgentDeps{net, neutron_, loop_, timeline_, behaviour_, faults_});
+  if (!agent.ok()) return agent.status();
   // What the host's L2 agent reports to the server.
-  AgentConfig agent;
-  agent.host = config.name;
-  agent.agent_type = config.agent_type;
-  agent.firewall_driver = config.agent_type == "linuxbridge" ? "iptables" : config.firewall_driver;
-  agent.datapath_type = config.datapath_type;
-  agent.physical_interface_mappings = config.physical_interface_mappings;
-  agent.bridge_mappings = config.bridge_mappings;
-  if (config.agent_type == "linuxbridge") {
-    neutron_.register_agent(agent);
-    LinuxBridgeAgentConfig ac{config.name, config.polling_interval, config.physical_interface_mappings,
-                              behaviour_.lb_agent_honours_migrating_to, faults_};
-    agents_[config.name] = std::make_unique<LinuxBridgeAgent>(ac, net, neutron_, loop_, timeline_);
-    agents_[config.name]->start();
-  } else if (config.agent_type == "openvswitch") {
-    if (!config.ovs || !config.links)
-      return invalid_argument("host " + config.name + ": an openvswitch host needs its OVSDB and link operations");
-    neutron_.register_agent(agent);
-    OvsAgentConfig oc;
-    oc.host = config.name;
-    oc.polling_interval = config.polling_interval;
-    oc.datapath_type = config.datapath_type;
-    oc.bridge_mappings = config.bridge_mappings;
-    oc.honour_migrating_to = behaviour_.ovs_agent_wires_migrating_to;
-    oc.faults = faults_;
-    ovs_agents_[config.name] = std::make_unique<OvsAgent>(oc, *config.ovs, neutron_, loop_, timeline_);
-    ovs_agents_[config.name]->start();
-  } else {
-    return invalid_argument("host " + config.name + ": unknown agent type '" + config.agent_type + "'");
-  }
+  neutron_.register_agent((*backend)->agent_config(config));
+  std::unique_ptr<L2Agent>& a = agents_[config.name];
+  a = std::move(agent).value();
+  a->start();
   computes_[config.name] = std::make_unique<ComputeManager>(*this, config, net);
   return ok_status();
 }
@@ -207,7 +179,7 @@ ComputeManager* Cloud::compute(const std::string& host) {
   return it == computes_.end() ? nullptr : it->second.get();
 }
 
-LinuxBridgeAgent* Cloud::agent(const std::string& host) {
+L2Agent* Cloud::agent(const std::string& host) {
   auto it = agents_.find(host);
   return it == agents_.end() ? nullptr : it->second.get();
 }
@@ -266,16 +238,16 @@ StatusOr<int> Cloud::refuse(Migration& m, Instance* inst, const Status& why) {
   return why;
 }
 
-Migration& Cloud::new_migration(const std::string& uuid, const std::string& dest_in, const std::string& type,
+Migration& Cloud::new_migration(const std::string& uuid, const std::string& dest_in, MigrationKind kind,
                                 const std::string& status) {
   Instance* inst = instance(uuid);
   Migration m;
   m.id = static_cast<int>(migrations_.size()) + 1;
   m.instance_uuid = uuid;
-  m.migration_type = type;
+  m.migration_type = kind;
   m.source = inst ? inst->host : "";
   // The scheduler picks a destination when none is given.
-  m.dest = dest_in.empty() && inst ? pick_destination(uuid, type == "live-migration") : dest_in;
+  m.dest = dest_in.empty() && inst ? pick_destination(uuid, kind == MigrationKind::kLive) : dest_in;
   migrations_.push_back(m);
   set_migration_status(migrations_.back(), status);
   return migrations_.back();
@@ -314,7 +286,7 @@ Status Cloud::check_move(const Instance* inst, const std::string& uuid, const st
 }
 
 StatusOr<int> Cloud::migrate(const std::string& uuid, const std::string& dest_in, bool resize) {
-  Migration& mig = new_migration(uuid, dest_in, resize ? "resize" : "migration", "pre-migrating");
+  Migration& mig = new_migration(uuid, dest_in, resize ? MigrationKind::kResize : MigrationKind::kCold, "pre-migrating");
   Instance* inst = instance(uuid);
   if (Status check = check_move(inst, uuid, mig.dest, /*live=*/false, /*force=*/false); !check.ok())
     return refuse(mig, inst, check);
@@ -356,7 +328,7 @@ Status Cloud::revert_resize(const std::string& uuid) {
 }
 
 StatusOr<int> Cloud::live_migrate(const std::string& uuid, const std::string& dest_in, bool force) {
-  Migration& mig = new_migration(uuid, dest_in, "live-migration", "accepted");
+  Migration& mig = new_migration(uuid, dest_in, MigrationKind::kLive, "accepted");
   Instance* inst = instance(uuid);
   const std::string dest = mig.dest;
   // LiveMigrationTask checks.
@@ -592,42 +564,10 @@ std::vector<Cloud::InvariantResult> Cloud::invariant_report(const std::string& u
 
 std::string Cloud::vif_wiring_problem(const std::string& port_id, const std::string& host) {
   ComputeManager* c = compute(host);
+  L2Agent* a = agent(host);
   auto vif = neutron_.vif_for(port_id, host);
-  if (!c || !vif.ok()) return "port " + port_id + " has no binding on " + host;
-  const std::string tap = tap_name(port_id);
-  HostNetwork& net = c->network();
-  if (vif->vif_type == "bridge") {
-    auto master = net.master_of(tap);
-    std::string want = lb_bridge_name(vif->network.id);
-    if (!master.ok() || *master != want)
-      return tap + " on " + host + " is in " + (master.ok() && !master->empty() ? *master : "no bridge") +
-             ", binding says " + want;
-    return "";
-  }
-  if (vif->vif_type != "ovs") return "";
-  OvsDatabase* ovs = c->config().ovs;
-  if (!ovs) return "port " + port_id + " bound as ovs on " + host + ", which has no Open vSwitch";
-  const bool hybrid = is_hybrid_plug(*vif);
-  if (hybrid) {
-    auto master = net.master_of(tap);
-    if (!master.ok() || *master != hybrid_bridge_name(port_id))
-      return tap + " on " + host + " is not in " + hybrid_bridge_name(port_id);
-  }
-  const std::string dev = hybrid ? hybrid_ovs_veth(port_id) : tap;
-  auto it = vif->details.find("bridge_name");
-  const std::string want = it == vif->details.end() ? "br-int" : it->second;
-  auto bridge = ovs->port_bridge(dev);
-  if (!bridge.ok()) return "OVS on " + host + ": " + bridge.status().message();
-  if (*bridge != want)
-    return dev + " on " + host + " is on OVS bridge " + (bridge->empty() ? "(none)" : *bridge) + ", binding says " + want;
-  auto ports = ovs->list_ports(want);
-  if (!ports.ok()) return "OVS on " + host + ": " + ports.status().message();
-  for (const auto& p : *ports) {
-    if (p.name != dev) continue;
-    if (!p.tag || *p.tag == kDeadVlanTag)
-      return dev + " on " + host + " has " + (p.tag ? "the dead VLAN tag" : "no local VLAN tag") + " (not wired by the agent)";
-  }
-  return "";
+  if (!c || !a || !vif.ok()) return "port " + port_id + " has no binding on " + host;
+  return a->wiring_problem(*vif, c->network());
 }
 
 std::vector<std::string> Cloud::check_invariants(const std::string& uuid, int migration_id) {

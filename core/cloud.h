@@ -26,12 +26,13 @@
 #include "common/status.h"
 #include "core/behaviour.h"
 #include "core/event_loop.h"
+#include "core/host_config.h"
 #include "core/host_network.h"
 #include "core/hypervisor.h"
 #include "core/job_monitor.h"
-#include "core/lb_agent.h"
+#include "core/l2_agent.h"
+#include "core/migration_kind.h"
 #include "core/os_vif_ovs.h"
-#include "core/ovs_agent.h"
 #include "core/ovs_database.h"
 #include "core/neutron.h"
 #include "core/timeline.h"
@@ -53,39 +54,12 @@ struct Migration {
   std::string instance_uuid;
   std::string source;
   std::string dest;
-  std::string migration_type = "live-migration";  // | "migration" (cold) | "resize"
+  // nova's migration_type: nova_migration_type() spells it.
+  MigrationKind migration_type = MigrationKind::kLive;
   // live: accepted preparing running completed | error failed cancelled
   // cold/resize: pre-migrating migrating post-migrating finished, then
   //   confirming confirmed | reverting reverted | error
   std::string status;
-};
-
-struct HostConfig {
-  std::string name;
-  std::map<std::string, std::string> physical_interface_mappings;  // physnet -> NIC (linuxbridge)
-  MonoClock::duration polling_interval = std::chrono::seconds(2);
-  // nova.conf of this compute host.
-  bool live_migration_wait_for_vif_plug = true;  // [compute], as destination
-  MonoClock::duration vif_plugging_timeout = std::chrono::seconds(300);  // [DEFAULT], as source
-  bool vif_plugging_is_fatal = true;                                      // [DEFAULT], as source
-  // The host's L2 backend: "linuxbridge", or "openvswitch" with its OVSDB
-  // and link operations (which must then be given).
-  std::string agent_type = "linuxbridge";
-  std::string firewall_driver = "iptables_hybrid";  // openvswitch: or "openvswitch"
-  std::string datapath_type = "system";
-  std::map<std::string, std::string> bridge_mappings;  // physnet -> br-xxx (openvswitch)
-  OvsDatabase* ovs = nullptr;
-  LinkOps* links = nullptr;
-  // nova.conf [libvirt] live_migration_* of this host, as source.
-  MigrationTuning libvirt;
-  // What the scheduler and the conductor check: the service's admin state
-  // (`openstack compute service set --disable`), RAM for instances, and
-  // the hypervisor (live migration needs the same type and a destination
-  // at least as new as the source).
-  bool service_enabled = true;
-  uint64_t memory_mb = 16384;
-  std::string hypervisor_type = "QEMU";
-  int hypervisor_version = 7002000;  // libvirt's encoding: 7.2.0
 };
 
 class Cloud;
@@ -145,7 +119,8 @@ class Cloud {
         faults::FaultPlan* faults = nullptr);
   ~Cloud();
 
-  // Adds a compute host with its L2 agent (started at once).
+  // Adds a compute host with its L2 agent (started at once), built by the
+  // backend registered for 'config.backend' (core/l2_backend.h).
   Status add_host(HostConfig config, HostNetwork& net);
   // API: boot 'instance' on 'host' with its ports (which must exist in neutron).
   Status boot(Instance instance, const std::string& host);
@@ -176,9 +151,8 @@ class Cloud {
   // when the record ended in another one.
   std::vector<InvariantResult> invariant_report(const std::string& instance_uuid, int migration_id,
                                                 const std::set<std::string>& expected_statuses = {});
-  // Why port 'port_id' is not wired on 'host' as its binding says (tap in
-  // the network's Linux bridge; ovs: on br-int, via qbr/qvo when hybrid,
-  // with a live local VLAN tag), or "" when it is.
+  // Why port 'port_id' is not wired on 'host' as its binding says (the
+  // host's agent judges: L2Agent::wiring_problem), or "" when it is.
   std::string vif_wiring_problem(const std::string& port_id, const std::string& host);
   // The details of the violated ones (empty when all hold).
   std::vector<std::string> check_invariants(const std::string& instance_uuid, int migration_id);
@@ -190,8 +164,10 @@ class Cloud {
   faults::FaultPlan* faults() { return faults_; }
   const Behaviour& behaviour() const { return behaviour_; }
   ComputeManager* compute(const std::string& host);
-  LinuxBridgeAgent* agent(const std::string& host);
-  OvsAgent* ovs_agent(const std::string& host);
+  // The L2 agent of 'host', whatever its backend (null for an unknown
+  // host); dynamic_cast to LinuxBridgeAgent / OvsAgent for a backend's own
+  // state.
+  L2Agent* agent(const std::string& host);
   Instance* instance(const std::string& uuid);
   Migration* migration(int id);
   // Migration records so far (ids are 1..count, in request order).
@@ -254,8 +230,7 @@ class Cloud {
   faults::FaultPlan* faults_;
   NeutronServer neutron_;
   std::map<std::string, std::unique_ptr<ComputeManager>> computes_;
-  std::map<std::string, std::unique_ptr<LinuxBridgeAgent>> agents_;
-  std::map<std::string, std::unique_ptr<OvsAgent>> ovs_agents_;
+  std::map<std::string, std::unique_ptr<L2Agent>> agents_;
   std::map<std::string, Instance> instances_;
   std::deque<Migration> migrations_;  // deque: pointers stay valid as it grows
   // Resize/cold migration awaiting confirm or revert: instance -> migration.
@@ -266,7 +241,7 @@ class Cloud {
   MonoClock::duration reply_delay_{};
   // Creates the Migration record of a move of 'uuid' to 'dest' (the
   // scheduler's pick when empty) in 'status'.
-  Migration& new_migration(const std::string& uuid, const std::string& dest, const std::string& type,
+  Migration& new_migration(const std::string& uuid, const std::string& dest, MigrationKind kind,
                            const std::string& status);
   // The conductor's checks before any move: instance active and idle,
   // source up, destination known, up and not the source, with RAM free;

@@ -20,7 +20,7 @@ std::set<std::string> implied_migration_statuses(const MoveContext& c,
   // move in 'error' (before the switchover a live migration rolls back,
   // after it the guest has moved: both are 'error'), and which lose the
   // network-vif-plugged event.
-  const bool live = c.migration_type == "live-migration";
+  const bool live = c.migration_type == MigrationKind::kLive;
   bool event_lost = false;
   for (const auto& [name, kinds] : fired) {
     const faults::FaultPointDescriptor* point = faults::find_fault_point(name);

@@ -9,12 +9,13 @@
 #include <set>
 #include <string>
 
+#include "core/migration_kind.h"
 #include "faults/fault_plan.h"
 
 namespace lmh::core {
 
 struct MoveContext {
-  std::string migration_type = "live-migration";  // | "migration" | "resize"
+  MigrationKind migration_type = MigrationKind::kLive;
   bool waits_for_vif_plugged = true;  // destination's live_migration_wait_for_vif_plug
   bool vif_plugging_is_fatal = true;  // source's vif_plugging_is_fatal
 };

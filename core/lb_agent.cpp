@@ -1,6 +1,8 @@
 #include "core/lb_agent.h"
 
 #include "core/fault_hooks.h"
+#include "core/l2_backend.h"
+#include "core/mechanism_driver.h"
 #include "core/names.h"
 
 namespace lmh::core {
@@ -178,6 +180,47 @@ Status LinuxBridgeAgent::plug_interface(const std::string& device, const DeviceD
     timeline_.record(source(), "enslave " + device + " to " + bridge);
   }
   return net_.set_up(device);
+}
+
+std::string LinuxBridgeAgent::wiring_problem(const Vif& vif, HostNetwork& net) {
+  const std::string& host = config_.host;
+  if (vif.vif_type != "bridge")
+    return "port " + vif.port_id + " bound as " + vif.vif_type + " on " + host + ", which runs the linuxbridge agent";
+  const std::string tap = tap_name(vif.port_id);
+  auto master = net.master_of(tap);
+  std::string want = lb_bridge_name(vif.network.id);
+  if (!master.ok() || *master != want)
+    return tap + " on " + host + " is in " + (master.ok() && !master->empty() ? *master : "no bridge") +
+           ", binding says " + want;
+  return "";
+}
+
+namespace {
+
+AgentConfig linuxbridge_agent_config(const HostConfig& host) {
+  AgentConfig a;
+  a.host = host.name;
+  a.agent_type = to_string(Backend::kLinuxBridge);
+  a.firewall_driver = "iptables";
+  a.datapath_type = host.datapath_type;
+  a.physical_interface_mappings = host.physical_interface_mappings;
+  a.bridge_mappings = host.bridge_mappings;
+  return a;
+}
+
+StatusOr<std::unique_ptr<L2Agent>> create_linuxbridge_agent(const HostConfig& host, const L2AgentDeps& deps) {
+  LinuxBridgeAgentConfig config{host.name, host.polling_interval, host.physical_interface_mappings,
+                                deps.behaviour.lb_agent_honours_migrating_to, deps.faults};
+  return std::unique_ptr<L2Agent>(
+      std::make_unique<LinuxBridgeAgent>(config, deps.net, deps.neutron, deps.loop, deps.timeline));
+}
+
+}  // namespace
+
+const L2BackendClass& linuxbridge_backend() {
+  static const L2BackendClass cls{Backend::kLinuxBridge, linuxbridge_agent_config, create_linuxbridge_agent,
+                                  bind_port_linuxbridge};
+  return cls;
 }
 
 }  // namespace lmh::core

@@ -14,6 +14,7 @@
 
 #include "core/event_loop.h"
 #include "core/host_network.h"
+#include "core/l2_agent.h"
 #include "core/neutron.h"
 #include "core/timeline.h"
 #include "faults/fault_plan.h"
@@ -30,31 +31,34 @@ struct LinuxBridgeAgentConfig {
   faults::FaultPlan* faults = nullptr;  // agent.lb.scan, agent.lb.enslave_uplink
 };
 
-class LinuxBridgeAgent {
+class LinuxBridgeAgent : public L2Agent {
  public:
   LinuxBridgeAgent(LinuxBridgeAgentConfig config, HostNetwork& net, NeutronServer& neutron,
                    EventLoop& loop, Timeline& timeline);
-  ~LinuxBridgeAgent();
+  ~LinuxBridgeAgent() override;
   LinuxBridgeAgent(const LinuxBridgeAgent&) = delete;
   LinuxBridgeAgent& operator=(const LinuxBridgeAgent&) = delete;
 
+  Backend backend() const override { return Backend::kLinuxBridge; }
   // Starts polling: the first poll runs at once, like the agent's daemon loop.
-  void start();
-  void stop();
+  void start() override;
+  void stop() override;
   // RPC from the server: the binding of 'port_id' became ACTIVE on 'host'.
-  void binding_activate(const std::string& port_id, const std::string& host);
+  void binding_activate(const std::string& port_id, const std::string& host) override;
   // RPC from the server: the binding of 'port_id' on 'host' was deactivated.
-  void binding_deactivate(const std::string& port_id, const std::string& host);
+  void binding_deactivate(const std::string& port_id, const std::string& host) override;
   // Runs one polling iteration now (tests; the timer calls it too). The
   // fault point agent.lb.scan can delay, skip (drop/fail) it or stop the
   // agent for good (crash).
-  void poll();
+  void poll() override;
 
-  const std::string& host() const { return config_.host; }
+  const std::string& host() const override { return config_.host; }
   const std::set<std::string>& plugged_devices() const { return known_; }
   // When the last poll ran (nullopt before the first).
-  std::optional<MonoTime> last_poll() const { return last_poll_; }
-  MonoClock::duration polling_interval() const { return config_.polling_interval; }
+  std::optional<MonoTime> last_poll() const override { return last_poll_; }
+  MonoClock::duration polling_interval() const override { return config_.polling_interval; }
+  // A "bridge" vif is wired when its tap is in the network's bridge brq...
+  std::string wiring_problem(const Vif& vif, HostNetwork& net) override;
 
  private:
   // The scan itself: taps, details, plugging; then the next poll is timed.
@@ -78,5 +82,10 @@ class LinuxBridgeAgent {
   std::set<std::string> skipped_logged_;
   std::optional<MonoTime> last_poll_;
 };
+
+struct L2BackendClass;
+// The linuxbridge backend: this agent, what it reports, its mechanism
+// driver (registered by core/l2_backend.cpp).
+const L2BackendClass& linuxbridge_backend();
 
 }  // namespace lmh::core

@@ -1,5 +1,6 @@
 #include "core/mechanism_driver.h"
 
+#include "core/l2_backend.h"
 #include "core/names.h"
 
 namespace lmh::core {
@@ -29,34 +30,43 @@ Status check_segment_for_agent(const AgentConfig& agent, const Network& net,
 
 }  // namespace
 
-StatusOr<PortBinding> bind_port(const AgentConfig& agent, const Network& net) {
+StatusOr<PortBinding> bind_port_linuxbridge(const AgentConfig& agent, const Network& net) {
   PortBinding b;
   b.host = agent.host;
   b.status = BindingStatus::kInactive;
-  if (agent.agent_type == "linuxbridge") {
-    // The linuxbridge driver's mappings are interface_mappings plus
-    // bridge_mappings (an existing bridge per physnet).
-    std::map<std::string, std::string> mappings = agent.physical_interface_mappings;
-    mappings.insert(agent.bridge_mappings.begin(), agent.bridge_mappings.end());
-    LMH_RETURN_IF_ERROR(check_segment_for_agent(agent, net, mappings, "physical_interface_mappings"));
-    b.vif_type = "bridge";
-    b.vif_details = {{"bridge_name", lb_bridge_name(net.id)}, {"port_filter", "true"}};
-    if (!net.physnet.empty()) b.vif_details["physical_network"] = net.physnet;
-    return b;
-  }
-  if (agent.agent_type == "openvswitch") {
-    LMH_RETURN_IF_ERROR(check_segment_for_agent(agent, net, agent.bridge_mappings, "bridge_mappings"));
-    b.vif_type = "ovs";
-    // The agent reports ovs_hybrid_plug from its firewall driver's
-    // OVS_HYBRID_PLUG_REQUIRED: only the iptables hybrid driver needs the
-    // qbr Linux bridge to apply iptables rules.
-    b.vif_details = {{"bridge_name", agent.integration_bridge},
-                     {"ovs_hybrid_plug", agent.firewall_driver == "iptables_hybrid" ? "true" : "false"},
-                     {"port_filter", "true"},
-                     {"datapath_type", agent.datapath_type.empty() ? "system" : agent.datapath_type}};
-    return b;
-  }
-  return binding_failed(agent, net, "no mechanism driver for agent type '" + agent.agent_type + "'");
+  // The linuxbridge driver's mappings are interface_mappings plus
+  // bridge_mappings (an existing bridge per physnet).
+  std::map<std::string, std::string> mappings = agent.physical_interface_mappings;
+  mappings.insert(agent.bridge_mappings.begin(), agent.bridge_mappings.end());
+  LMH_RETURN_IF_ERROR(check_segment_for_agent(agent, net, mappings, "physical_interface_mappings"));
+  b.vif_type = "bridge";
+  b.vif_details = {{"bridge_name", lb_bridge_name(net.id)}, {"port_filter", "true"}};
+  if (!net.physnet.empty()) b.vif_details["physical_network"] = net.physnet;
+  return b;
+}
+
+StatusOr<PortBinding> bind_port_openvswitch(const AgentConfig& agent, const Network& net) {
+  PortBinding b;
+  b.host = agent.host;
+  b.status = BindingStatus::kInactive;
+  LMH_RETURN_IF_ERROR(check_segment_for_agent(agent, net, agent.bridge_mappings, "bridge_mappings"));
+  b.vif_type = "ovs";
+  // The agent reports ovs_hybrid_plug from its firewall driver's
+  // OVS_HYBRID_PLUG_REQUIRED: only the iptables hybrid driver needs the
+  // qbr Linux bridge to apply iptables rules.
+  b.vif_details = {{"bridge_name", agent.integration_bridge},
+                   {"ovs_hybrid_plug", agent.firewall_driver == "iptables_hybrid" ? "true" : "false"},
+                   {"port_filter", "true"},
+                   {"datapath_type", agent.datapath_type.empty() ? "system" : agent.datapath_type}};
+  return b;
+}
+
+StatusOr<PortBinding> bind_port(const AgentConfig& agent, const Network& net) {
+  // ML2 picks the driver by the agent's type: the driver its backend registered.
+  auto backend = find_l2_backend(agent.agent_type);
+  if (!backend.ok())
+    return binding_failed(agent, net, "no mechanism driver for agent type '" + agent.agent_type + "'");
+  return (*backend)->bind_port(agent, net);
 }
 
 }  // namespace lmh::core

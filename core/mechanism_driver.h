@@ -13,7 +13,8 @@
 namespace lmh::core {
 
 // Binds a port of 'net' for the agent 'agent' (host = agent.host, status
-// INACTIVE: the caller decides which binding is active).
+// INACTIVE: the caller decides which binding is active) with the driver of
+// the L2 backend named by its agent type (core/l2_backend.h):
 //   linuxbridge: vif_type "bridge", vif_details {bridge_name brq<net[:11]>,
 //                physical_network (flat/vlan), port_filter "true"}
 //   openvswitch: vif_type "ovs", vif_details {bridge_name = integration
@@ -23,5 +24,9 @@ namespace lmh::core {
 // type is not allowed for the agent, a flat/vlan physnet has no mapping on
 // it, or no driver handles its agent type.
 StatusOr<PortBinding> bind_port(const AgentConfig& agent, const Network& net);
+
+// The drivers, as their backends register them.
+StatusOr<PortBinding> bind_port_linuxbridge(const AgentConfig& agent, const Network& net);
+StatusOr<PortBinding> bind_port_openvswitch(const AgentConfig& agent, const Network& net);
 
 }  // namespace lmh::core

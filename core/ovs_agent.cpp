@@ -2,7 +2,10 @@
 
 #include "core/fault_hooks.h"
 
+#include "core/l2_backend.h"
+#include "core/mechanism_driver.h"
 #include "core/names.h"
+#include "core/os_vif_ovs.h"
 
 namespace lmh::core {
 
@@ -264,6 +267,70 @@ void OvsAgent::reclaim_local_vlan(const std::string& network_id) {
   }
   used_vlans_.erase(m.vlan);
   vlans_.erase(it);
+}
+
+std::string OvsAgent::wiring_problem(const Vif& vif, HostNetwork& net) {
+  const std::string& host = config_.host;
+  const std::string& port_id = vif.port_id;
+  if (vif.vif_type != "ovs")
+    return "port " + port_id + " bound as " + vif.vif_type + " on " + host + ", which runs the openvswitch agent";
+  const std::string tap = tap_name(port_id);
+  const bool hybrid = is_hybrid_plug(vif);
+  if (hybrid) {
+    auto master = net.master_of(tap);
+    if (!master.ok() || *master != hybrid_bridge_name(port_id))
+      return tap + " on " + host + " is not in " + hybrid_bridge_name(port_id);
+  }
+  const std::string dev = hybrid ? hybrid_ovs_veth(port_id) : tap;
+  auto it = vif.details.find("bridge_name");
+  const std::string want = it == vif.details.end() ? "br-int" : it->second;
+  auto bridge = ovs_.port_bridge(dev);
+  if (!bridge.ok()) return "OVS on " + host + ": " + bridge.status().message();
+  if (*bridge != want)
+    return dev + " on " + host + " is on OVS bridge " + (bridge->empty() ? "(none)" : *bridge) + ", binding says " + want;
+  auto ports = ovs_.list_ports(want);
+  if (!ports.ok()) return "OVS on " + host + ": " + ports.status().message();
+  for (const auto& p : *ports) {
+    if (p.name != dev) continue;
+    if (!p.tag || *p.tag == kDeadVlanTag)
+      return dev + " on " + host + " has " + (p.tag ? "the dead VLAN tag" : "no local VLAN tag") + " (not wired by the agent)";
+  }
+  return "";
+}
+
+namespace {
+
+AgentConfig openvswitch_agent_config(const HostConfig& host) {
+  AgentConfig a;
+  a.host = host.name;
+  a.agent_type = to_string(Backend::kOpenVswitch);
+  a.firewall_driver = host.firewall_driver;
+  a.datapath_type = host.datapath_type;
+  a.physical_interface_mappings = host.physical_interface_mappings;
+  a.bridge_mappings = host.bridge_mappings;
+  return a;
+}
+
+StatusOr<std::unique_ptr<L2Agent>> create_openvswitch_agent(const HostConfig& host, const L2AgentDeps& deps) {
+  if (!host.ovs || !host.links)
+    return invalid_argument("host " + host.name + ": an openvswitch host needs its OVSDB and link operations");
+  OvsAgentConfig config;
+  config.host = host.name;
+  config.polling_interval = host.polling_interval;
+  config.datapath_type = host.datapath_type;
+  config.bridge_mappings = host.bridge_mappings;
+  config.honour_migrating_to = deps.behaviour.ovs_agent_wires_migrating_to;
+  config.faults = deps.faults;
+  return std::unique_ptr<L2Agent>(
+      std::make_unique<OvsAgent>(config, *host.ovs, deps.neutron, deps.loop, deps.timeline));
+}
+
+}  // namespace
+
+const L2BackendClass& openvswitch_backend() {
+  static const L2BackendClass cls{Backend::kOpenVswitch, openvswitch_agent_config, create_openvswitch_agent,
+                                  bind_port_openvswitch};
+  return cls;
 }
 
 }  // namespace lmh::core

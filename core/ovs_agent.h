@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "core/l2_agent.h"
 #include "core/neutron.h"
 #include "core/ovs_database.h"
 #include "core/timeline.h"
@@ -39,39 +40,43 @@ struct OvsAgentConfig {
   faults::FaultPlan* faults = nullptr;  // agent.ovs.port_up
 };
 
-class OvsAgent {
+class OvsAgent : public L2Agent {
  public:
   static constexpr int kMinLocalVlan = 1;
   static constexpr int kMaxLocalVlan = 4094;
 
   OvsAgent(OvsAgentConfig config, OvsDatabase& ovs, NeutronServer& neutron, EventLoop& loop,
            Timeline& timeline);
-  ~OvsAgent();
+  ~OvsAgent() override;
   OvsAgent(const OvsAgent&) = delete;
   OvsAgent& operator=(const OvsAgent&) = delete;
 
+  Backend backend() const override { return Backend::kOpenVswitch; }
   // Ensures the integration bridge (setup_integration_br) and starts
   // polling; the first poll runs at once, like the agent's daemon loop.
-  void start();
-  void stop();
+  void start() override;
+  void stop() override;
   // RPC from the server: the binding of 'port_id' became ACTIVE on 'host'.
   // Ignored for other hosts; the port is re-processed at the next poll.
-  void binding_activate(const std::string& port_id, const std::string& host);
+  void binding_activate(const std::string& port_id, const std::string& host) override;
   // RPC from the server: the binding of 'port_id' on 'host' was deactivated.
   // Ignored for other hosts; the port leaves the integration bridge at the
   // next poll (process_deactivated_bindings).
-  void binding_deactivate(const std::string& port_id, const std::string& host);
+  void binding_deactivate(const std::string& port_id, const std::string& host) override;
   // Runs one polling iteration now (tests; the timer calls it too).
-  void poll();
+  void poll() override;
 
-  const std::string& host() const { return config_.host; }
+  const std::string& host() const override { return config_.host; }
   // Port ids bound here and reported up.
   const std::set<std::string>& bound_ports() const { return bound_; }
   // The local VLAN of network 'network_id' on this host, if it has one.
   std::optional<int> local_vlan(const std::string& network_id) const;
   // When the last poll ran (nullopt before the first).
-  std::optional<MonoTime> last_poll() const { return last_poll_; }
-  MonoClock::duration polling_interval() const { return config_.polling_interval; }
+  std::optional<MonoTime> last_poll() const override { return last_poll_; }
+  MonoClock::duration polling_interval() const override { return config_.polling_interval; }
+  // An "ovs" vif is wired when its device (the tap; hybrid: qvo, with the
+  // tap in qbr) is on the binding's bridge with a live local VLAN tag.
+  std::string wiring_problem(const Vif& vif, HostNetwork& net) override;
 
  private:
   // A network served on this host (neutron's LocalVLANMapping).
@@ -120,5 +125,10 @@ class OvsAgent {
   std::set<std::string> skipped_logged_;
   std::optional<MonoTime> last_poll_;
 };
+
+struct L2BackendClass;
+// The openvswitch backend: this agent, what it reports, its mechanism
+// driver (registered by core/l2_backend.cpp).
+const L2BackendClass& openvswitch_backend();
 
 }  // namespace lmh::core

@@ -170,7 +170,7 @@ std::string Lab::fabric_uplink_port(const std::string& host, const std::string& 
   // An OVS host tags on its NIC itself (br-ex): the trunk carries the VLAN.
   const TopologyHost* h = topology_.host(host);
   const TopologyNetwork* n = topology_.network(network_id);
-  if (h && h->backend == "openvswitch") return fabric_nic_port(host);
+  if (h && h->backend == core::Backend::kOpenVswitch) return fabric_nic_port(host);
   if (n && n->type == "vlan" && !caps_.vlan_8021q) return host + "-v" + std::to_string(n->segmentation_id);
   return fabric_nic_port(host);
 }
@@ -179,7 +179,7 @@ std::string Lab::uplink_name(const std::string& host, const std::string& network
   const TopologyHost* h = topology_.host(host);
   const TopologyNetwork* n = topology_.network(network_id);
   std::string phys = h ? h->physical_interface : "eth1";
-  if (h && h->backend == "openvswitch") return phys;  // br-ex's NIC, frames tagged
+  if (h && h->backend == core::Backend::kOpenVswitch) return phys;  // br-ex's NIC, frames tagged
   if (n && n->type == "vlan") return core::vlan_interface_name(phys, n->segmentation_id);
   return phys;
 }
@@ -266,7 +266,7 @@ Status Lab::build_host(const TopologyHost& spec) {
   LMH_RETURN_IF_ERROR(h.net->netlink().set_up(spec.physical_interface));
   LMH_RETURN_IF_ERROR(fabric_nl_->set_up(port));
   LMH_RETURN_IF_ERROR(fabric_->add_trunk_port(port));
-  if (spec.backend == "openvswitch") {
+  if (spec.backend == core::Backend::kOpenVswitch) {
     // The NIC becomes a port of br-ex: VLANs leave it tagged, as from a
     // real compute host's bond.
     OvsHost::Options o;

@@ -42,7 +42,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   // The real guest tier: its image and accelerator before anything is built.
   std::optional<GuestImage> image;
   AccelChoice accel;
-  if (sc.tier == "libvirt") {
+  if (sc.tier == Tier::kLibvirt) {
     auto found = real_tier_guest_image();
     if (!found.ok()) return found.status().with_context("libvirt tier");
     image = *found;
@@ -83,8 +83,8 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
     hc.memory_mb = static_cast<uint64_t>(h.memory_mb);
     hc.hypervisor_version = h.hypervisor_version;
     LabHost* lh = ss->lab_->host(h.name);
-    if (h.backend == "openvswitch") {
-      hc.agent_type = "openvswitch";
+    hc.backend = h.backend;
+    if (h.backend == core::Backend::kOpenVswitch) {
       hc.firewall_driver = h.firewall_driver;
       hc.datapath_type = lh->ovs->options().datapath_type;
       hc.bridge_mappings = {{sc.network.physnet, Lab::ovs_physical_bridge()}};
@@ -259,9 +259,9 @@ Status settle(const RunContext& ctx, RunState& st) {
   core::EventLoop& loop = st.session->loop();
   LMH_RETURN_IF_ERROR(loop.run_for(std::chrono::milliseconds(sc.probe.settle_ms), ctx.opt.interrupt));
   if (!sc.migration.resume_after_dest_poll_ms) return ok_status();
-  core::LinuxBridgeAgent* agent = st.session->cloud().agent(sc.migration.destination);
+  core::L2Agent* agent = st.session->cloud().agent(sc.migration.destination);
   if (!agent || !agent->last_poll())
-    return failed_precondition("migration.resume_after_dest_poll_ms: the destination has no polling L2 agent");
+    return failed_precondition("migration.resume_after_dest_poll_ms: the destination's L2 agent has not polled yet");
   auto interval = agent->polling_interval();
   auto to_resume = std::chrono::milliseconds(sc.migration.precopy_ms + sc.migration.pause_ms);
   MonoTime resume_at = *agent->last_poll() + std::chrono::milliseconds(*sc.migration.resume_after_dest_poll_ms);
@@ -287,8 +287,8 @@ StatusOr<int> request_migration(const RunContext& ctx, RunState& st) {
   st.session->fault_plan().arm();
   st.session->timeline().record("runner", "fault plan armed");
   const std::string& dst = sc.migration.destination;
-  auto mid = sc.migration.kind == "live" ? cloud.live_migrate(sc.guest.instance_uuid, dst, sc.migration.force)
-                                         : cloud.migrate(sc.guest.instance_uuid, dst, sc.migration.kind == "resize");
+  auto mid = sc.migration.kind == core::MigrationKind::kLive ? cloud.live_migrate(sc.guest.instance_uuid, dst, sc.migration.force)
+                                         : cloud.migrate(sc.guest.instance_uuid, dst, sc.migration.kind == core::MigrationKind::kResize);
   if (mid.ok()) return mid;
   if (cloud.migration_count() == 0) return mid.status().with_context("migration refused");
   st.session->timeline().record("runner", "migration refused: " + mid.status().message());
@@ -339,7 +339,7 @@ StatusOr<int> drive_migration(const RunContext& ctx, RunState& st) {
   LMH_RETURN_IF_ERROR(check_baseline(*st.prober));
   auto mid = request_migration(ctx, st);
   if (!mid.ok()) return mid.status();
-  if (ctx.sc.migration.kind != "live") LMH_RETURN_IF_ERROR(drive_resize_outcome(ctx, st, *mid));
+  if (ctx.sc.migration.kind != core::MigrationKind::kLive) LMH_RETURN_IF_ERROR(drive_resize_outcome(ctx, st, *mid));
   LMH_RETURN_IF_ERROR(wait_and_observe(ctx, st, *mid));
   return mid;
 }
@@ -501,7 +501,7 @@ reports::ScenarioResult new_result(const Scenario& sc, const Capabilities& caps)
   reports::ScenarioResult r;
   r.name = sc.display_name();
   r.scenario_file = sc.source_file;
-  r.tier = sc.tier;
+  r.tier = to_string(sc.tier);
   r.behaviour = sc.behaviour_map();
   for (const auto& c : caps.list)
     r.fallbacks.push_back({c.name, c.available, c.available ? "native" : (c.fallback.empty() ? "none" : c.fallback)});

@@ -374,14 +374,28 @@ Status Reader::read_double(const Section& s, const std::string& k, double& out, 
 // seed of their random draws.
 }  // namespace
 
+const char* to_string(Tier tier) {
+  switch (tier) {
+    case Tier::kEmulated: return "emulated";
+    case Tier::kLibvirt: return "libvirt";
+  }
+  return "?";
+}
+
+StatusOr<Tier> parse_tier(std::string_view name) {
+  for (Tier t : {Tier::kEmulated, Tier::kLibvirt})
+    if (name == to_string(t)) return t;
+  return invalid_argument("must be one of: emulated, libvirt, got '" + std::string(name) + "'");
+}
+
 std::string fault_not_applicable(const Scenario& sc, const faults::FaultSpec& spec) {
   const faults::FaultPointDescriptor* point = faults::find_fault_point(spec.point);
   if (!point) return "";  // parse_fault_spec refuses unknown points
   const std::string& needs = point->needs_backend;
   if (!needs.empty() &&
-      std::none_of(sc.hosts.begin(), sc.hosts.end(), [&](const HostSpec& h) { return h.backend == needs; }))
+      std::none_of(sc.hosts.begin(), sc.hosts.end(), [&](const HostSpec& h) { return core::to_string(h.backend) == needs; }))
     return "fault point '" + spec.point + "' needs a host with backend " + needs + "; this scenario has none";
-  const faults::Tiers tier = sc.tier == "libvirt" ? faults::kLibvirtTier : faults::kEmulatedTier;
+  const faults::Tiers tier = sc.tier == Tier::kLibvirt ? faults::kLibvirtTier : faults::kEmulatedTier;
   if (!(point->tiers & tier)) {
     // On the libvirt tier QEMU switches over and announces by itself.
     if (tier == faults::kLibvirtTier)
@@ -456,10 +470,12 @@ Status Reader::read_hosts(const Section& top, Scenario& sc) {
                   "'" + h.name + "' is reserved (the lab's " + h.name + " namespace has that name)");
     if (sc.host(h.name) != nullptr)
       return fail(hs.key("name"), line(hs.key("name")), "duplicate host name '" + h.name + "'");
-    LMH_RETURN_IF_ERROR(read_string(hs, "backend", h.backend));
-    if (h.backend != "linuxbridge" && h.backend != "openvswitch")
-      return fail(hs.key("backend"), line(hs.key("backend")),
-                  "must be one of: linuxbridge, openvswitch, got '" + h.backend + "'");
+    std::string backend = core::to_string(h.backend);
+    LMH_RETURN_IF_ERROR(read_string(hs, "backend", backend));
+    auto parsed_backend = core::parse_backend(backend);
+    if (!parsed_backend.ok())
+      return fail(hs.key("backend"), line(hs.key("backend")), parsed_backend.status().message());
+    h.backend = *parsed_backend;
     LMH_RETURN_IF_ERROR(read_string(hs, "firewall_driver", h.firewall_driver));
     if (h.firewall_driver != "openvswitch" && h.firewall_driver != "iptables_hybrid")
       return fail(hs.key("firewall_driver"), line(hs.key("firewall_driver")),
@@ -555,7 +571,7 @@ Status Reader::read_guest_and_peer(const Section& top, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_int(*guest, "boot_ms", g.boot_ms, between(0, 600000)));
   LMH_RETURN_IF_ERROR(read_int(*guest, "memory_mb", g.memory_mb, between(16, 1 << 20)));
   // On the libvirt tier it is also the QEMU guest's RAM.
-  if (sc.tier == "libvirt" && (g.memory_mb < 64 || g.memory_mb > 4096))
+  if (sc.tier == Tier::kLibvirt && (g.memory_mb < 64 || g.memory_mb > 4096))
     return fail("guest.memory_mb", line("guest.memory_mb"),
                 fmt::format("on the libvirt tier this is the QEMU guest's RAM: must be between 64 and 4096, got {}",
                             g.memory_mb));
@@ -644,9 +660,11 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   if (!std::regex_match(sc.name, kName))
     return fail("name", line("name"), "must match [A-Za-z0-9._-]+, got '" + sc.name + "'");
   LMH_RETURN_IF_ERROR(read_string(top, "description", sc.description));
-  LMH_RETURN_IF_ERROR(read_string(top, "tier", sc.tier));
-  if (sc.tier != "emulated" && sc.tier != "libvirt")
-    return fail("tier", line("tier"), "must be one of: emulated, libvirt, got '" + sc.tier + "'");
+  std::string tier = to_string(sc.tier);
+  LMH_RETURN_IF_ERROR(read_string(top, "tier", tier));
+  auto parsed_tier = parse_tier(tier);
+  if (!parsed_tier.ok()) return fail("tier", line("tier"), parsed_tier.status().message());
+  sc.tier = *parsed_tier;
   LMH_RETURN_IF_ERROR(read_bool(top, "warm_destination", sc.warm_destination));
   LMH_RETURN_IF_ERROR(read_hosts(top, sc));
   LMH_RETURN_IF_ERROR(read_faults(top, sc));
@@ -667,9 +685,11 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_int(*migration, "pause_ms", sc.migration.pause_ms, between(0, 60000)));
   LMH_RETURN_IF_ERROR(read_optional_int(*migration, "resume_after_dest_poll_ms",
                                         sc.migration.resume_after_dest_poll_ms, between(0, 600000)));
-  LMH_RETURN_IF_ERROR(read_string(*migration, "kind", sc.migration.kind));
-  if (sc.migration.kind != "live" && sc.migration.kind != "cold" && sc.migration.kind != "resize")
-    return fail("migration.kind", line("migration.kind"), "expected live, cold or resize, got '" + sc.migration.kind + "'");
+  std::string kind = core::to_string(sc.migration.kind);
+  LMH_RETURN_IF_ERROR(read_string(*migration, "kind", kind));
+  auto parsed_kind = core::parse_migration_kind(kind);
+  if (!parsed_kind.ok()) return fail("migration.kind", line("migration.kind"), parsed_kind.status().message());
+  sc.migration.kind = *parsed_kind;
   LMH_RETURN_IF_ERROR(read_string(*migration, "resize_outcome", sc.migration.resize_outcome));
   if (sc.migration.resize_outcome != "confirm" && sc.migration.resize_outcome != "revert")
     return fail("migration.resize_outcome", line("migration.resize_outcome"),

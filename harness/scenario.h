@@ -7,11 +7,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "core/backend.h"
 #include "core/behaviour.h"
 #include "core/job_monitor.h"
+#include "core/migration_kind.h"
 #include "faults/fault_plan.h"
 
 namespace lmh::harness {
@@ -27,9 +30,18 @@ struct NeighTimers {
   int mcast_solicit = 3;
 };
 
+// Which guest a scenario runs: an emulated one (a namespace, seconds per
+// run) or a real QEMU guest under a libvirtd per host.
+enum class Tier { kEmulated, kLibvirt };
+// The scenario name: "emulated", "libvirt".
+const char* to_string(Tier tier);
+// The tier named 'name'; kInvalidArgument "must be one of: emulated,
+// libvirt, got '<name>'" for any other name.
+StatusOr<Tier> parse_tier(std::string_view name);
+
 struct HostSpec {
   std::string name;                    // "src", "dst"; [a-z0-9]{1,8}
-  std::string backend = "linuxbridge"; // | "openvswitch"
+  core::Backend backend = core::Backend::kLinuxBridge;  // `backend:` linuxbridge | openvswitch
   // openvswitch: the agent's firewall driver, which decides the plug:
   // "openvswitch" (plain: tap on br-int) or "iptables_hybrid" (qbr bridge
   // + qvb/qvo veth pair, qvo on br-int).
@@ -83,9 +95,9 @@ struct MigrationSpec {
   // a poll of the destination's L2 agent (modulo its polling interval). The
   // agent's phase decides whether seed 001's outage happens; this pins it.
   std::optional<int> resume_after_dest_poll_ms;
-  // "live" (default), "cold" (nova migrate) or "resize"; the last two wait
-  // 'verify_ms' in VERIFY_RESIZE, then confirm or revert.
-  std::string kind = "live";
+  // `kind:` live (default), cold (nova migrate) or resize; the last two
+  // wait 'verify_ms' in VERIFY_RESIZE, then confirm or revert.
+  core::MigrationKind kind = core::MigrationKind::kLive;
   std::string resize_outcome = "confirm";
   int verify_ms = 1000;
   // Live: bypass the scheduler's filters for the given destination (API
@@ -127,7 +139,7 @@ struct Scenario {
   std::string source_file;
   std::string name;
   std::string description;
-  std::string tier = "emulated";  // | "libvirt": QEMU guests under a libvirtd per host
+  Tier tier = Tier::kEmulated;  // `tier:` emulated | libvirt
   bool warm_destination = false;  // destination already hosts the network
   std::vector<HostSpec> hosts;    // default: src and dst
   FabricSpec fabric;

@@ -36,7 +36,7 @@ Status Topology::validate() const {
     if (!network(g.network_id)) return invalid_argument("topology: guest " + g.name + " on unknown network " + g.network_id);
   }
   for (const auto& h : hosts)
-    if (h.backend == "openvswitch" && physnets.size() > 1)
+    if (h.backend == core::Backend::kOpenVswitch && physnets.size() > 1)
       return invalid_argument("topology: OVS host " + h.name + " would need a bridge per physnet; lmh maps one");
   return ok_status();
 }
@@ -72,7 +72,7 @@ Topology topology_of(const Scenario& sc) {
                         sc.migration.destination, sc.network.id, g.memory_mb});
   }
   t.fabric_mac_ageing_s = sc.fabric.mac_ageing_s;
-  t.libvirt = sc.tier == "libvirt";
+  t.libvirt = sc.tier == Tier::kLibvirt;
   return t;
 }
 

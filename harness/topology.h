@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "common/status.h"
+#include "core/backend.h"
 #include "harness/scenario.h"
 
 namespace lmh::harness {
 
 struct TopologyHost {
   std::string name;                     // [a-z0-9]{1,8}: namespace lmh-<run>-<name>
-  std::string backend = "linuxbridge";  // | "openvswitch"
+  core::Backend backend = core::Backend::kLinuxBridge;
   std::string firewall_driver = "openvswitch";  // openvswitch: plain or "iptables_hybrid"
   std::string physical_interface = "eth1";      // the NIC, a trunk to the fabric
 };

@@ -59,7 +59,7 @@ TEST_F(ColdMigration, MigrateThenConfirmMovesEverythingToTheScheduledHost) {
 TEST_F(ColdMigration, ResizeRevertBringsTheGuestBackToTheSource) {
   auto id = cloud->migrate(kVm, "dst", /*resize=*/true);
   ASSERT_TRUE(id.ok());
-  EXPECT_EQ(cloud->migration(*id)->migration_type, "resize");
+  EXPECT_EQ(cloud->migration(*id)->migration_type, MigrationKind::kResize);
   run_until_status(*id, "finished");
   ASSERT_TRUE(cloud->revert_resize(kVm).ok());
   run_until_status(*id, "reverted");

@@ -45,7 +45,7 @@ class CrossBackend : public ::testing::Test {
     ASSERT_TRUE(cloud->add_host(lb, src).ok());
     HostConfig ov;
     ov.name = "dst";
-    ov.agent_type = "openvswitch";
+    ov.backend = Backend::kOpenVswitch;
     ov.firewall_driver = hybrid ? "iptables_hybrid" : "openvswitch";  // seed 000: openvswitch
     ov.bridge_mappings = {{"physnet1", "br-ex"}};
     ov.ovs = &ovs;

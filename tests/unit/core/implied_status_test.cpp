@@ -50,7 +50,7 @@ TEST(ImpliedStatus, LostVifEventDependsOnTheWaitConfiguration) {
 
 TEST(ImpliedStatus, ColdMovesEndInErrorWhenACastFailed) {
   MoveContext cold;
-  cold.migration_type = "migration";
+  cold.migration_type = MigrationKind::kCold;
   EXPECT_EQ(implied_migration_statuses(cold, {}), Statuses{});
   EXPECT_EQ(implied_migration_statuses(cold, Fired{{"rpc.cast.finish_resize", {ActionKind::kFail}}}),
             Statuses{"error"});

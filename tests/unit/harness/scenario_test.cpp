@@ -78,7 +78,7 @@ TEST(ScenarioShipped, RealTierScenariosLoad) {
     auto sc = load_scenario(kDir + name + ".yaml");
     ASSERT_TRUE(sc.ok()) << sc.status().to_string();
     EXPECT_EQ(sc->name, name);
-    EXPECT_EQ(sc->tier, "libvirt");
+    EXPECT_EQ(sc->tier, Tier::kLibvirt);
     EXPECT_LE(sc->guest.memory_mb, 128);  // TCG guests on a 2-core machine
     // Copies of the emulated ones but for the tier and its timings.
     auto emulated = load_scenario(kDir + std::string(name).substr(5) + ".yaml");
@@ -92,7 +92,7 @@ TEST(ScenarioShipped, RealTierScenariosLoad) {
 TEST(ScenarioTier, LibvirtTierChecksItsGuestAndFaults) {
   auto sc = parse_scenario(with("tier: libvirt\n"), "t.yaml");
   ASSERT_TRUE(sc.ok()) << sc.status().to_string();
-  EXPECT_EQ(sc->tier, "libvirt");
+  EXPECT_EQ(sc->tier, Tier::kLibvirt);
   EXPECT_EQ(error_of(with("tier: libvirt\nguest:\n  memory_mb: 32\n")),
             "t.yaml:4: guest.memory_mb: on the libvirt tier this is the QEMU guest's RAM: must be between 64 and "
             "4096, got 32");
@@ -143,11 +143,11 @@ TEST(ScenarioDefaults, OnlyNameGiven) {
   auto sc = parse_scenario("name: minimal\n", "t.yaml");
   ASSERT_TRUE(sc.ok()) << sc.status().to_string();
   EXPECT_EQ(sc->source_file, "t.yaml");
-  EXPECT_EQ(sc->tier, "emulated");
+  EXPECT_EQ(sc->tier, Tier::kEmulated);
   EXPECT_FALSE(sc->warm_destination);
   ASSERT_EQ(sc->hosts.size(), 2u);
   EXPECT_EQ(sc->hosts[0].name, "src");
-  EXPECT_EQ(sc->hosts[0].backend, "linuxbridge");
+  EXPECT_EQ(sc->hosts[0].backend, core::Backend::kLinuxBridge);
   EXPECT_EQ(sc->hosts[1].name, "dst");
   EXPECT_EQ(sc->hosts[1].physical_interface, "eth1");
   EXPECT_EQ(sc->fabric.mac_ageing_s, 300);
@@ -378,6 +378,34 @@ TEST(ScenarioErrors, Enums) {
             "t.yaml:3: network.type: must be one of: vlan, flat, got 'vxlan'");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, backend: ovs}\n")),
             "t.yaml:4: hosts[1].backend: must be one of: linuxbridge, openvswitch, got 'ovs'");
+  EXPECT_EQ(error_of(with("migration:\n  kind: evacuate\n")),
+            "t.yaml:3: migration.kind: expected live, cold or resize, got 'evacuate'");
+}
+
+TEST(ScenarioEnums, BackendAndKindParseIntoEnums) {
+  auto sc = parse_scenario(with("hosts:\n  - {name: src}\n  - {name: dst, backend: openvswitch}\n"
+                                "migration:\n  kind: resize\n"),
+                           "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->hosts[0].backend, core::Backend::kLinuxBridge);
+  EXPECT_EQ(sc->hosts[1].backend, core::Backend::kOpenVswitch);
+  EXPECT_EQ(sc->migration.kind, core::MigrationKind::kResize);
+  auto cold = parse_scenario("name: t\n", "t.yaml", {"migration.kind=cold"});
+  ASSERT_TRUE(cold.ok()) << cold.status().to_string();
+  EXPECT_EQ(cold->migration.kind, core::MigrationKind::kCold);
+}
+
+// The runner aims the switchover at the destination agent's poll phase
+// (resume_after_dest_poll_ms) through core's L2Agent, which an OVS
+// destination has too (core/l2_backend_test.cpp): the loader accepts it.
+TEST(ScenarioEnums, OvsDestinationWithResumeAfterDestPoll) {
+  auto sc = parse_scenario(with("hosts:\n  - {name: src}\n  - {name: dst, backend: openvswitch}\n"
+                                "migration:\n  resume_after_dest_poll_ms: 250\n"),
+                           "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().to_string();
+  EXPECT_EQ(sc->host("dst")->backend, core::Backend::kOpenVswitch);
+  EXPECT_EQ(sc->migration.resume_after_dest_poll_ms, 250);
+  EXPECT_EQ(sc->migration.kind, core::MigrationKind::kLive);
 }
 
 TEST(ScenarioErrors, Hosts) {

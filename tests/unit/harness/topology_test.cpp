@@ -24,7 +24,7 @@ TEST(Topology, AColdDestinationScenarioIsTwoHostsOneNetworkOnePeerOneGuest) {
   ASSERT_TRUE(t.validate().ok()) << t.validate().to_string();
   ASSERT_EQ(t.hosts.size(), 2u);
   EXPECT_EQ(t.hosts[0].name, "src");
-  EXPECT_EQ(t.hosts[1].backend, "linuxbridge");
+  EXPECT_EQ(t.hosts[1].backend, core::Backend::kLinuxBridge);
   ASSERT_EQ(t.networks.size(), 1u);
   EXPECT_EQ(t.networks[0].id, sc.network.id);
   EXPECT_EQ(t.networks[0].fabric_vlan(), 100);
