@@ -54,8 +54,14 @@ guest-image: deps
 run: build
 	$(SUDO) ./$(BUILD)/lmh run $(MATRIX) || [ $$? -eq 1 ]
 
+# The real tier (QEMU under TCG) has two known causes of false failures,
+# both open (README, "Known limits"): a guest that stops answering after a
+# live migration, and QEMU's own switchover downtime rising with the
+# machine's load. Until they are fixed a failed RealTier test runs once
+# more; every other test runs once.
 test: build
-	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300
+	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300 -E '^RealTier\.'
+	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300 -R '^RealTier\.' --repeat until-pass:2
 
 bench: build
 	mkdir -p results/bench

@@ -13,6 +13,7 @@
 
 #include "core/fault_hooks.h"
 #include "core/names.h"
+#include "harness/lab_backend.h"
 #include "harness/sysctl.h"
 
 namespace lmh::harness {
@@ -167,21 +168,17 @@ LabHost* Lab::host(const std::string& name) {
 }
 
 std::string Lab::fabric_uplink_port(const std::string& host, const std::string& network_id) const {
-  // An OVS host tags on its NIC itself (br-ex): the trunk carries the VLAN.
   const TopologyHost* h = topology_.host(host);
   const TopologyNetwork* n = topology_.network(network_id);
-  if (h && h->backend == core::Backend::kOpenVswitch) return fabric_nic_port(host);
-  if (n && n->type == "vlan" && !caps_.vlan_8021q) return host + "-v" + std::to_string(n->segmentation_id);
-  return fabric_nic_port(host);
+  if (!h || !n) return fabric_nic_port(host);
+  return lab_backend(h->backend).fabric_port(caps_, *h, *n);
 }
 
 std::string Lab::uplink_name(const std::string& host, const std::string& network_id) const {
   const TopologyHost* h = topology_.host(host);
   const TopologyNetwork* n = topology_.network(network_id);
-  std::string phys = h ? h->physical_interface : "eth1";
-  if (h && h->backend == core::Backend::kOpenVswitch) return phys;  // br-ex's NIC, frames tagged
-  if (n && n->type == "vlan") return core::vlan_interface_name(phys, n->segmentation_id);
-  return phys;
+  if (!h || !n) return "eth1";
+  return lab_backend(h->backend).uplink_name(*h, *n);
 }
 
 StatusOr<NamedNetns> Lab::make_namespace(const std::string& suffix) {
@@ -197,7 +194,7 @@ StatusOr<NamedNetns> Lab::make_namespace(const std::string& suffix) {
 
 Status Lab::create_vlan_uplink_veth(LabHost& host, const std::string& physical, int vlan) {
   std::string name = core::vlan_interface_name(physical, vlan);
-  std::string fabric_port = host.spec.name + "-v" + std::to_string(vlan);
+  std::string fabric_port = fabric_vlan_port(host.spec.name, vlan);
   LMH_RETURN_IF_ERROR(host.net->netlink().create_veth(name, fabric_port, fabric_ns_.fd()));
   LMH_RETURN_IF_ERROR(fabric_nl_->set_up(fabric_port));
   return fabric_->add_access_port(fabric_port, vlan);
@@ -266,19 +263,7 @@ Status Lab::build_host(const TopologyHost& spec) {
   LMH_RETURN_IF_ERROR(h.net->netlink().set_up(spec.physical_interface));
   LMH_RETURN_IF_ERROR(fabric_nl_->set_up(port));
   LMH_RETURN_IF_ERROR(fabric_->add_trunk_port(port));
-  if (spec.backend == core::Backend::kOpenVswitch) {
-    // The NIC becomes a port of br-ex: VLANs leave it tagged, as from a
-    // real compute host's bond.
-    OvsHost::Options o;
-    o.state_dir = state_dir() + "/ovs-" + spec.name;
-    o.netns_fd = h.ns.fd();
-    o.datapath_type = caps_.ovs_kernel ? "system" : "netdev";
-    for (const auto& n : topology_.networks) o.bridge_mappings[n.physnet] = ovs_physical_bridge();
-    o.nic_for_bridge = {{ovs_physical_bridge(), spec.physical_interface}};
-    auto ovs = OvsHost::start(o);
-    if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + spec.name);
-    h.ovs = std::move(ovs).value();
-  }
+  LMH_RETURN_IF_ERROR(lab_backend(spec.backend).build(*this, h));
   if (topology_.libvirt) {
     LibvirtHost::Options lo;
     lo.name = prefix() + "-" + spec.name;

@@ -103,6 +103,8 @@ class Lab {
   // Fabric-side port name of 'host''s physical NIC, and of its uplink for
   // network 'network_id' (which differs when VLANs fall back to veths).
   static std::string fabric_nic_port(const std::string& host) { return host + "-nic"; }
+  // Fabric-side port of 'host''s VLAN uplink veth (no 8021q: "<host>-v<vlan>").
+  static std::string fabric_vlan_port(const std::string& host, int vlan) { return host + "-v" + std::to_string(vlan); }
   std::string fabric_uplink_port(const std::string& host, const std::string& network_id) const;
   // The host's uplink for network 'network_id' ("eth1.100" or "eth1"; an
   // OVS host's NIC, which br-ex tags).

@@ -12,6 +12,7 @@
 #include "harness/emulated_hypervisor.h"
 #include "harness/judge.h"
 #include "harness/lab.h"
+#include "harness/lab_backend.h"
 
 namespace lmh::harness {
 
@@ -84,13 +85,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
     hc.hypervisor_version = h.hypervisor_version;
     LabHost* lh = ss->lab_->host(h.name);
     hc.backend = h.backend;
-    if (h.backend == core::Backend::kOpenVswitch) {
-      hc.firewall_driver = h.firewall_driver;
-      hc.datapath_type = lh->ovs->options().datapath_type;
-      hc.bridge_mappings = {{sc.network.physnet, Lab::ovs_physical_bridge()}};
-      hc.ovs = &lh->ovs->database();
-      hc.links = lh->net.get();
-    }
+    lab_backend(h.backend).configure(hc, *lh, ss->lab_->topology());
     LMH_RETURN_IF_ERROR(ss->cloud_->add_host(hc, *lh->net));
   }
   LMH_RETURN_IF_ERROR(ss->cloud_->neutron().create_network(

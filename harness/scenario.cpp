@@ -247,6 +247,10 @@ class Reader {
   Status read_faults(const Section& top, Scenario& sc);
   Status read_network(const Section& top, Scenario& sc);
   Status read_guest_and_peer(const Section& top, Scenario& sc);
+  Status read_migration(const Section& top, Scenario& sc);
+  Status read_probe_and_agent(const Section& top, Scenario& sc);
+  Status read_nova(const Section& top, Scenario& sc);
+  Status read_behaviour(const Section& top, Scenario& sc);
   Status check_topology(const Scenario& sc);
 
   std::string file_;
@@ -650,6 +654,94 @@ Status Reader::check_topology(const Scenario& sc) {
   return ok_status();
 }
 
+Status Reader::read_migration(const Section& top, Scenario& sc) {
+  auto migration = section(top, "migration");
+  if (!migration.ok()) return migration.status();
+  LMH_RETURN_IF_ERROR(read_string(*migration, "source", sc.migration.source));
+  LMH_RETURN_IF_ERROR(read_string(*migration, "destination", sc.migration.destination));
+  LMH_RETURN_IF_ERROR(
+      read_int(*migration, "precopy_ms", sc.migration.precopy_ms, between(0, 600000)));
+  LMH_RETURN_IF_ERROR(read_int(*migration, "pause_ms", sc.migration.pause_ms, between(0, 60000)));
+  LMH_RETURN_IF_ERROR(read_optional_int(*migration, "resume_after_dest_poll_ms",
+                                        sc.migration.resume_after_dest_poll_ms, between(0, 600000)));
+  std::string kind = core::to_string(sc.migration.kind);
+  LMH_RETURN_IF_ERROR(read_string(*migration, "kind", kind));
+  auto parsed_kind = core::parse_migration_kind(kind);
+  if (!parsed_kind.ok()) return fail("migration.kind", line("migration.kind"), parsed_kind.status().message());
+  sc.migration.kind = *parsed_kind;
+  LMH_RETURN_IF_ERROR(read_string(*migration, "resize_outcome", sc.migration.resize_outcome));
+  if (sc.migration.resize_outcome != "confirm" && sc.migration.resize_outcome != "revert")
+    return fail("migration.resize_outcome", line("migration.resize_outcome"),
+                "expected confirm or revert, got '" + sc.migration.resize_outcome + "'");
+  LMH_RETURN_IF_ERROR(read_int(*migration, "verify_ms", sc.migration.verify_ms, between(0, 600000)));
+  LMH_RETURN_IF_ERROR(read_bool(*migration, "force", sc.migration.force));
+  return ok_status();
+}
+
+Status Reader::read_probe_and_agent(const Section& top, Scenario& sc) {
+  auto probe = section(top, "probe");
+  if (!probe.ok()) return probe.status();
+  LMH_RETURN_IF_ERROR(read_int(*probe, "interval_ms", sc.probe.interval_ms, between(1, 1000)));
+  LMH_RETURN_IF_ERROR(
+      read_int(*probe, "reply_timeout_ms", sc.probe.reply_timeout_ms, between(1, 60000)));
+  LMH_RETURN_IF_ERROR(read_int(*probe, "settle_ms", sc.probe.settle_ms, between(0, 60000)));
+  LMH_RETURN_IF_ERROR(read_int(*probe, "observe_ms", sc.probe.observe_ms, between(100, 600000)));
+
+  auto agent = section(top, "agent");
+  if (!agent.ok()) return agent.status();
+  LMH_RETURN_IF_ERROR(
+      read_int(*agent, "polling_interval_ms", sc.agent.polling_interval_ms, between(100, 600000)));
+  return ok_status();
+}
+
+Status Reader::read_nova(const Section& top, Scenario& sc) {
+  auto nova = section(top, "nova");
+  if (!nova.ok()) return nova.status();
+  LMH_RETURN_IF_ERROR(read_bool(*nova, "live_migration_wait_for_vif_plug", sc.nova.live_migration_wait_for_vif_plug));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "vif_plugging_timeout_s", sc.nova.vif_plugging_timeout_s, between(0, 3600)));
+  LMH_RETURN_IF_ERROR(read_bool(*nova, "vif_plugging_is_fatal", sc.nova.vif_plugging_is_fatal));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "rpc_response_timeout_s", sc.nova.rpc_response_timeout_s, between(1, 3600)));
+  core::MigrationTuning& lt = sc.nova.libvirt;
+  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_ms", lt.downtime_ms, at_least(100)));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_steps", lt.downtime_steps, at_least(3)));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_delay_s", lt.downtime_delay_s, at_least(3)));
+  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_completion_timeout_s", lt.completion_timeout_s_per_gib,
+                               at_least(0)));
+  LMH_RETURN_IF_ERROR(read_string(*nova, "live_migration_timeout_action", lt.timeout_action));
+  if (lt.timeout_action != "abort" && lt.timeout_action != "force_complete")
+    return fail("nova.live_migration_timeout_action", line("nova.live_migration_timeout_action"),
+                "expected abort or force_complete, got '" + lt.timeout_action + "'");
+  return ok_status();
+}
+
+Status Reader::read_behaviour(const Section& top, Scenario& sc) {
+  auto behaviour = section(top, "behaviour");
+  if (!behaviour.ok()) return behaviour.status();
+  LMH_RETURN_IF_ERROR(
+      read_bool(*behaviour, "pre_plug_vlan_uplink", sc.behaviour.pre_plug_vlan_uplink));
+  LMH_RETURN_IF_ERROR(
+      read_bool(*behaviour, "vif_plugged_from_agent_only", sc.behaviour.vif_plugged_from_agent_only));
+  LMH_RETURN_IF_ERROR(
+      read_bool(*behaviour, "lb_agent_honours_migrating_to", sc.behaviour.lb_agent_honours_migrating_to));
+  LMH_RETURN_IF_ERROR(
+      read_bool(*behaviour, "ovs_agent_wires_migrating_to", sc.behaviour.ovs_agent_wires_migrating_to));
+  {
+    std::string text = core::dest_xml_bridge_name(sc.behaviour.dest_xml_bridge);
+    LMH_RETURN_IF_ERROR(read_string(*behaviour, "dest_xml_bridge", text));
+    auto mode = core::parse_dest_xml_bridge(text);
+    if (!mode.ok())
+      return fail("behaviour.dest_xml_bridge", line("behaviour.dest_xml_bridge"),
+                  "expected source or destination, got '" + text + "'");
+    sc.behaviour.dest_xml_bridge = *mode;
+  }
+  LMH_RETURN_IF_ERROR(read_bool(*behaviour, "announce_self_after_migration",
+                                sc.behaviour.announce_self_after_migration));
+  LMH_RETURN_IF_ERROR(read_int(*behaviour, "announce_self_count", sc.behaviour.announce_self_count, between(1, 100)));
+  LMH_RETURN_IF_ERROR(read_int(*behaviour, "announce_self_interval_ms", sc.behaviour.announce_self_interval_ms,
+                               between(0, 600000)));
+  return ok_status();
+}
+
 Status Reader::read(const YAML::Node& root, Scenario& sc) {
   Section top{root, "", line_of(root, 1)};
   LMH_RETURN_IF_ERROR(check_keys(top, ""));
@@ -676,81 +768,10 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_network(top, sc));
   LMH_RETURN_IF_ERROR(read_guest_and_peer(top, sc));
 
-  auto migration = section(top, "migration");
-  if (!migration.ok()) return migration.status();
-  LMH_RETURN_IF_ERROR(read_string(*migration, "source", sc.migration.source));
-  LMH_RETURN_IF_ERROR(read_string(*migration, "destination", sc.migration.destination));
-  LMH_RETURN_IF_ERROR(
-      read_int(*migration, "precopy_ms", sc.migration.precopy_ms, between(0, 600000)));
-  LMH_RETURN_IF_ERROR(read_int(*migration, "pause_ms", sc.migration.pause_ms, between(0, 60000)));
-  LMH_RETURN_IF_ERROR(read_optional_int(*migration, "resume_after_dest_poll_ms",
-                                        sc.migration.resume_after_dest_poll_ms, between(0, 600000)));
-  std::string kind = core::to_string(sc.migration.kind);
-  LMH_RETURN_IF_ERROR(read_string(*migration, "kind", kind));
-  auto parsed_kind = core::parse_migration_kind(kind);
-  if (!parsed_kind.ok()) return fail("migration.kind", line("migration.kind"), parsed_kind.status().message());
-  sc.migration.kind = *parsed_kind;
-  LMH_RETURN_IF_ERROR(read_string(*migration, "resize_outcome", sc.migration.resize_outcome));
-  if (sc.migration.resize_outcome != "confirm" && sc.migration.resize_outcome != "revert")
-    return fail("migration.resize_outcome", line("migration.resize_outcome"),
-                "expected confirm or revert, got '" + sc.migration.resize_outcome + "'");
-  LMH_RETURN_IF_ERROR(read_int(*migration, "verify_ms", sc.migration.verify_ms, between(0, 600000)));
-  LMH_RETURN_IF_ERROR(read_bool(*migration, "force", sc.migration.force));
-
-  auto probe = section(top, "probe");
-  if (!probe.ok()) return probe.status();
-  LMH_RETURN_IF_ERROR(read_int(*probe, "interval_ms", sc.probe.interval_ms, between(1, 1000)));
-  LMH_RETURN_IF_ERROR(
-      read_int(*probe, "reply_timeout_ms", sc.probe.reply_timeout_ms, between(1, 60000)));
-  LMH_RETURN_IF_ERROR(read_int(*probe, "settle_ms", sc.probe.settle_ms, between(0, 60000)));
-  LMH_RETURN_IF_ERROR(read_int(*probe, "observe_ms", sc.probe.observe_ms, between(100, 600000)));
-
-  auto agent = section(top, "agent");
-  if (!agent.ok()) return agent.status();
-  LMH_RETURN_IF_ERROR(
-      read_int(*agent, "polling_interval_ms", sc.agent.polling_interval_ms, between(100, 600000)));
-
-  auto nova = section(top, "nova");
-  if (!nova.ok()) return nova.status();
-  LMH_RETURN_IF_ERROR(read_bool(*nova, "live_migration_wait_for_vif_plug", sc.nova.live_migration_wait_for_vif_plug));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "vif_plugging_timeout_s", sc.nova.vif_plugging_timeout_s, between(0, 3600)));
-  LMH_RETURN_IF_ERROR(read_bool(*nova, "vif_plugging_is_fatal", sc.nova.vif_plugging_is_fatal));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "rpc_response_timeout_s", sc.nova.rpc_response_timeout_s, between(1, 3600)));
-  core::MigrationTuning& lt = sc.nova.libvirt;
-  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_ms", lt.downtime_ms, at_least(100)));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_steps", lt.downtime_steps, at_least(3)));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_delay_s", lt.downtime_delay_s, at_least(3)));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_completion_timeout_s", lt.completion_timeout_s_per_gib,
-                               at_least(0)));
-  LMH_RETURN_IF_ERROR(read_string(*nova, "live_migration_timeout_action", lt.timeout_action));
-  if (lt.timeout_action != "abort" && lt.timeout_action != "force_complete")
-    return fail("nova.live_migration_timeout_action", line("nova.live_migration_timeout_action"),
-                "expected abort or force_complete, got '" + lt.timeout_action + "'");
-
-  auto behaviour = section(top, "behaviour");
-  if (!behaviour.ok()) return behaviour.status();
-  LMH_RETURN_IF_ERROR(
-      read_bool(*behaviour, "pre_plug_vlan_uplink", sc.behaviour.pre_plug_vlan_uplink));
-  LMH_RETURN_IF_ERROR(
-      read_bool(*behaviour, "vif_plugged_from_agent_only", sc.behaviour.vif_plugged_from_agent_only));
-  LMH_RETURN_IF_ERROR(
-      read_bool(*behaviour, "lb_agent_honours_migrating_to", sc.behaviour.lb_agent_honours_migrating_to));
-  LMH_RETURN_IF_ERROR(
-      read_bool(*behaviour, "ovs_agent_wires_migrating_to", sc.behaviour.ovs_agent_wires_migrating_to));
-  {
-    std::string text = core::dest_xml_bridge_name(sc.behaviour.dest_xml_bridge);
-    LMH_RETURN_IF_ERROR(read_string(*behaviour, "dest_xml_bridge", text));
-    auto mode = core::parse_dest_xml_bridge(text);
-    if (!mode.ok())
-      return fail("behaviour.dest_xml_bridge", line("behaviour.dest_xml_bridge"),
-                  "expected source or destination, got '" + text + "'");
-    sc.behaviour.dest_xml_bridge = *mode;
-  }
-  LMH_RETURN_IF_ERROR(read_bool(*behaviour, "announce_self_after_migration",
-                                sc.behaviour.announce_self_after_migration));
-  LMH_RETURN_IF_ERROR(read_int(*behaviour, "announce_self_count", sc.behaviour.announce_self_count, between(1, 100)));
-  LMH_RETURN_IF_ERROR(read_int(*behaviour, "announce_self_interval_ms", sc.behaviour.announce_self_interval_ms,
-                               between(0, 600000)));
+  LMH_RETURN_IF_ERROR(read_migration(top, sc));
+  LMH_RETURN_IF_ERROR(read_probe_and_agent(top, sc));
+  LMH_RETURN_IF_ERROR(read_nova(top, sc));
+  LMH_RETURN_IF_ERROR(read_behaviour(top, sc));
 
   auto expect = section(top, "expect");
   if (!expect.ok()) return expect.status();

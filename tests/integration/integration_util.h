@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "capture/prober.h"
 #include "harness/namespaces.h"
 #include "harness/netlink.h"
 #include "harness/process.h"
+#include "harness/wait.h"
 
 namespace lmh::testing {
 
@@ -96,6 +98,26 @@ inline double last_t_of_kind(const nlohmann::json& scenario, const std::string& 
   for (const auto& e : scenario["timeline"])
     if (e.value("kind", "") == kind && e.value("host", "") == host) t = e["t_ms"];
   return t;
+}
+
+// Does 'ip' answer an ICMP echo sent from namespace 'netns_fd' within
+// 'timeout'? Asked by lmh's own prober (every 20 ms) as the runs ask it;
+// the first probes may be spent on ARP and MAC learning.
+inline bool reachable(int netns_fd, const std::string& ip,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  capture::ProbeConfig config{netns_fd, ip, Micros(20000), Millis(300), 0};
+  auto prober = capture::Prober::start(config);
+  EXPECT_TRUE(prober.ok()) << prober.status().to_string();
+  if (!prober.ok()) return false;
+  bool replied = harness::wait_until(
+      [&] {
+        for (const auto& r : (*prober)->records())
+          if (r.replied) return true;
+        return false;
+      },
+      timeout, std::chrono::milliseconds(20));
+  (*prober)->stop();
+  return replied;
 }
 
 // Every trace an lmh run leaves on the machine: namespaces, state dirs,

@@ -30,6 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using lmh::testing::reachable;
 
 // The run "zv": namespaces lmh-zv-*, state under /run/lmh/zv with our pid as
 // owner, so a concurrent `lmh cleanup` treats it as a live run.
@@ -83,29 +84,6 @@ std::string join(const std::vector<std::string>& lines) {
   return out;
 }
 
-// Whether 'ip' answers an ICMP echo sent from namespace 'netns_fd' within
-// 'timeout', asked by lmh's own prober (every 100 ms) as the runs ask it.
-bool answers_within(int netns_fd, const std::string& ip, std::chrono::milliseconds timeout) {
-  capture::ProbeConfig pc;
-  pc.netns_fd = netns_fd;
-  pc.target_ip = ip;
-  pc.interval = 100ms;
-  pc.reply_timeout = 200ms;
-  auto prober = capture::Prober::start(pc);
-  if (!prober.ok()) {
-    ADD_FAILURE() << "prober: " << prober.status().to_string();
-    return false;
-  }
-  bool replied = wait_until(
-      [&] {
-        for (const auto& r : (*prober)->records())
-          if (r.replied) return true;
-        return false;
-      },
-      timeout, 20ms);
-  (*prober)->stop();
-  return replied;
-}
 
 // Processes that belong to a host under kRunDir: libvirtd (its command line
 // names the state dir) and QEMU (its mount namespace binds the state dir).
@@ -252,7 +230,7 @@ TEST(LibvirtHostTest, LiveMigratesGuestBetweenTwoHostsOverTheirBridges) {
     ASSERT_TRUE(ready.ok()) << ready.to_string() << "\n" << read_text(on_a.serial_log);
     double boot_ms = ms_since(t_boot, MonoClock::now());
     EXPECT_EQ(*na->master_of("tapzv0"), "brzv-a");
-    EXPECT_TRUE(answers_within(ns_p->fd(), kGuestIp, 10s)) << "guest not reachable from P on A";
+    EXPECT_TRUE(reachable(ns_p->fd(), kGuestIp, 10s)) << "guest not reachable from P on A";
     EXPECT_FALSE(a.qemu_pids().empty());
 
     // Live-migrate to B: p2p, tunnelled, the destination XML names B's bridge.
@@ -308,8 +286,8 @@ TEST(LibvirtHostTest, LiveMigratesGuestBetweenTwoHostsOverTheirBridges) {
     // Reachable on B: from B itself, from P across A's bridge and the veth
     // (the fabric relearned the MAC from QEMU's announce), and the guest's
     // own traffic on command through its serial port on B.
-    EXPECT_TRUE(answers_within(ns_b->fd(), kGuestIp, 10s)) << "guest not reachable from B";
-    EXPECT_TRUE(answers_within(ns_p->fd(), kGuestIp, 10s)) << "guest not reachable from P";
+    EXPECT_TRUE(reachable(ns_b->fd(), kGuestIp, 10s)) << "guest not reachable from B";
+    EXPECT_TRUE(reachable(ns_p->fd(), kGuestIp, 10s)) << "guest not reachable from P";
     auto cmd_rc = guest_serial_command(on_b.serial_socket, on_b.serial_log, 7, std::string("ping ") + kPeerIp, 15s);
     ASSERT_TRUE(cmd_rc.ok()) << cmd_rc.status().to_string() << "\n" << read_text(on_b.serial_log);
     EXPECT_EQ(*cmd_rc, 0) << read_text(on_b.serial_log);

@@ -27,6 +27,7 @@ namespace lmh::harness {
 namespace {
 
 using namespace std::chrono_literals;
+using lmh::testing::reachable;
 
 // Run id "zo<pid>": namespaces "lmh-zo<pid>-…" and state dir
 // /run/lmh/zo<pid> (with owner.pid) agree, so a concurrent `lmh cleanup`
@@ -77,23 +78,6 @@ int echo_replies(int netns_fd, const std::string& ip, std::chrono::milliseconds 
   return replies;
 }
 
-// Does 'ip' answer from 'netns_fd' within 'timeout'? (The first probes may
-// be spent on ARP and MAC learning.)
-bool reachable(int netns_fd, const std::string& ip, std::chrono::milliseconds timeout = 5s) {
-  capture::ProbeConfig config{netns_fd, ip, Micros(20000), Millis(300), 0};
-  auto prober = capture::Prober::start(config);
-  EXPECT_TRUE(prober.ok()) << prober.status().to_string();
-  if (!prober.ok()) return false;
-  bool replied = wait_until(
-      [&] {
-        for (const auto& r : (*prober)->records())
-          if (r.replied) return true;
-        return false;
-      },
-      timeout, 20ms);
-  (*prober)->stop();
-  return replied;
-}
 
 class OvsHostTest : public ::testing::Test {
  protected:
