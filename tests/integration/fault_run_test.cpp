@@ -36,9 +36,14 @@ TEST_F(FaultRun, MigrationJobFailingMidWayRollsBackAndLeavesNothingOnTheDestinat
   const json& s = r.result["scenarios"][0];
   EXPECT_EQ(s["migration_status"], "error");
   EXPECT_NE(s["verdict_reason"].get<std::string>().find("migration ended error"), std::string::npos);
-  // The guest never left the source: no probe lost, no resume on dst.
+  // The guest never left the source: never paused, no probe lost, no gap
+  // as long as the scenario's 30 ms switchover pause (a pause shows as a
+  // gap at least that long; a scheduling hiccup of the 2-core machine, up to
+  // ~23 ms seen, does not), no resume on dst.
+  EXPECT_LT(t_of_kind(s, "guest_paused", "src"), 0);
+  EXPECT_GT(t_of_kind(s, "perform", "src"), 0);  // the job did run
   EXPECT_EQ(s["metrics"]["loss"].get<int>(), 0);
-  EXPECT_LT(s["metrics"]["max_gap_ms"].get<double>(), 20.0);
+  EXPECT_LT(s["metrics"]["max_gap_ms"].get<double>(), 30.0);
   EXPECT_LT(t_of_kind(s, "guest_resumed", "dst"), 0);
   EXPECT_GT(t_of(s, "compute.dst", "rollback_live_migration_at_destination"), 0);
   expect_invariants_hold(s);  // includes: no tap left on the destination
