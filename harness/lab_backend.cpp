@@ -1,11 +1,21 @@
 #include "harness/lab_backend.h"
 
+#include <map>
+
 #include "core/names.h"
 #include "harness/lab.h"
 
 namespace lmh::harness {
 
 namespace {
+
+// neutron's bridge_mappings on an OVS host: every physnet of the lab on
+// br-ex (Topology::validate allows one).
+std::map<std::string, std::string> ovs_bridge_mappings(const Topology& topology) {
+  std::map<std::string, std::string> out;
+  for (const auto& n : topology.networks) out[n.physnet] = Lab::ovs_physical_bridge();
+  return out;
+}
 
 // neutron's linuxbridge agent: Linux bridges brq<net>, the VLAN uplink
 // "<phys>.<vlan>" (a real 802.1Q device, or a veth to a fabric access port
@@ -36,7 +46,7 @@ class OvsLabBackend final : public LabBackend {
     o.state_dir = lab.state_dir() + "/ovs-" + host.spec.name;
     o.netns_fd = host.ns.fd();
     o.datapath_type = lab.capabilities().ovs_kernel ? "system" : "netdev";
-    for (const auto& n : lab.topology().networks) o.bridge_mappings[n.physnet] = Lab::ovs_physical_bridge();
+    o.bridge_mappings = ovs_bridge_mappings(lab.topology());
     o.nic_for_bridge = {{Lab::ovs_physical_bridge(), host.spec.physical_interface}};
     auto ovs = OvsHost::start(o);
     if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + host.spec.name);
@@ -52,7 +62,7 @@ class OvsLabBackend final : public LabBackend {
   void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
     config.firewall_driver = host.spec.firewall_driver;
     config.datapath_type = host.ovs->options().datapath_type;
-    for (const auto& n : topology.networks) config.bridge_mappings[n.physnet] = Lab::ovs_physical_bridge();
+    config.bridge_mappings = ovs_bridge_mappings(topology);
     config.ovs = &host.ovs->database();
     config.links = host.net.get();
   }

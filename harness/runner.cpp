@@ -486,8 +486,8 @@ void build_result(const RunContext& ctx, RunState& st, int mid, const capture::M
 
 // The fabric's forwarding entry for the guest at the end, on the timeline.
 void record_fabric_entry(const Scenario& sc, RunState& st) {
-  auto port = st.session->lab().fabric().port_of(sc.guest.mac,
-                                                  sc.network.type == "vlan" ? sc.network.segmentation_id : 0);
+  Lab& lab = st.session->lab();
+  auto port = lab.fabric().port_of(sc.guest.mac, lab.topology().network(sc.network.id)->fabric_vlan());
   if (port.ok())
     st.session->timeline().record("fabric", "fdb: " + sc.guest.mac + " -> " + (port->empty() ? "(none)" : *port));
 }
