@@ -63,7 +63,7 @@ void BM_ScenarioWallTime(benchmark::State& state, std::string file, std::vector<
   double downtime = 0, wall = 0;
   for (auto _ : state) {
     auto r = harness::run_scenario(*sc, caps(), opt, static_cast<int>(state.iterations()));
-    if (!r.ok() || r->verdict == "error") { state.SkipWithError("scenario errored"); return; }
+    if (!r.ok() || r->verdict == lmh::reports::Verdict::kError) { state.SkipWithError("scenario errored"); return; }
     downtime = r->metrics.downtime_ms;
     wall = r->wall_ms;
   }

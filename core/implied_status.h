@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/migration_kind.h"
+#include "core/migration_status.h"
 #include "faults/fault_plan.h"
 
 namespace lmh::core {
@@ -23,7 +24,7 @@ struct MoveContext {
 // The statuses the move must end in given the faults that fired (point ->
 // actions), or an empty set when they imply nothing (no fatal fault fired:
 // the move may still fail for its own reasons, e.g. seed 001's timeout).
-std::set<std::string> implied_migration_statuses(const MoveContext& context,
+std::set<MigrationStatus> implied_migration_statuses(const MoveContext& context,
                                                  const std::map<std::string, std::set<faults::ActionKind>>& fired);
 
 }  // namespace lmh::core

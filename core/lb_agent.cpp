@@ -17,12 +17,14 @@ const auto kAgentLbScan = faults::define_fault_point({
     .actions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail, ActionKind::kCrash},
     .phase = faults::MigrationPhase::kAgent,
     .loses_vif_plugged = {ActionKind::kCrash},  // no agent reports the destination port up
+    .needs_backend = "linuxbridge",
 });
 const auto kAgentLbEnslaveUplink = faults::define_fault_point({
     .name = "agent.lb.enslave_uplink",
     .description = "linuxbridge agent enslaves <phys>.<vlan> to the network bridge",
     .actions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail},
     .phase = faults::MigrationPhase::kAgent,
+    .needs_backend = "linuxbridge",
 });
 
 }  // namespace

@@ -19,6 +19,7 @@ const auto kAgentOvsPortUp = faults::define_fault_point({
     .actions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail},
     .phase = faults::MigrationPhase::kAgent,
     .loses_vif_plugged = {ActionKind::kDrop},  // the server never hears the port is up
+    .needs_backend = "openvswitch",
 });
 
 }  // namespace

@@ -14,15 +14,6 @@ std::string fmt_ms(double v) {
 
 }  // namespace
 
-const char* to_string(Verdict v) {
-  switch (v) {
-    case Verdict::kPass: return "pass";
-    case Verdict::kFail: return "fail";
-    case Verdict::kError: return "error";
-  }
-  return "error";
-}
-
 std::string Judgement::reason() const {
   std::string out;
   for (const auto& r : reasons) out += (out.empty() ? "" : "; ") + r;
@@ -32,8 +23,10 @@ std::string Judgement::reason() const {
 Judgement judge(const JudgeInput& in) {
   Judgement j;
   auto& why = j.reasons;
-  if (in.migration_status != "completed" && in.migration_status != "confirmed" && in.migration_status != "reverted")
-    why.push_back("migration ended " + in.migration_status);
+  using core::MigrationStatus;
+  const MigrationStatus st = in.migration_status;
+  if (st != MigrationStatus::kCompleted && st != MigrationStatus::kConfirmed && st != MigrationStatus::kReverted)
+    why.push_back(std::string("migration ended ") + core::migration_status_name(st));
   // A guest that never moved (refused, rolled back, aborted) has nothing to
   // recover from: the downtime threshold alone judges its connectivity.
   const bool moved = in.recovery_ms.has_value() || in.stale_forwarding_ms.has_value();

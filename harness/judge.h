@@ -8,16 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "core/migration_status.h"
 #include "reports/result.h"
 
 namespace lmh::harness {
 
-enum class Verdict { kPass, kFail, kError };
-// "pass", "fail", "error": the words reports use.
-const char* to_string(Verdict v);
+using reports::Verdict;
 
 struct JudgeInput {
-  std::string migration_status;  // final status of the Migration record
+  core::MigrationStatus migration_status = core::MigrationStatus::kCompleted;  // final status of the record
   double downtime_ms = 0;
   std::optional<double> recovery_ms;
   std::optional<double> stale_forwarding_ms;

@@ -70,7 +70,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   core::Hypervisor& hypervisor = ss->libvirt_ ? static_cast<core::Hypervisor&>(*ss->libvirt_) : *ss->hypervisor_;
   ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, hypervisor, sc.behaviour,
                                              ss->fault_plan_.get());
-  ss->cloud_->set_rpc_response_timeout(std::chrono::seconds(sc.nova.rpc_response_timeout_s));
+  ss->cloud_->rpc().set_response_timeout(std::chrono::seconds(sc.nova.rpc_response_timeout_s));
   for (const auto& h : sc.hosts) {
     core::HostConfig hc;
     hc.name = h.name;
@@ -195,7 +195,7 @@ StatusOr<reports::ScenarioResult> error_result(const RunContext& ctx, RunState& 
                                                const Status& s) {
   if (s.code() == StatusCode::kCancelled || (ctx.opt.interrupt && ctx.opt.interrupt->load()))
     return cancelled("interrupted");
-  r.verdict = to_string(Verdict::kError);
+  r.verdict = Verdict::kError;
   r.verdict_reason = s.to_string();
   if (st.session) {
     Lab& lab = st.session->lab();
@@ -297,12 +297,12 @@ Status drive_resize_outcome(const RunContext& ctx, RunState& st, int mid) {
   core::Cloud& cloud = st.session->cloud();
   core::EventLoop& loop = st.session->loop();
   auto verify = [&] {
-    const std::string& status = cloud.migration(mid)->status;
-    return status == "finished" || core::is_terminal_migration_status(status);
+    const core::MigrationStatus status = cloud.migration(mid)->status;
+    return status == core::MigrationStatus::kFinished || core::is_terminal(status);
   };
   Status s = loop.run_until(verify, loop.now() + 60s, ctx.opt.interrupt);
   if (s.code() == StatusCode::kCancelled) return s;
-  if (cloud.migration(mid)->status != "finished") return ok_status();
+  if (cloud.migration(mid)->status != core::MigrationStatus::kFinished) return ok_status();
   LMH_RETURN_IF_ERROR(loop.run_for(std::chrono::milliseconds(sc.migration.verify_ms), ctx.opt.interrupt));
   return sc.migration.resize_outcome == "revert" ? cloud.revert_resize(sc.guest.instance_uuid)
                                                  : cloud.confirm_resize(sc.guest.instance_uuid);
@@ -317,7 +317,7 @@ Status wait_and_observe(const RunContext& ctx, RunState& st, int mid) {
   const Scenario& sc = ctx.sc;
   core::Cloud& cloud = st.session->cloud();
   core::EventLoop& loop = st.session->loop();
-  auto terminal = [&] { return core::is_terminal_migration_status(cloud.migration(mid)->status); };
+  auto terminal = [&] { return core::is_terminal(cloud.migration(mid)->status); };
   auto bound = std::chrono::seconds(sc.nova.vif_plugging_timeout_s) +
                2 * std::chrono::seconds(sc.nova.rpc_response_timeout_s) +
                std::chrono::milliseconds(sc.migration.precopy_ms + sc.migration.pause_ms) + 30s;
@@ -461,7 +461,8 @@ reports::MetricsEntry metrics_entry(const capture::Metrics& m, std::optional<dou
 void build_result(const RunContext& ctx, RunState& st, int mid, const capture::Metrics& m,
                   std::vector<reports::InvariantEntry> invariants, reports::ScenarioResult& r) {
   const Scenario& sc = ctx.sc;
-  r.migration_status = st.session->cloud().migration(mid)->status;
+  const core::MigrationStatus status = st.session->cloud().migration(mid)->status;
+  r.migration_status = core::migration_status_name(status);
   r.invariants = std::move(invariants);
   r.fault_seed = sc.fault_seed;
   for (const auto& [point, c] : st.session->fault_plan().counts())
@@ -471,7 +472,7 @@ void build_result(const RunContext& ctx, RunState& st, int mid, const capture::M
   r.metrics = metrics_entry(m, hv_downtime);
   r.recovery_cause = m.recovery_cause;
   for (const auto& a : m.announces) r.announces.push_back({a.seq, a.t_ms, a.seen_at});
-  Judgement j = judge({.migration_status = r.migration_status,
+  Judgement j = judge({.migration_status = status,
                        .downtime_ms = m.downtime_ms,
                        .recovery_ms = m.recovery_ms,
                        .stale_forwarding_ms = m.stale_forwarding_ms,
@@ -479,7 +480,7 @@ void build_result(const RunContext& ctx, RunState& st, int mid, const capture::M
                        .max_downtime_ms = sc.expect.max_downtime_ms,
                        .recover_within_ms = sc.expect.recover_within_ms,
                        .invariants = r.invariants});
-  r.verdict = to_string(j.verdict);
+  r.verdict = j.verdict;
   r.verdict_reason = j.reason();
   copy_timeline(st.session->timeline(), ctx.origin, r);
 }

@@ -9,6 +9,13 @@
 
 namespace lmh::reports {
 
+// The verdict rule is the harness' (harness judge); this is its outcome.
+enum class Verdict { kPass, kFail, kError };
+// "pass", "fail", "error": the words result.json and JUnit use.
+const char* to_string(Verdict v);
+// The verdict spelt 'word'; nullopt for any other word.
+std::optional<Verdict> parse_verdict(const std::string& word);
+
 struct TimelineEntry {
   double t_ms = 0;
   std::string source;  // "conductor", "compute.dst", "agent.lb.dst", "guest", ...
@@ -66,7 +73,7 @@ struct ScenarioResult {
   std::string tier;         // "emulated" | "libvirt"
   std::string accel;        // libvirt tier: "kvm" | "tcg"; "" (null in JSON) on the emulated tier
   std::map<std::string, std::string> behaviour;  // switch -> value
-  std::string verdict;      // "pass" | "fail" | "error"
+  Verdict verdict = Verdict::kError;
   std::string verdict_reason;
   MetricsEntry metrics;
   std::string recovery_cause;  // "announce", "guest_traffic", "peer_arp", "fabric_ageing", "none"

@@ -18,6 +18,22 @@
 #include <pugixml.hpp>
 
 namespace lmh::reports {
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "pass";
+    case Verdict::kFail: return "fail";
+    case Verdict::kError: return "error";
+  }
+  return "error";
+}
+
+std::optional<Verdict> parse_verdict(const std::string& word) {
+  for (Verdict v : {Verdict::kPass, Verdict::kFail, Verdict::kError})
+    if (word == to_string(v)) return v;
+  return std::nullopt;
+}
+
 namespace {
 
 using OrderedJson = nlohmann::ordered_json;  // keeps the schema's key order
@@ -72,7 +88,7 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
       {"tier", s.tier},
       {"accel", s.accel.empty() ? OrderedJson(nullptr) : OrderedJson(s.accel)},
       {"behaviour", behaviour},
-      {"verdict", s.verdict},
+      {"verdict", to_string(s.verdict)},
       {"verdict_reason", s.verdict_reason},
       {"metrics", metrics},
       {"recovery_cause", s.recovery_cause},
@@ -182,7 +198,9 @@ ScenarioResult scenario_from_json(const Fields& f) {
                    std::string("expected a string, got ") + v.type_name());
     s.behaviour[k] = v.get<std::string>();
   }
-  s.verdict = f.str("verdict");
+  const std::string verdict = f.str("verdict");
+  if (auto v = parse_verdict(verdict)) s.verdict = *v;
+  else Fields::fail(f.where("verdict"), "expected pass, fail or error, got '" + verdict + "'");
   s.verdict_reason = f.str("verdict_reason");
   Fields m = f.object("metrics");
   s.metrics.loss = m.integer("loss");
@@ -325,9 +343,11 @@ struct Counts {
 Counts count(const RunReport& r) {
   Counts c;
   for (const auto& s : r.scenarios) {
-    if (s.verdict == "pass") ++c.passed;
-    else if (s.verdict == "fail") ++c.failed;
-    else ++c.errors;  // "error", or anything a newer harness may invent
+    switch (s.verdict) {
+      case Verdict::kPass: ++c.passed; break;
+      case Verdict::kFail: ++c.failed; break;
+      case Verdict::kError: ++c.errors; break;
+    }
   }
   return c;
 }
@@ -413,11 +433,11 @@ std::string to_junit_xml(const RunReport& report) {
     set_attr(testcase, "name", s.name);
     set_attr(testcase, "time", fmt::format("{:.3f}", s.wall_ms / 1000.0));
     std::string summary = metrics_summary(s);
-    if (s.verdict != "pass") {
+    if (s.verdict != Verdict::kPass) {
       // The message is what CI shows in one line; the body adds the details.
       // A failed threshold is explained by the metrics; an error (the run did
       // not get to measure) by its reason alone.
-      bool failed = s.verdict == "fail";
+      bool failed = s.verdict == Verdict::kFail;
       std::string message = failed ? s.verdict_reason + " (" + summary + ")" : s.verdict_reason;
       std::string body = failed ? summary : s.verdict_reason;
       for (const auto& v : s.invariants)
@@ -425,7 +445,7 @@ std::string to_junit_xml(const RunReport& report) {
       if (!s.migration_status.empty()) body += "\nmigration status: " + s.migration_status;
       pugi::xml_node problem = testcase.append_child(failed ? "failure" : "error");
       set_attr(problem, "message", message);
-      set_attr(problem, "type", s.verdict);
+      set_attr(problem, "type", to_string(s.verdict));
       problem.text().set(xml_chars(body).c_str());
     }
     testcase.append_child("system-out").text().set(xml_chars(summary).c_str());
@@ -454,7 +474,7 @@ std::string summary_table(const RunReport& report) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : report.scenarios) {
     const MetricsEntry& m = s.metrics;
-    std::string verdict = s.verdict;
+    std::string verdict = to_string(s.verdict);
     std::transform(verdict.begin(), verdict.end(), verdict.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
     // Without probes (a run that errored early) there is nothing measured.

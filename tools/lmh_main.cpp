@@ -219,7 +219,7 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
     }
     const auto& m = r->metrics;
     std::fprintf(stderr, "[%d/%zu] %s: %s (downtime %.1f ms, loss %d/%d%s%s)\n", i, scenarios.size(),
-                 r->name.c_str(), r->verdict.c_str(), m.downtime_ms, m.loss, m.probes,
+                 r->name.c_str(), lmh::reports::to_string(r->verdict), m.downtime_ms, m.loss, m.probes,
                  r->verdict_reason.empty() ? "" : "; ", r->verdict_reason.c_str());
     report.scenarios.push_back(std::move(r).value());
   }
@@ -231,7 +231,7 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
   // Input was validated before anything ran, so an error verdict is the
   // environment's (a daemon died, a capture point never opened).
   for (const auto& s : report.scenarios)
-    if (s.verdict == "error") return kExitEnvironment;
+    if (s.verdict == lmh::reports::Verdict::kError) return kExitEnvironment;
   if (matrix) {
     int broken = 0;
     std::printf("\n%-58s %-9s %-11s %s\n", "FAULT", "INJECTED", "MIGRATION", "INVARIANTS");
@@ -249,7 +249,7 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
     return broken ? kExitFail : kExitPass;
   }
   for (const auto& s : report.scenarios)
-    if (s.verdict != "pass") return kExitFail;
+    if (s.verdict != lmh::reports::Verdict::kPass) return kExitFail;
   return kExitPass;
 }
 

@@ -20,7 +20,7 @@ using testing::kVm;
 class ColdMigration : public ::testing::Test, protected testing::TwoHostCloud {
  protected:
   void SetUp() override { ASSERT_TRUE(build_cloud().ok()); }
-  void run_until_status(int id, const std::string& status) {
+  void run_until_status(int id, MigrationStatus status) {
     ASSERT_TRUE(loop.run_until([&] { return cloud->migration(id)->status == status; }, clock.now() + 30s).ok())
         << "status is " << cloud->migration(id)->status;
   }
@@ -37,7 +37,7 @@ TEST_F(ColdMigration, MigrateThenConfirmMovesEverythingToTheScheduledHost) {
   auto id = cloud->migrate(kVm, "");  // the scheduler picks: the only other host
   ASSERT_TRUE(id.ok()) << id.status().to_string();
   EXPECT_EQ(cloud->migration(*id)->dest, "dst");
-  run_until_status(*id, "finished");
+  run_until_status(*id, MigrationStatus::kFinished);
   EXPECT_EQ(cloud->instance(kVm)->vm_state, "resized");
   EXPECT_EQ(cloud->instance(kVm)->host, "dst");
   EXPECT_EQ(hv->running.at(kVm), "dst");
@@ -45,7 +45,7 @@ TEST_F(ColdMigration, MigrateThenConfirmMovesEverythingToTheScheduledHost) {
   EXPECT_EQ(dst.links.at(tap_name(kPort)).master, lb_bridge_name(kNet));
   EXPECT_EQ(cloud->neutron().port(kPort)->active_binding()->host, "dst");
   ASSERT_TRUE(cloud->confirm_resize(kVm).ok());
-  run_until_status(*id, "confirmed");
+  run_until_status(*id, MigrationStatus::kConfirmed);
   EXPECT_EQ(statuses(*id), (std::vector<std::string>{"pre-migrating", "migrating", "post-migrating", "finished",
                                                       "confirming", "confirmed"}));
   EXPECT_EQ(cloud->instance(kVm)->vm_state, "active");
@@ -60,9 +60,9 @@ TEST_F(ColdMigration, ResizeRevertBringsTheGuestBackToTheSource) {
   auto id = cloud->migrate(kVm, "dst", /*resize=*/true);
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(cloud->migration(*id)->migration_type, MigrationKind::kResize);
-  run_until_status(*id, "finished");
+  run_until_status(*id, MigrationStatus::kFinished);
   ASSERT_TRUE(cloud->revert_resize(kVm).ok());
-  run_until_status(*id, "reverted");
+  run_until_status(*id, MigrationStatus::kReverted);
   EXPECT_EQ(cloud->instance(kVm)->host, "src");
   EXPECT_EQ(cloud->instance(kVm)->vm_state, "active");
   EXPECT_EQ(hv->running.at(kVm), "src");
@@ -91,7 +91,7 @@ TEST_F(ColdMigration, LiveMigrationWithoutADestinationAsksTheScheduler) {
   auto id = cloud->live_migrate(kVm, "");
   ASSERT_TRUE(id.ok()) << id.status().to_string();
   EXPECT_EQ(cloud->migration(*id)->dest, "dst");
-  run_until_status(*id, "completed");
+  run_until_status(*id, MigrationStatus::kCompleted);
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ class CrossBackend : public ::testing::Test {
   int migrate() {
     auto id = cloud->live_migrate(kVm, "dst");
     EXPECT_TRUE(id.ok()) << id.status().to_string();
-    auto done = [&] { return is_terminal_migration_status(cloud->migration(*id)->status); };
+    auto done = [&] { return is_terminal(cloud->migration(*id)->status); };
     EXPECT_TRUE(loop.run_until(done, clock.now() + 30s).ok());
     EXPECT_TRUE(loop.run_for(5s).ok());  // the destination agent polls
     return *id;
@@ -76,7 +76,7 @@ class CrossBackend : public ::testing::Test {
 TEST_F(CrossBackend, AsShippedTheTapLandsOnAnOvsBridgeNamedLikeTheLinuxBridge) {
   build(DestXmlBridge::kSource);
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");  // nova sees success
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);  // nova sees success
   const std::string tap = tap_name(kPort);
   ASSERT_TRUE(ovs.ports.count(tap));
   EXPECT_EQ(ovs.ports.at(tap).bridge, lb_bridge_name(kNet));  // brq0fe9c836-58, an OVS bridge
@@ -105,7 +105,7 @@ TEST_F(CrossBackend, AsShippedTheTapLandsOnAnOvsBridgeNamedLikeTheLinuxBridge) {
 TEST_F(CrossBackend, FixedTheTapLandsOnBrIntAndTheAgentWiresIt) {
   build(DestXmlBridge::kDestination);
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   const std::string tap = tap_name(kPort);
   ASSERT_TRUE(ovs.ports.count(tap));
   EXPECT_EQ(ovs.ports.at(tap).bridge, "br-int");
@@ -122,7 +122,7 @@ TEST_F(CrossBackend, FixedTheTapLandsOnBrIntAndTheAgentWiresIt) {
 TEST_F(CrossBackend, HybridDestinationPlugsQbrAndTheTapGoesThere) {
   build(DestXmlBridge::kDestination, /*hybrid=*/true);
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   const std::string qbr = "qbr" + kPort.substr(0, 11);
   EXPECT_EQ(dst.links.at(tap_name(kPort)).master, qbr);          // tap in qbr (a Linux bridge)
   EXPECT_EQ(dst.links.at("qvb" + kPort.substr(0, 11)).master, qbr);

@@ -8,7 +8,7 @@ namespace {
 
 using faults::ActionKind;
 using Fired = std::map<std::string, std::set<ActionKind>>;
-using Statuses = std::set<std::string>;
+using Statuses = std::set<MigrationStatus>;
 
 TEST(ImpliedStatus, NoFatalFaultImpliesNothing) {
   MoveContext live;
@@ -29,7 +29,7 @@ TEST(ImpliedStatus, FatalFaultsBeforeOrAfterSwitchoverEndInError) {
            {"hypervisor.switchover", ActionKind::kFail},
            {"neutron.binding.activate", ActionKind::kFail},
            {"rpc.call.post_live_migration_at_destination", ActionKind::kFail}}) {
-    EXPECT_EQ(implied_migration_statuses(live, Fired{{point, {kind}}}), Statuses{"error"}) << point;
+    EXPECT_EQ(implied_migration_statuses(live, Fired{{point, {kind}}}), Statuses{MigrationStatus::kError}) << point;
   }
   // A delayed call is not fatal.
   EXPECT_EQ(implied_migration_statuses(live, Fired{{"rpc.call.pre_live_migration", {ActionKind::kDelay}}}),
@@ -42,10 +42,10 @@ TEST(ImpliedStatus, LostVifEventDependsOnTheWaitConfiguration) {
   EXPECT_EQ(implied_migration_statuses(fatal, lost), Statuses{});  // another copy may get through
   MoveContext non_fatal;
   non_fatal.vif_plugging_is_fatal = false;
-  EXPECT_EQ(implied_migration_statuses(non_fatal, lost), Statuses{"completed"});
+  EXPECT_EQ(implied_migration_statuses(non_fatal, lost), Statuses{MigrationStatus::kCompleted});
   MoveContext no_wait;
   no_wait.waits_for_vif_plugged = false;
-  EXPECT_EQ(implied_migration_statuses(no_wait, lost), Statuses{"completed"});
+  EXPECT_EQ(implied_migration_statuses(no_wait, lost), Statuses{MigrationStatus::kCompleted});
 }
 
 TEST(ImpliedStatus, ColdMovesEndInErrorWhenACastFailed) {
@@ -53,7 +53,7 @@ TEST(ImpliedStatus, ColdMovesEndInErrorWhenACastFailed) {
   cold.migration_type = MigrationKind::kCold;
   EXPECT_EQ(implied_migration_statuses(cold, {}), Statuses{});
   EXPECT_EQ(implied_migration_statuses(cold, Fired{{"rpc.cast.finish_resize", {ActionKind::kFail}}}),
-            Statuses{"error"});
+            Statuses{MigrationStatus::kError});
   EXPECT_EQ(implied_migration_statuses(cold, Fired{{"rpc.cast.finish_resize", {ActionKind::kDelay}}}),
             Statuses{});
 }

@@ -32,7 +32,7 @@ class LiveMigrationTest : public ::testing::Test, protected testing::TwoHostClou
   int migrate() {
     auto id = cloud->live_migrate(kVm, "dst");
     EXPECT_TRUE(id.ok()) << id.status().to_string();
-    auto done = [&] { return is_terminal_migration_status(cloud->migration(*id)->status); };
+    auto done = [&] { return is_terminal(cloud->migration(*id)->status); };
     EXPECT_TRUE(loop.run_until(done, clock.now() + 30s).ok());
     return *id;
   }
@@ -43,14 +43,14 @@ TEST_F(LiveMigrationTest, BootPlugsSourceUplinkAndPortGoesActive) {
   EXPECT_EQ(src.links.at(tap_name(kPort)).master, lb_bridge_name(kNet));
   EXPECT_EQ(src.links.at("eth1.100").master, lb_bridge_name(kNet));
   EXPECT_EQ(cloud->neutron().port(kPort)->status, "ACTIVE");
-  EXPECT_EQ(cloud->received_vif_events(), std::vector<std::string>{"network-vif-plugged " + kPort});
+  EXPECT_EQ(cloud->events().received(), std::vector<std::string>{"network-vif-plugged " + kPort});
 }
 
 TEST_F(LiveMigrationTest, AsShippedUplinkIsEnslavedOnlyAfterResumeAndActivation) {
   hv->precopy = 3s;  // long enough for a destination poll to see the new tap
   int id = migrate();
   ASSERT_TRUE(loop.run_for(5s).ok());  // let the destination agent poll
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   MonoTime resumed = when("compute.dst", "guest resumed");
   MonoTime activated = when("neutron", "binding activated port " + kPort.substr(0, 11) + " host dst");
   MonoTime uplink = when("agent.lb.dst", "enslave uplink eth1.100");
@@ -73,7 +73,7 @@ TEST_F(LiveMigrationTest, FixedPrePlugsUplinkBeforeResume) {
   dst = {};
   build(Behaviour{.pre_plug_vlan_uplink = true});
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   MonoTime resumed = when("compute.dst", "guest resumed");
   MonoTime plugged = when("compute.dst", "os-vif ensure_vlan_bridge " + lb_bridge_name(kNet) + " eth1.100");
   EXPECT_LT(plugged, resumed);
@@ -106,8 +106,8 @@ TEST_F(LiveMigrationTest, ConductorRefusesSameHostAndUnknownHost) {
   EXPECT_EQ(same.status().code(), StatusCode::kFailedPrecondition);
   auto unknown = cloud->live_migrate(kVm, "nowhere");
   EXPECT_EQ(unknown.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(cloud->migration(1)->status, "error");
-  EXPECT_EQ(cloud->migration(2)->status, "error");
+  EXPECT_EQ(cloud->migration(1)->status, MigrationStatus::kError);
+  EXPECT_EQ(cloud->migration(2)->status, MigrationStatus::kError);
   EXPECT_EQ(cloud->instance(kVm)->task_state, "");
   EXPECT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);  // no destination binding made
 }
@@ -132,7 +132,7 @@ TEST_F(ConductorChecks, DisabledServiceIsRefusedByTheSchedulerButForceBypassesIt
   auto forced = cloud->live_migrate(kVm, "dst", /*force=*/true);
   ASSERT_TRUE(forced.ok()) << refusal(forced);
   ASSERT_TRUE(loop.run_for(std::chrono::seconds(30)).ok());
-  EXPECT_EQ(cloud->migration(*forced)->status, "completed");
+  EXPECT_EQ(cloud->migration(*forced)->status, MigrationStatus::kCompleted);
   EXPECT_TRUE(timeline.first("conductor", "forced to dst: scheduler bypassed").has_value());
 }
 
@@ -149,11 +149,11 @@ TEST_F(ConductorChecks, ClaimHoldsTheRamWhileTheMoveRunsAndEndsWithIt) {
   build([](HostConfig& hc) { hc.memory_mb = 200; });
   auto id = cloud->live_migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
-  EXPECT_EQ(cloud->memory_used_mb("dst"), 128u);  // claimed, the guest still on src
+  EXPECT_EQ(cloud->db().memory_used_mb("dst"), 128u);  // claimed, the guest still on src
   ASSERT_TRUE(loop.run_for(std::chrono::seconds(30)).ok());
-  ASSERT_EQ(cloud->migration(*id)->status, "completed");
-  EXPECT_EQ(cloud->memory_used_mb("dst"), 128u);  // now the instance's own
-  EXPECT_EQ(cloud->memory_used_mb("src"), 0u);
+  ASSERT_EQ(cloud->migration(*id)->status, MigrationStatus::kCompleted);
+  EXPECT_EQ(cloud->db().memory_used_mb("dst"), 128u);  // now the instance's own
+  EXPECT_EQ(cloud->db().memory_used_mb("src"), 0u);
 }
 
 TEST_F(ConductorChecks, LiveMigrationNeedsTheSameHypervisorNotOlder) {
@@ -173,7 +173,7 @@ TEST_F(ConductorChecks, DifferentHypervisorTypeIsRefused) {
 TEST_F(LiveMigrationTest, FailedJobRollsBackDestinationBinding) {
   hv->fail_migration = true;
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "error");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kError);
   const Port* p = cloud->neutron().port(kPort);
   ASSERT_EQ(p->bindings.size(), 1u);
   EXPECT_EQ(p->bindings[0].host, "src");

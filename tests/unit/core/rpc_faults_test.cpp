@@ -42,7 +42,7 @@ TEST_F(RpcFaults, PreLiveMigrationCallFailingRollsBackAtOnce) {
   auto id = cloud->live_migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(loop.run_for(5s).ok());
-  EXPECT_EQ(cloud->migration(*id)->status, "error");
+  EXPECT_EQ(cloud->migration(*id)->status, MigrationStatus::kError);
   auto rollback = timeline.first("compute.src", "rollback_live_migration: UNAVAILABLE");
   ASSERT_TRUE(rollback.has_value());
   EXPECT_NE(rollback->event.find("remote error"), std::string::npos) << rollback->event;
@@ -53,14 +53,14 @@ TEST_F(RpcFaults, PreLiveMigrationCallFailingRollsBackAtOnce) {
 
 TEST_F(RpcFaults, LostPreLiveMigrationReplyTimesOutAfterRpcResponseTimeout) {
   build("rpc.call.pre_live_migration=drop");
-  cloud->set_rpc_response_timeout(30s);
+  cloud->rpc().set_response_timeout(30s);
   MonoTime start = clock.now();
   auto id = cloud->live_migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(loop.run_for(29s).ok());
-  EXPECT_EQ(cloud->migration(*id)->status, "preparing");  // the caller still waits
+  EXPECT_EQ(cloud->migration(*id)->status, MigrationStatus::kPreparing);  // the caller still waits
   ASSERT_TRUE(loop.run_for(5s).ok());
-  EXPECT_EQ(cloud->migration(*id)->status, "error");
+  EXPECT_EQ(cloud->migration(*id)->status, MigrationStatus::kError);
   auto timeout = timeline.first("rpc", "call pre_live_migration: MessagingTimeout");
   ASSERT_TRUE(timeout.has_value());
   EXPECT_EQ(timeout->t - start, 30s);
@@ -72,7 +72,7 @@ TEST_F(RpcFaults, DelayedPreLiveMigrationReplyStartsTheJobThatMuchLater) {
   MonoTime start = clock.now();
   auto id = cloud->live_migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(loop.run_until([&] { return cloud->migration(*id)->status == "completed"; }, clock.now() + 60s).ok());
+  ASSERT_TRUE(loop.run_until([&] { return cloud->migration(*id)->status == MigrationStatus::kCompleted; }, clock.now() + 60s).ok());
   auto running = timeline.first("conductor", "migration 1 status running");
   ASSERT_TRUE(running.has_value());
   // Without the fault the job starts as soon as vif-plugged arrives (one
@@ -83,13 +83,13 @@ TEST_F(RpcFaults, DelayedPreLiveMigrationReplyStartsTheJobThatMuchLater) {
 
 TEST_F(RpcFaults, DestinationComputeCrashingInPreLiveMigrationEndsInErrorAndStaysDown) {
   build("compute.pre_live_migration=crash");
-  cloud->set_rpc_response_timeout(20s);
+  cloud->rpc().set_response_timeout(20s);
   MonoTime start = clock.now();
   auto id = cloud->live_migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(loop.run_for(60s).ok());
-  EXPECT_FALSE(cloud->service_up("dst"));
-  EXPECT_TRUE(cloud->service_up("src"));
+  EXPECT_FALSE(cloud->rpc().service_up("dst"));
+  EXPECT_TRUE(cloud->rpc().service_up("src"));
   // pre_live_migration times out, and so does the rollback call to the
   // dead destination: two timeouts, then 'error'.
   auto error = timeline.first("conductor", "migration 1 status error");
@@ -108,7 +108,7 @@ TEST_F(RpcFaults, SlowSourcePostLiveMigrationDelaysCompletionNotTheGuest) {
   build("compute.post_live_migration=delay:5000");
   auto id = cloud->live_migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(loop.run_until([&] { return cloud->migration(*id)->status == "completed"; }, clock.now() + 60s).ok());
+  ASSERT_TRUE(loop.run_until([&] { return cloud->migration(*id)->status == MigrationStatus::kCompleted; }, clock.now() + 60s).ok());
   auto post = timeline.first("compute.src", "post_live_migration");
   auto host = timeline.first("compute.dst", "instance host = dst");
   ASSERT_TRUE(post.has_value());
@@ -122,14 +122,14 @@ TEST_F(RpcFaults, InvariantFailsWhenTheRecordDisagreesWithWhatTheFaultsImply) {
   auto id = cloud->live_migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(loop.run_for(60s).ok());
-  ASSERT_EQ(cloud->migration(*id)->status, "error");
-  auto ok_with = [&](const std::set<std::string>& expected) {
+  ASSERT_EQ(cloud->migration(*id)->status, MigrationStatus::kError);
+  auto ok_with = [&](const std::set<MigrationStatus>& expected) {
     for (const auto& r : cloud->invariant_report(kVm, *id, expected))
       if (r.name == "migration_terminal") return r.ok;
     return false;
   };
-  EXPECT_TRUE(ok_with({"error"}));
-  EXPECT_FALSE(ok_with({"completed"}));
+  EXPECT_TRUE(ok_with({MigrationStatus::kError}));
+  EXPECT_FALSE(ok_with({MigrationStatus::kCompleted}));
 }
 
 TEST_F(RpcFaults, LiveMigrationCastThatCannotBeSentIsRefusedAndUndone) {
@@ -137,7 +137,7 @@ TEST_F(RpcFaults, LiveMigrationCastThatCannotBeSentIsRefusedAndUndone) {
   auto id = cloud->live_migrate(kVm, "dst");
   EXPECT_FALSE(id.ok());
   EXPECT_NE(id.status().message().find("broker down"), std::string::npos);
-  EXPECT_EQ(cloud->migration(1)->status, "error");
+  EXPECT_EQ(cloud->migration(1)->status, MigrationStatus::kError);
   EXPECT_TRUE(cloud->instance(kVm)->task_state.empty());
   EXPECT_EQ(cloud->neutron().port(kPort)->bindings.size(), 1u);  // the destination binding is gone
 }
@@ -148,7 +148,7 @@ TEST_F(RpcFaults, LostFinishResizeCastLeavesAHangTheInvariantsReport) {
   ASSERT_TRUE(id.ok());
   ASSERT_TRUE(loop.run_for(60s).ok());
   // Powered off on the source, never started on the destination.
-  EXPECT_EQ(cloud->migration(*id)->status, "post-migrating");
+  EXPECT_EQ(cloud->migration(*id)->status, MigrationStatus::kPostMigrating);
   auto inv = invariants(*id);
   EXPECT_FALSE(inv.at("migration_terminal"));
   EXPECT_FALSE(inv.at("one_host"));
@@ -160,7 +160,7 @@ TEST_F(RpcFaults, DelayedCastShiftsTheFlowByTheDelay) {
   auto id = cloud->migrate(kVm, "dst");
   ASSERT_TRUE(id.ok());
   MonoTime start = clock.now();
-  ASSERT_TRUE(loop.run_until([&] { return cloud->migration(*id)->status == "finished"; }, clock.now() + 30s).ok());
+  ASSERT_TRUE(loop.run_until([&] { return cloud->migration(*id)->status == MigrationStatus::kFinished; }, clock.now() + 30s).ok());
   auto migrating = timeline.first("conductor", "migration 1 status migrating");
   ASSERT_TRUE(migrating.has_value());
   EXPECT_EQ(migrating->t - start, 4000ms);

@@ -41,7 +41,7 @@ class VifEvents : public ::testing::Test, protected testing::TwoHostCloud {
     start = clock.now();
     auto id = cloud->live_migrate(kVm, "dst");
     EXPECT_TRUE(id.ok());
-    auto done = [&] { return is_terminal_migration_status(cloud->migration(*id)->status); };
+    auto done = [&] { return is_terminal(cloud->migration(*id)->status); };
     EXPECT_TRUE(loop.run_until(done, clock.now() + 1000s).ok());
     return *id;
   }
@@ -64,7 +64,7 @@ class VifEvents : public ::testing::Test, protected testing::TwoHostCloud {
 TEST_F(VifEvents, AsShippedTheProfileUpdateReleasesTheWaitBeforeAnythingIsPlugged) {
   build({});
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   int released = index_of("nova.compute", "event network-vif-plugged port " + kPort.substr(0, 11) + " received");
   int notified = index_of("neutron", "notifier network-vif-plugged port " + kPort.substr(0, 11) + " on the migrating_to");
   int job = index_of("compute.src", "driver live_migration");
@@ -76,7 +76,7 @@ TEST_F(VifEvents, AsShippedTheProfileUpdateReleasesTheWaitBeforeAnythingIsPlugge
   EXPECT_LT(released, job);
   EXPECT_LT(released, index_of("compute.dst", "guest resumed"));
   // No wait is left behind.
-  EXPECT_EQ(cloud->pending_waits(), 0);
+  EXPECT_EQ(cloud->events().pending(), 0);
 }
 
 TEST_F(VifEvents, WithTheNeutronFixTheWaitTimesOutAndFatalRollsBack) {
@@ -84,7 +84,7 @@ TEST_F(VifEvents, WithTheNeutronFixTheWaitTimesOutAndFatalRollsBack) {
   int id = migrate();
   // Seed 001: the tap only appears once the transfer starts, which is after
   // the wait, so nothing can plug it: vif_plugging_timeout (300 s) expires.
-  EXPECT_EQ(cloud->migration(id)->status, "error");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kError);
   auto timeout = when("compute.src", "timed out waiting for events: network-vif-plugged-" + kPort);
   ASSERT_TRUE(timeout);
   EXPECT_EQ(*timeout - start, 300s);
@@ -98,7 +98,7 @@ TEST_F(VifEvents, WithTheNeutronFixTheWaitTimesOutAndFatalRollsBack) {
 TEST_F(VifEvents, WithTheFixAndNonFatalTimeoutTheMigrationGoesOnAfter300s) {
   build({Behaviour{.vif_plugged_from_agent_only = true}, true, false});
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   auto job = when("compute.src", "driver live_migration");
   ASSERT_TRUE(job);
   EXPECT_EQ(*job - start, 300s);
@@ -108,7 +108,7 @@ TEST_F(VifEvents, WithTheFixAndNonFatalTimeoutTheMigrationGoesOnAfter300s) {
 TEST_F(VifEvents, HonouringMigratingToDoesNotHelpBecauseTheTapComesWithTheTransfer) {
   build({Behaviour{.vif_plugged_from_agent_only = true, .lb_agent_honours_migrating_to = true}});
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "error");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kError);
   EXPECT_FALSE(when("agent.lb.dst", "device up " + tap_name(kPort)));
 }
 
@@ -132,7 +132,7 @@ TEST_F(VifEvents, FireEarlyFaultBringsBackThePrematureEventDespiteTheFix) {
   // before anything is plugged, exactly as without the fix.
   build({Behaviour{.vif_plugged_from_agent_only = true}}, "neutron.notify.vif_plugged=fire-early");
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   int notified = index_of("neutron", "notifier network-vif-plugged port " + kPort.substr(0, 11) + " on the migrating_to");
   int released = index_of("nova.compute", "event network-vif-plugged port " + kPort.substr(0, 11) + " received");
   ASSERT_GE(notified, 0);
@@ -145,7 +145,7 @@ TEST_F(VifEvents, FireEarlyFaultBringsBackThePrematureEventDespiteTheFix) {
 TEST_F(VifEvents, LateProfileUpdateDelaysThePrematureEventByTheDelay) {
   build({}, "neutron.port_update.profile=delay:4000@nth:1");
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   auto set = when("neutron", "port " + kPort.substr(0, 11) + " binding:profile migrating_to=dst");
   auto job = when("compute.src", "driver live_migration");
   ASSERT_TRUE(set);
@@ -158,7 +158,7 @@ TEST_F(VifEvents, LateProfileUpdateDelaysThePrematureEventByTheDelay) {
 TEST_F(VifEvents, NoWaitWhenTheDestinationDoesNotAskForIt) {
   build({Behaviour{.vif_plugged_from_agent_only = true}, false, true});
   int id = migrate();
-  EXPECT_EQ(cloud->migration(id)->status, "completed");
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
   EXPECT_FALSE(when("compute.src", "waiting for"));
   EXPECT_LT(*when("compute.src", "driver live_migration") - start, 1s);
 }

@@ -10,7 +10,7 @@ namespace {
 // of downtime, judged against 1000 ms / 5000 ms.
 JudgeInput good_run() {
   JudgeInput in;
-  in.migration_status = "completed";
+  in.migration_status = core::MigrationStatus::kCompleted;
   in.downtime_ms = 35;
   in.recovery_ms = 40;
   in.stale_forwarding_ms = 0;
@@ -29,7 +29,7 @@ TEST(Judge, PassesAGoodRun) {
 }
 
 TEST(Judge, ConfirmedAndRevertedMovesAreGoodEndsToo) {
-  for (const char* status : {"confirmed", "reverted"}) {
+  for (core::MigrationStatus status : {core::MigrationStatus::kConfirmed, core::MigrationStatus::kReverted}) {
     JudgeInput in = good_run();
     in.migration_status = status;
     EXPECT_EQ(judge(in).verdict, Verdict::kPass) << status;
@@ -38,7 +38,7 @@ TEST(Judge, ConfirmedAndRevertedMovesAreGoodEndsToo) {
 
 TEST(Judge, NamesEveryReasonInRuleOrder) {
   JudgeInput in = good_run();
-  in.migration_status = "error";
+  in.migration_status = core::MigrationStatus::kError;
   in.downtime_ms = 2696.04;
   in.recovery_ms = 6200;
   in.invariants.push_back({"vif_wired", false, "tap on brq0fe9c836-58"});
@@ -62,7 +62,7 @@ TEST(Judge, AMovedGuestThatNeverCameBackFails) {
 TEST(Judge, AGuestThatNeverMovedIsJudgedByDowntimeAlone) {
   // Refused or rolled back before the switchover: no resume, no recovery.
   JudgeInput in = good_run();
-  in.migration_status = "completed";
+  in.migration_status = core::MigrationStatus::kCompleted;
   in.recovered = false;
   in.recovery_ms.reset();
   in.stale_forwarding_ms.reset();

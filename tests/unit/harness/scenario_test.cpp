@@ -134,6 +134,10 @@ TEST(ScenarioFaults, PointTheLabNeverReachesIsRefusedWithItsLine) {
   EXPECT_EQ(error_of(with("faults:\n  - guest.announce=drop\n  - ovs.vswitchd=crash\n")),
             "t.yaml:4: faults[1]: fault point 'ovs.vswitchd' needs a host with backend openvswitch; this scenario "
             "has none");
+  // The agents' own points need a host running that agent.
+  EXPECT_EQ(error_of(with("faults:\n  - agent.ovs.port_up=drop\n")),
+            "t.yaml:3: faults[0]: fault point 'agent.ovs.port_up' needs a host with backend openvswitch; this "
+            "scenario has none");
   EXPECT_EQ(error_of(with("faults:\n  - guest.announce=fail\n")),
             "t.yaml:3: faults[0]: fault 'guest.announce=fail': 'guest.announce' does not implement fail (it "
             "implements: delay, drop, duplicate)");

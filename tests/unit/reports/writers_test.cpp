@@ -73,7 +73,7 @@ ScenarioResult passing() {
   s.scenario_file = "scenarios/lb-vlan-warm-destination.yaml";
   s.tier = "emulated";
   s.behaviour = {{"pre_plug_vlan_uplink", "false"}};
-  s.verdict = "pass";
+  s.verdict = Verdict::kPass;
   s.verdict_reason = "downtime 31.0 ms <= 50 ms";
   s.metrics = {2, 900, 5, 36, 31, 12.5, 0.0, std::nullopt};
   s.recovery_cause = "announce";
@@ -90,7 +90,7 @@ ScenarioResult passing() {
 ScenarioResult failing() {
   ScenarioResult s = passing();
   s.name = "lb-vlan-cold-destination[pre_plug_vlan_uplink=false]";
-  s.verdict = "fail";
+  s.verdict = Verdict::kFail;
   s.verdict_reason = "downtime 4015.0 ms > 50 ms";
   s.metrics = {803, 2000, 5, 4020, 4015, std::nullopt, std::nullopt, std::nullopt};
   s.recovery_cause = "none";
@@ -108,7 +108,7 @@ ScenarioResult erroring() {
   s.name = "broken";
   s.scenario_file = "scenarios/broken.yaml";
   s.tier = "emulated";
-  s.verdict = "error";
+  s.verdict = Verdict::kError;
   s.verdict_reason = "lab setup failed: no 8021q";
   s.recovery_cause = "none";
   s.migration_status = "error";
@@ -137,7 +137,7 @@ TEST(ResultJson, GoldenText) {
   s.scenario_file = "scenarios/s.yaml";
   s.tier = "emulated";
   s.behaviour = {{"pre_plug_vlan_uplink", "false"}};
-  s.verdict = "pass";
+  s.verdict = Verdict::kPass;
   s.verdict_reason = "ok";
   s.metrics = {1, 10, 5, 12.3456, 7.3456, 30, std::nullopt, std::nullopt};
   s.recovery_cause = "announce";
@@ -296,6 +296,8 @@ TEST(ResultJson, ReaderErrorsNameTheKey) {
       "result JSON: scenarios[0].behaviour.pre_plug_vlan_uplink: expected a string, got boolean");
   EXPECT_EQ(err("{\"run_id\": \"x\", \"started_at\": \"y\"}"),
             "result JSON: scenarios: missing key");
+  EXPECT_EQ(err(replaced("\"verdict\": \"pass\"", "\"verdict\": \"passed\"")),
+            "result JSON: scenarios[0].verdict: expected pass, fail or error, got 'passed'");
   EXPECT_EQ(err("[]"), "result JSON: expected an object, got array");
   EXPECT_EQ(err("{\"run_id\": \"x\", \"started_at\": \"y\", \"scenarios\": [1]}"),
             "result JSON: scenarios[0]: expected an object, got number");
@@ -364,7 +366,7 @@ TEST(JUnit, EscapesEverything) {
   EXPECT_THAT(xml, HasSubstr("&amp;&quot;c&quot;"));
   EXPECT_THAT(xml, HasSubstr("classname=\"lmh.t&amp;t\""));
   EXPECT_THAT(xml, HasSubstr("message=\"x &lt; y &amp; &quot;z&quot;&#10;line2\xEF\xBF\xBD ("));
-  s.verdict = "error";
+  s.verdict = Verdict::kError;
   std::string err = to_junit_xml(report({s}));
   // Element text keeps its newline literally; attributes need the reference.
   EXPECT_THAT(err, HasSubstr(">x &lt; y &amp; \"z\"\nline2\xEF\xBF\xBD\n"));

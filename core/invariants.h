@@ -1,0 +1,39 @@
+// The invariants of DESIGN.md, checked after a move, each by name:
+// one_host (one host runs the instance and the database agrees),
+// binding_host (the ACTIVE binding is on that host), no_leftover_vif (no
+// tap of the instance elsewhere), migration_terminal, no_pending_wait,
+// vif_wired (on its host the port is plugged where its binding says).
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/nova_services.h"
+
+namespace lmh::core {
+
+struct InvariantResult {
+  std::string name;
+  bool ok = true;
+  std::string detail;
+};
+
+class InvariantChecker {
+ public:
+  explicit InvariantChecker(NovaServices services) : s_(services) {}
+
+  // 'expected_statuses' (when given): the final statuses the faults that
+  // fired imply (implied_migration_statuses); migration_terminal also fails
+  // when the record ended in another one.
+  std::vector<InvariantResult> report(const std::string& instance_uuid, int migration_id,
+                                      const std::set<MigrationStatus>& expected_statuses = {});
+  // Why port 'port_id' is not wired on 'host' as its binding says (the
+  // host's agent judges: L2Agent::wiring_problem), or "" when it is.
+  std::string vif_wiring_problem(const std::string& port_id, const std::string& host);
+
+ private:
+  NovaServices s_;
+};
+
+}  // namespace lmh::core
