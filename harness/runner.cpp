@@ -13,6 +13,7 @@
 #include "harness/judge.h"
 #include "harness/lab.h"
 #include "harness/lab_backend.h"
+#include "harness/scenario_topology.h"
 
 namespace lmh::harness {
 

@@ -16,19 +16,9 @@
 #include "core/job_monitor.h"
 #include "core/migration_kind.h"
 #include "faults/fault_plan.h"
+#include "harness/topology.h"
 
 namespace lmh::harness {
-
-// Linux neighbour (ARP) timers of the peer namespace. They decide how soon a
-// peer whose pings go unanswered re-resolves the guest by broadcast, which is
-// one of the ways a stale fabric entry gets corrected (seed 001).
-struct NeighTimers {
-  int base_reachable_time_ms = 30000;
-  int delay_first_probe_time_s = 5;
-  int retrans_time_ms = 1000;
-  int ucast_solicit = 3;
-  int mcast_solicit = 3;
-};
 
 // Which guest a scenario runs: an emulated one (a namespace, seconds per
 // run) or a real QEMU guest under a libvirtd per host.

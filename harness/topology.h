@@ -11,9 +11,19 @@
 
 #include "common/status.h"
 #include "core/backend.h"
-#include "harness/scenario.h"
 
 namespace lmh::harness {
+
+// Linux neighbour (ARP) timers of the peer namespace. They decide how soon a
+// peer whose pings go unanswered re-resolves the guest by broadcast, which is
+// one of the ways a stale fabric entry gets corrected (seed 001).
+struct NeighTimers {
+  int base_reachable_time_ms = 30000;
+  int delay_first_probe_time_s = 5;
+  int retrans_time_ms = 1000;
+  int ucast_solicit = 3;
+  int mcast_solicit = 3;
+};
 
 struct TopologyHost {
   std::string name;                     // [a-z0-9]{1,8}: namespace lmh-<run>-<name>
@@ -73,11 +83,5 @@ struct Topology {
   // on more than one physnet (it maps one physnet to br-ex).
   Status validate() const;
 };
-
-// The topology of 'scenario': its hosts, its one network and peer, the
-// guest under test on the migration source and, for a warm destination, a
-// bystander VM on the destination (ids derived from the guest's, so its
-// device names differ).
-Topology topology_of(const Scenario& scenario);
 
 }  // namespace lmh::harness
