@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "capture/pcap_capture.h"
-#include "harness/namespaces.h"
-#include "harness/netlink.h"
+#include "harness/system/namespaces.h"
+#include "harness/system/netlink.h"
 
 namespace {
 

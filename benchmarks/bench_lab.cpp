@@ -6,10 +6,10 @@
 
 #include "capture/analysis.h"
 #include "capture/prober.h"
-#include "harness/capabilities.h"
-#include "harness/lab.h"
-#include "harness/runner.h"
-#include "harness/scenario.h"
+#include "harness/lab/lab.h"
+#include "harness/run/runner.h"
+#include "harness/run/scenario.h"
+#include "harness/system/capabilities.h"
 
 namespace {
 

@@ -12,11 +12,11 @@
 #include <sstream>
 
 #include "common/time.h"
-#include "harness/accel_probe.h"
-#include "harness/libvirt_host.h"
-#include "harness/namespaces.h"
-#include "harness/netlink.h"
-#include "harness/process.h"
+#include "harness/system/namespaces.h"
+#include "harness/system/netlink.h"
+#include "harness/system/process.h"
+#include "harness/virt/accel_probe.h"
+#include "harness/virt/libvirt_host.h"
 
 namespace {
 

@@ -10,10 +10,10 @@
 #include <fstream>
 
 #include "common/time.h"
-#include "harness/namespaces.h"
-#include "harness/netlink.h"
-#include "harness/ovs_host.h"
-#include "harness/process.h"
+#include "harness/ovs/ovs_host.h"
+#include "harness/system/namespaces.h"
+#include "harness/system/netlink.h"
+#include "harness/system/process.h"
 
 namespace {
 

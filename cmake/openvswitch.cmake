@@ -1,5 +1,5 @@
 # Open vSwitch's own C library (libopenvswitch: the OVSDB IDL and the
-# generated vswitch IDL, lib/vswitch-idl.{c,h}) for harness/ovsdb_c.c.
+# generated vswitch IDL, lib/vswitch-idl.{c,h}) for harness/ovs/ovsdb_c.c.
 #
 # Debian 12 ships no libopenvswitch-dev, so the library is built from the
 # source tarball of package openvswitch-source (the same version as the

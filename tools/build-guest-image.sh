@@ -47,7 +47,7 @@ if [ -f "$out/vmlinuz" ] && [ -f "$out/initramfs.cpio.gz" ] \
 fi
 
 # Every program this script runs beyond the shell's builtins and Debian's
-# Essential packages; each is in harness/external_programs.cpp with its
+# Essential packages; each is in harness/system/external_programs.cpp with its
 # package (a unit test checks that list against this line).
 needs="apt-get apt-cache dpkg-deb cpio gzip depmod sed"
 for tool in $needs; do

@@ -21,9 +21,9 @@
 #include "capture/link_monitor.h"
 #include "capture/pcap_capture.h"
 #include "common/netns.h"
-#include "harness/namespaces.h"
-#include "harness/netlink.h"
-#include "harness/wait.h"
+#include "harness/system/namespaces.h"
+#include "harness/system/netlink.h"
+#include "harness/system/wait.h"
 #include "integration_util.h"
 
 namespace lmh::harness {

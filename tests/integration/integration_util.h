@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "capture/prober.h"
-#include "harness/namespaces.h"
-#include "harness/netlink.h"
-#include "harness/process.h"
-#include "harness/wait.h"
+#include "harness/system/namespaces.h"
+#include "harness/system/netlink.h"
+#include "harness/system/process.h"
+#include "harness/system/wait.h"
 
 namespace lmh::testing {
 

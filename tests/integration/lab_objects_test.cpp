@@ -6,10 +6,10 @@
 
 #include "capture/pcap_capture.h"
 #include "capture/prober.h"
-#include "harness/namespaces.h"
-#include "harness/netlink.h"
-#include "harness/ovs_fabric.h"
-#include "harness/wait.h"
+#include "harness/ovs/ovs_fabric.h"
+#include "harness/system/namespaces.h"
+#include "harness/system/netlink.h"
+#include "harness/system/wait.h"
 #include "integration_util.h"
 
 namespace lmh::harness {

@@ -8,7 +8,7 @@
 
 #include <thread>
 
-#include "harness/wait.h"
+#include "harness/system/wait.h"
 #include "integration_util.h"
 
 namespace lmh::testing {

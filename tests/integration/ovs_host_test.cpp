@@ -15,12 +15,12 @@
 #include <thread>
 
 #include "capture/prober.h"
-#include "harness/namespaces.h"
-#include "harness/netlink.h"
-#include "harness/ovs_daemons.h"
-#include "harness/ovs_host.h"
-#include "harness/process.h"
-#include "harness/wait.h"
+#include "harness/ovs/ovs_daemons.h"
+#include "harness/ovs/ovs_host.h"
+#include "harness/system/namespaces.h"
+#include "harness/system/netlink.h"
+#include "harness/system/process.h"
+#include "harness/system/wait.h"
 #include "integration_util.h"
 
 namespace lmh::harness {

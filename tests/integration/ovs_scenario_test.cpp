@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/wait.h"
+#include "harness/system/wait.h"
 #include "integration_util.h"
 
 namespace lmh::testing {

@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "harness/wait.h"
+#include "harness/system/wait.h"
 #include "integration_util.h"
 
 namespace lmh::testing {

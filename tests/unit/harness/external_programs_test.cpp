@@ -12,8 +12,8 @@
 #include <set>
 #include <sstream>
 
-#include "harness/external_programs.h"
-#include "harness/process.h"
+#include "harness/system/external_programs.h"
+#include "harness/system/process.h"
 
 namespace lmh::harness {
 namespace {
@@ -150,7 +150,7 @@ TEST(ExternalPrograms, EveryProgramTheSourcesRunIsListed) {
   for (const auto& u : uses)
     EXPECT_NE(external_program(u.program), nullptr)
         << u.where << ": runs '" << u.program
-        << "', which is not in harness/external_programs.cpp (add it with its Debian package, and the package "
+        << "', which is not in harness/system/external_programs.cpp (add it with its Debian package, and the package "
            "to the Makefile's DEBS)";
 }
 

@@ -24,14 +24,16 @@ namespace fs = std::filesystem;
 // the modules that define and consult fault points.
 std::map<std::string, std::string> sources() {
   std::map<std::string, std::string> out;
+  const fs::path root(LMH_SOURCE_DIR);
   for (const char* folder : {"core", "harness"}) {
-    for (const auto& e : fs::directory_iterator(fs::path(LMH_SOURCE_DIR) / folder)) {
+    // harness/ has a sub-folder per layer.
+    for (const auto& e : fs::recursive_directory_iterator(root / folder)) {
       const std::string ext = e.path().extension();
       if (ext != ".h" && ext != ".cpp") continue;
       std::ifstream f(e.path());
       std::stringstream ss;
       ss << f.rdbuf();
-      out[std::string(folder) + "/" + e.path().filename().string()] = ss.str();
+      out[fs::relative(e.path(), root).string()] = ss.str();
     }
   }
   return out;

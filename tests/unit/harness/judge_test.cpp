@@ -1,5 +1,5 @@
 // The verdict rule, on the numbers a run produced.
-#include "harness/judge.h"
+#include "harness/run/judge.h"
 
 #include <gtest/gtest.h>
 

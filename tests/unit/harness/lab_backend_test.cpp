@@ -1,6 +1,6 @@
 // Each backend's uplink and fabric port for a network: where capture
 // listens and which switch port a host's frames cross.
-#include "harness/lab_backend.h"
+#include "harness/lab/lab_backend.h"
 
 #include <gtest/gtest.h>
 

@@ -7,8 +7,8 @@
 
 #include <chrono>
 
-#include "harness/ovs_host.h"
-#include "harness/ovsdb_idl.h"
+#include "harness/ovs/ovs_host.h"
+#include "harness/ovs/ovsdb_idl.h"
 
 namespace lmh::harness {
 namespace {

@@ -1,7 +1,7 @@
 // The spawner (Boost.Process): run_command's capture, exit codes, timeout,
 // environment and stdin; Daemon's log file, pid file, process group, child
 // set-up step and its failure. Needs no root: no network namespace here.
-#include "harness/process.h"
+#include "harness/system/process.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,8 +18,8 @@
 #include <sstream>
 #include <string>
 
-#include "harness/libvirt_host.h"
-#include "harness/wait.h"
+#include "harness/system/wait.h"
+#include "harness/virt/libvirt_host.h"
 
 namespace lmh::harness {
 namespace {

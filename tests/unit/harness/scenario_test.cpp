@@ -1,6 +1,6 @@
 // Scenario loading: the shipped files, defaults, every error class with its
 // exact file:line:key text, and --set overrides.
-#include "harness/scenario.h"
+#include "harness/run/scenario.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // The topology model: what a scenario file becomes, and the checks that
 // keep an inconsistent topology from reaching the kernel.
-#include "harness/topology.h"
+#include "harness/run/scenario_topology.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // `lmh xml update-vif`: VIF JSON in nova's network-model form (seed 000's
 // real VIF as a vector), the --set switch, and every bad-input error with
 // its exact text and exit code 2.
-#include "harness/xml_command.h"
+#include "harness/run/xml_command.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

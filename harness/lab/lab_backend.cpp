@@ -1,0 +1,83 @@
+#include "harness/lab/lab_backend.h"
+
+#include <map>
+
+#include "core/names.h"
+#include "harness/lab/lab.h"
+
+namespace lmh::harness {
+
+namespace {
+
+// neutron's bridge_mappings on an OVS host: every physnet of the lab on
+// br-ex (Topology::validate allows one).
+std::map<std::string, std::string> ovs_bridge_mappings(const Topology& topology) {
+  std::map<std::string, std::string> out;
+  for (const auto& n : topology.networks) out[n.physnet] = Lab::ovs_physical_bridge();
+  return out;
+}
+
+// neutron's linuxbridge agent: Linux bridges brq<net>, the VLAN uplink
+// "<phys>.<vlan>" (a real 802.1Q device, or a veth to a fabric access port
+// of that VLAN where the kernel has no 8021q), made by the agent itself.
+class LinuxBridgeLabBackend final : public LabBackend {
+ public:
+  Status build(Lab&, LabHost&) const override { return ok_status(); }
+  std::string uplink_name(const TopologyHost& host, const TopologyNetwork& net) const override {
+    if (net.type == "vlan") return core::vlan_interface_name(host.physical_interface, net.segmentation_id);
+    return host.physical_interface;
+  }
+  std::string fabric_port(const Capabilities& caps, const TopologyHost& host,
+                          const TopologyNetwork& net) const override {
+    if (net.type == "vlan" && !caps.vlan_8021q)
+      return Lab::fabric_vlan_port(host.name, net.segmentation_id);
+    return Lab::fabric_nic_port(host.name);
+  }
+  void configure(core::HostConfig&, LabHost&, const Topology&) const override {}
+};
+
+// neutron's openvswitch agent: the host's own Open vSwitch (userspace
+// datapath where the kernel module is missing), br-ex on the NIC, which
+// tags the frames itself: the NIC is the uplink of every network.
+class OvsLabBackend final : public LabBackend {
+ public:
+  Status build(Lab& lab, LabHost& host) const override {
+    OvsHost::Options o;
+    o.state_dir = lab.state_dir() + "/ovs-" + host.spec.name;
+    o.netns_fd = host.ns.fd();
+    o.datapath_type = lab.capabilities().ovs_kernel ? "system" : "netdev";
+    o.bridge_mappings = ovs_bridge_mappings(lab.topology());
+    o.nic_for_bridge = {{Lab::ovs_physical_bridge(), host.spec.physical_interface}};
+    auto ovs = OvsHost::start(o);
+    if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + host.spec.name);
+    host.ovs = std::move(ovs).value();
+    return ok_status();
+  }
+  std::string uplink_name(const TopologyHost& host, const TopologyNetwork&) const override {
+    return host.physical_interface;
+  }
+  std::string fabric_port(const Capabilities&, const TopologyHost& host, const TopologyNetwork&) const override {
+    return Lab::fabric_nic_port(host.name);
+  }
+  void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
+    config.firewall_driver = host.spec.firewall_driver;
+    config.datapath_type = host.ovs->options().datapath_type;
+    config.bridge_mappings = ovs_bridge_mappings(topology);
+    config.ovs = &host.ovs->database();
+    config.links = host.net.get();
+  }
+};
+
+}  // namespace
+
+const LabBackend& lab_backend(core::Backend backend) {
+  static const LinuxBridgeLabBackend linuxbridge;
+  static const OvsLabBackend openvswitch;
+  switch (backend) {
+    case core::Backend::kLinuxBridge: return linuxbridge;
+    case core::Backend::kOpenVswitch: return openvswitch;
+  }
+  return linuxbridge;
+}
+
+}  // namespace lmh::harness

@@ -1,0 +1,67 @@
+// A lab host's Open vSwitch, as a compute node running neutron's OVS agent
+// has it: its own ovsdb-server and ovs-vswitchd in the host's namespace,
+// the integration bridge br-int, one physical bridge per bridge mapping
+// (br-ex) holding the host's NIC (a trunk to the fabric), the patch pair
+// int-br-ex / phy-br-ex between them, and the agent's base flows (NORMAL,
+// drop of untranslated traffic on the patch ports). Both bridges are in
+// fail_mode secure, as the agent sets them: what they forward is what the
+// flows say. The OVS agent and os-vif drive it through database().
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "harness/ovs/ovs_daemons.h"
+#include "harness/ovs/ovsdb_idl.h"
+
+namespace lmh::harness {
+
+class OvsHost {
+ public:
+  struct Options {
+    std::string state_dir;  // e.g. /run/lmh/<run>/ovs-<host>; created if missing
+    int netns_fd = -1;      // the host's namespace
+    // "netdev" (userspace) works everywhere; "system" needs the openvswitch
+    // kernel module.
+    std::string datapath_type = "netdev";
+    std::string integration_bridge = "br-int";
+    std::map<std::string, std::string> bridge_mappings;  // physnet -> bridge ("provider" -> "br-ex")
+    std::map<std::string, std::string> nic_for_bridge;   // bridge -> NIC in the namespace ("br-ex" -> "eth1")
+    std::chrono::milliseconds ovsdb_timeout = std::chrono::seconds(10);  // per OVSDB call
+  };
+  // Starts the daemons and builds the bridges, ports and base flows; returns
+  // when ovs-vswitchd applied all of it. On failure nothing is left running.
+  static StatusOr<std::unique_ptr<OvsHost>> start(const Options& options);
+  ~OvsHost();  // stops ovs-vswitchd, then ovsdb-server
+  OvsHost(const OvsHost&) = delete;
+  OvsHost& operator=(const OvsHost&) = delete;
+
+  OvsdbIdlDatabase& database() { return *db_; }
+  // Are ovsdb-server and ovs-vswitchd alive?
+  bool healthy() { return daemons_->healthy(); }
+  pid_t vswitchd_pid() const { return daemons_->vswitchd_pid(); }
+  // SIGKILL to ovs-vswitchd (a crash fault). Database writes that wait for
+  // ovs-vswitchd then fail with kDeadlineExceeded after the timeout.
+  void kill_vswitchd() { daemons_->kill_vswitchd(); }
+  const OvsDaemons& daemons() const { return *daemons_; }
+  const Options& options() const { return options_; }
+  // From start() to bridges ready: daemons up, bridges, ports and flows applied.
+  std::chrono::milliseconds bringup_time() const { return bringup_time_; }
+
+ private:
+  explicit OvsHost(Options options) : options_(std::move(options)) {}
+  Status build_bridges();
+
+  Options options_;
+  // Declaration order: the IDL connection closes before the daemons stop.
+  std::unique_ptr<OvsDaemons> daemons_;
+  std::unique_ptr<OvsdbIdlDatabase> db_;
+  std::chrono::milliseconds bringup_time_{0};
+};
+
+}  // namespace lmh::harness

@@ -1,0 +1,322 @@
+#include "harness/ovs/ovsdb_idl.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "harness/ovs/ovsdb_c.h"
+#include "harness/system/process.h"
+
+namespace lmh::harness {
+
+namespace {
+
+// The Status for C API result 'code' on 'db'.
+Status to_status(int code, const lmh_ovsdb* db) {
+  std::string message = lmh_ovsdb_error(db);
+  switch (static_cast<lmh_ovsdb_code>(code)) {
+    case LMH_OVSDB_OK: return ok_status();
+    case LMH_OVSDB_INVALID_ARGUMENT: return invalid_argument(message);
+    case LMH_OVSDB_NOT_FOUND: return not_found(message);
+    case LMH_OVSDB_FAILED_PRECONDITION: return failed_precondition(message);
+    case LMH_OVSDB_UNAVAILABLE: return unavailable(message);
+    case LMH_OVSDB_DEADLINE_EXCEEDED: return deadline_exceeded(message);
+    case LMH_OVSDB_INTERNAL: return internal_error(message);
+  }
+  return internal_error("unknown OVSDB result " + std::to_string(code) + ": " + message);
+}
+
+// 'map' as the C API's key/value array (pointing into 'map').
+std::vector<lmh_ovsdb_kv> to_kvs(const std::map<std::string, std::string>& map) {
+  std::vector<lmh_ovsdb_kv> kvs;
+  for (const auto& [k, v] : map) kvs.push_back({k.c_str(), v.c_str()});
+  return kvs;
+}
+
+void collect_name(void* aux, const char* name) { static_cast<std::vector<std::string>*>(aux)->push_back(name); }
+
+void collect_port(void* aux, const char* name, int tag, const lmh_ovsdb_kv* ids, size_t n) {
+  core::OvsPort port;
+  port.name = name;
+  if (tag >= 0) port.tag = tag;
+  for (size_t i = 0; i < n; ++i) port.external_ids[ids[i].key] = ids[i].value;
+  static_cast<std::vector<core::OvsPort>*>(aux)->push_back(std::move(port));
+}
+
+void collect_interface(void* aux, const char* name, const char* type, int64_t ofport) {
+  static_cast<std::vector<OvsInterface>*>(aux)->push_back({name, type, static_cast<int>(ofport)});
+}
+
+int timeout_ms(std::chrono::milliseconds t) { return static_cast<int>(t.count()); }
+
+}  // namespace
+
+PhysnetBridge neutron_physnet_bridge(const std::string& bridge) {
+  return {bridge, "int-" + bridge, "phy-" + bridge};
+}
+
+OvsdbIdlDatabase::OvsdbIdlDatabase(Options options)
+    : options_(std::move(options)),
+      db_(lmh_ovsdb_open(("unix:" + options_.db_socket).c_str(), timeout_ms(options_.timeout)), &lmh_ovsdb_close) {
+  lmh_ovsdb_set_wait_applied(db_.get(), options_.wait_for_vswitchd);
+}
+
+OvsdbIdlDatabase::~OvsdbIdlDatabase() = default;
+
+void OvsdbIdlDatabase::set_timeout(std::chrono::milliseconds timeout) {
+  std::lock_guard lock(mu_);
+  options_.timeout = timeout;
+  lmh_ovsdb_set_timeout(db_.get(), timeout_ms(timeout));
+}
+
+void OvsdbIdlDatabase::set_wait_for_vswitchd(bool wait) {
+  std::lock_guard lock(mu_);
+  options_.wait_for_vswitchd = wait;
+  lmh_ovsdb_set_wait_applied(db_.get(), wait);
+}
+
+Status OvsdbIdlDatabase::ensure_bridge(const std::string& name, const std::string& datapath_type) {
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_ensure_bridge(db_.get(), name.c_str(), datapath_type.c_str()), db_.get());
+}
+
+bool OvsdbIdlDatabase::bridge_exists(const std::string& name) {
+  std::lock_guard lock(mu_);
+  bool exists = false;
+  return lmh_ovsdb_bridge_exists(db_.get(), name.c_str(), &exists) == LMH_OVSDB_OK && exists;
+}
+
+Status OvsdbIdlDatabase::add_port(const std::string& bridge, const std::string& port,
+                                  const std::map<std::string, std::string>& external_ids, std::optional<int> tag) {
+  if (tag && (*tag < 0 || *tag > 4095)) return invalid_argument("port " + port + ": tag " + std::to_string(*tag));
+  std::vector<lmh_ovsdb_kv> ids = to_kvs(external_ids);
+  lmh_ovsdb_port_spec spec{};
+  spec.bridge = bridge.c_str();
+  spec.name = port.c_str();
+  spec.set_external_ids = true;
+  spec.external_ids = ids.data();
+  spec.n_external_ids = ids.size();
+  spec.tag = tag.value_or(-1);
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_add_ports(db_.get(), &spec, 1), db_.get());
+}
+
+Status OvsdbIdlDatabase::delete_port(const std::string& port) {
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_delete_port(db_.get(), port.c_str()), db_.get());
+}
+
+StatusOr<std::string> OvsdbIdlDatabase::port_bridge(const std::string& port) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> bridges;
+  int code = lmh_ovsdb_port_bridge(db_.get(), port.c_str(), collect_name, &bridges);
+  if (code != LMH_OVSDB_OK) return to_status(code, db_.get());
+  return bridges.empty() ? std::string() : bridges.front();
+}
+
+StatusOr<std::vector<core::OvsPort>> OvsdbIdlDatabase::list_ports(const std::string& bridge) {
+  std::vector<core::OvsPort> ports;
+  {
+    std::lock_guard lock(mu_);
+    int code = lmh_ovsdb_list_ports(db_.get(), bridge.c_str(), collect_port, &ports);
+    if (code != LMH_OVSDB_OK) return to_status(code, db_.get());
+  }
+  std::sort(ports.begin(), ports.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return ports;
+}
+
+Status OvsdbIdlDatabase::set_tag(const std::string& port, int tag) {
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_set_tag(db_.get(), port.c_str(), tag), db_.get());
+}
+
+Status OvsdbIdlDatabase::set_other_config(const std::string& key, const std::string& value) {
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_set_system_other_config(db_.get(), key.c_str(), value.c_str()), db_.get());
+}
+
+Status OvsdbIdlDatabase::sync_vswitchd() {
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_sync_vswitchd(db_.get()), db_.get());
+}
+
+Status OvsdbIdlDatabase::configure_bridge(const std::string& bridge, std::optional<std::string> fail_mode,
+                                          const std::map<std::string, std::string>& other_config) {
+  std::vector<lmh_ovsdb_kv> kvs = to_kvs(other_config);
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_configure_bridge(db_.get(), bridge.c_str(), fail_mode ? fail_mode->c_str() : nullptr,
+                                              kvs.data(), kvs.size()),
+                   db_.get());
+}
+
+Status OvsdbIdlDatabase::delete_bridge(const std::string& bridge) {
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_delete_bridge(db_.get(), bridge.c_str()), db_.get());
+}
+
+StatusOr<std::vector<std::string>> OvsdbIdlDatabase::list_bridges() {
+  std::vector<std::string> bridges;
+  {
+    std::lock_guard lock(mu_);
+    int code = lmh_ovsdb_list_bridges(db_.get(), collect_name, &bridges);
+    if (code != LMH_OVSDB_OK) return to_status(code, db_.get());
+  }
+  std::sort(bridges.begin(), bridges.end());
+  return bridges;
+}
+
+Status OvsdbIdlDatabase::ensure_internal_port(const std::string& bridge, const std::string& port) {
+  lmh_ovsdb_port_spec spec{};
+  spec.bridge = bridge.c_str();
+  spec.name = port.c_str();
+  spec.type = "internal";
+  spec.tag = -1;
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_add_ports(db_.get(), &spec, 1), db_.get());
+}
+
+Status OvsdbIdlDatabase::add_patch_pair(const std::string& bridge_a, const std::string& port_a,
+                                        const std::string& bridge_b, const std::string& port_b) {
+  lmh_ovsdb_kv peer_of_a{"peer", port_b.c_str()};
+  lmh_ovsdb_kv peer_of_b{"peer", port_a.c_str()};
+  lmh_ovsdb_port_spec specs[2]{};
+  specs[0].bridge = bridge_a.c_str();
+  specs[0].name = port_a.c_str();
+  specs[0].options = &peer_of_a;
+  specs[1].bridge = bridge_b.c_str();
+  specs[1].name = port_b.c_str();
+  specs[1].options = &peer_of_b;
+  for (auto& s : specs) {
+    s.type = "patch";
+    s.n_options = 1;
+    s.tag = -1;
+  }
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_add_ports(db_.get(), specs, 2), db_.get());
+}
+
+StatusOr<std::vector<OvsInterface>> OvsdbIdlDatabase::list_interfaces() {
+  std::vector<OvsInterface> interfaces;
+  {
+    std::lock_guard lock(mu_);
+    int code = lmh_ovsdb_list_interfaces(db_.get(), collect_interface, &interfaces);
+    if (code != LMH_OVSDB_OK) return to_status(code, db_.get());
+  }
+  std::sort(interfaces.begin(), interfaces.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return interfaces;
+}
+
+// Flows. ovs-ofctl reaches ovs-vswitchd through the bridge's management
+// socket in its run directory, so it needs no setns into the host; port
+// names in matches are resolved by ovs-ofctl against the switch.
+
+std::string OvsdbIdlDatabase::mgmt_target(const std::string& bridge) const {
+  return "unix:" + options_.run_dir + "/" + bridge + ".mgmt";
+}
+
+std::chrono::milliseconds OvsdbIdlDatabase::timeout() {
+  std::lock_guard lock(mu_);
+  return options_.timeout;
+}
+
+Status OvsdbIdlDatabase::ofctl(std::vector<std::string> args) {
+  auto t = timeout();
+  // ovs-ofctl's own timeout is in whole seconds; ours bounds it anyway.
+  std::vector<std::string> argv = {"ovs-ofctl", "--timeout=" + std::to_string(std::max<long>(1, (t.count() + 999) / 1000))};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_checked(argv, t).status();
+}
+
+StatusOr<const PhysnetBridge*> OvsdbIdlDatabase::physnet_bridge(const std::string& physnet) const {
+  auto it = options_.physnets.find(physnet);
+  if (it == options_.physnets.end()) return not_found("no bridge mapping for physical network " + physnet);
+  return &it->second;
+}
+
+Status OvsdbIdlDatabase::install_base_flows() {
+  const std::string& br_int = options_.integration_bridge;
+  LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target(br_int), "table=0,priority=0,actions=NORMAL"}));
+  for (const auto& [physnet, phys] : options_.physnets) {
+    LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target(br_int),
+                               "table=0,priority=2,in_port=" + phys.int_patch_port + ",actions=drop"}));
+    LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target(phys.bridge), "table=0,priority=0,actions=NORMAL"}));
+    LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target(phys.bridge),
+                               "table=0,priority=2,in_port=" + phys.phys_patch_port + ",actions=drop"}));
+  }
+  return ok_status();
+}
+
+namespace {
+
+// The matches of neutron's translation flows for 'local_vlan' (br_phys.py
+// and br_int.py provision_local_vlan, table 0): outbound on the physical
+// bridge (priority 4) and inbound on br-int (priority 3).
+struct TranslationMatches {
+  std::string phys;
+  std::string integration;
+};
+
+StatusOr<TranslationMatches> translation_matches(const PhysnetBridge& p, int local_vlan,
+                                                 const std::string& network_type, int segmentation_id) {
+  const std::string lvid = std::to_string(local_vlan);
+  TranslationMatches m;
+  m.phys = "table=0,priority=4,in_port=" + p.phys_patch_port + ",dl_vlan=" + lvid;
+  if (network_type == "vlan") {
+    m.integration = "table=0,priority=3,in_port=" + p.int_patch_port + ",dl_vlan=" + std::to_string(segmentation_id);
+  } else if (network_type == "flat") {
+    // Untagged (VID 0 included), as OFPVID_NONE matches in neutron.
+    m.integration = "table=0,priority=3,in_port=" + p.int_patch_port + ",vlan_tci=0x0000/0x1fff";
+  } else {
+    return invalid_argument("network type " + network_type + " has no physical bridge flows in the lab");
+  }
+  return m;
+}
+
+}  // namespace
+
+Status OvsdbIdlDatabase::provision_local_vlan(int local_vlan, const std::string& physnet,
+                                              const std::string& network_type, int segmentation_id) {
+  auto phys = physnet_bridge(physnet);
+  if (!phys.ok()) return phys.status();
+  if (local_vlan < 1 || local_vlan > 4094) return invalid_argument("local VLAN " + std::to_string(local_vlan));
+  if (network_type == "vlan" && (segmentation_id < 1 || segmentation_id > 4094))
+    return invalid_argument("segmentation id " + std::to_string(segmentation_id));
+  auto m = translation_matches(**phys, local_vlan, network_type, segmentation_id);
+  if (!m.ok()) return m.status();
+  const std::string to_local = "mod_vlan_vid:" + std::to_string(local_vlan) + ",NORMAL";
+  const std::string to_wire =
+      network_type == "vlan" ? "mod_vlan_vid:" + std::to_string(segmentation_id) + ",NORMAL" : "strip_vlan,NORMAL";
+  LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target((*phys)->bridge), m->phys + ",actions=" + to_wire})
+                          .with_context("flow on " + (*phys)->bridge));
+  return ofctl({"add-flow", mgmt_target(options_.integration_bridge), m->integration + ",actions=" + to_local})
+      .with_context("flow on " + options_.integration_bridge);
+}
+
+Status OvsdbIdlDatabase::reclaim_local_vlan(int local_vlan, const std::string& physnet,
+                                            const std::string& network_type, int segmentation_id) {
+  auto phys = physnet_bridge(physnet);
+  if (!phys.ok()) return phys.status();
+  auto m = translation_matches(**phys, local_vlan, network_type, segmentation_id);
+  if (!m.ok()) return m.status();
+  // --strict: exactly these flows; deleting none is success.
+  LMH_RETURN_IF_ERROR(ofctl({"--strict", "del-flows", mgmt_target((*phys)->bridge), m->phys})
+                          .with_context("flow on " + (*phys)->bridge));
+  return ofctl({"--strict", "del-flows", mgmt_target(options_.integration_bridge), m->integration})
+      .with_context("flow on " + options_.integration_bridge);
+}
+
+StatusOr<std::vector<std::string>> OvsdbIdlDatabase::dump_flows(const std::string& bridge) {
+  auto out = run_checked({"ovs-ofctl", "--names", "--no-stats", "dump-flows", mgmt_target(bridge)}, timeout());
+  if (!out.ok()) return out.status();
+  std::vector<std::string> flows;
+  std::istringstream is(*out);
+  for (std::string line; std::getline(is, line);) {
+    size_t start = line.find_first_not_of(' ');
+    if (start == std::string::npos) continue;
+    line = line.substr(start);
+    if (line.rfind("NXST_FLOW", 0) == 0 || line.rfind("OFPST_FLOW", 0) == 0) continue;
+    flows.push_back(line);
+  }
+  return flows;
+}
+
+}  // namespace lmh::harness
