@@ -12,6 +12,11 @@ check core '#include [<"](netlink/|pcap|libvirt/|openvswitch/|harness/|capture/|
 check capture '#include [<"](core/|harness/|reports/)' "capture is independent of core"
 check reports '#include [<"](core/|harness/|capture/)' "reports reads results only"
 check faults '#include [<"](core/|harness/|capture/|reports/)' "faults is below core"
+# nova's roles depend on their parts (core/nova_services.h), never on the
+# Cloud that assembles them.
+if grep -rnE '#include "core/cloud\.h"' "$root/core" --include='*.h' --include='*.cpp' | grep -v '/core/cloud\.cpp:'; then
+  echo "layering: only core/cloud.cpp may include core/cloud.h in core (roles depend on NovaServices)"; bad=1
+fi
 
 # harness: one library whose sub-folders are layers, bottom to top
 #   system <- ovs <- virt <- lab <- run
