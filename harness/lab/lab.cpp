@@ -89,6 +89,24 @@ StatusOr<std::string> LabHostNetwork::master_of(const std::string& device) {
 
 Status LabHostNetwork::set_up(const std::string& device) { return nl_->set_up(device); }
 
+// VXLAN over netlink: not yet (the netlink operations come next).
+Status LabHostNetwork::ensure_vxlan_interface(const core::VxlanDevice& d) { return failed_precondition("not implemented yet: " + std::string() + "vxlan " + d.name); }
+Status LabHostNetwork::fdb_add(const std::string& device, const core::VxlanFdbEntry&, bool) {
+  return failed_precondition("not implemented yet: " + std::string() + "fdb on " + device);
+}
+Status LabHostNetwork::fdb_delete(const std::string& device, const core::VxlanFdbEntry&) {
+  return failed_precondition("not implemented yet: " + std::string() + "fdb on " + device);
+}
+StatusOr<std::vector<core::VxlanFdbEntry>> LabHostNetwork::fdb_entries(const std::string& device) {
+  return failed_precondition("not implemented yet: " + std::string() + "fdb on " + device);
+}
+Status LabHostNetwork::neigh_replace(const std::string& device, const std::string&, const std::string&) {
+  return failed_precondition("not implemented yet: " + std::string() + "neigh on " + device);
+}
+Status LabHostNetwork::neigh_delete(const std::string& device, const std::string&) {
+  return failed_precondition("not implemented yet: " + std::string() + "neigh on " + device);
+}
+
 Status LabHostNetwork::create_veth_pair(const std::string& a, const std::string& b) {
   if (nl_->exists(a) || nl_->exists(b)) return {StatusCode::kAlreadyExists, "link " + a + " or " + b + " exists"};
   return nl_->create_veth(a, b);

@@ -53,6 +53,12 @@ class LabHostNetwork final : public core::HostNetwork, public core::LinkOps {
   Status set_master(const std::string& device, const std::string& bridge) override;
   StatusOr<std::string> master_of(const std::string& device) override;
   Status set_up(const std::string& device) override;
+  Status ensure_vxlan_interface(const core::VxlanDevice& device) override;
+  Status fdb_add(const std::string& device, const core::VxlanFdbEntry& entry, bool append) override;
+  Status fdb_delete(const std::string& device, const core::VxlanFdbEntry& entry) override;
+  StatusOr<std::vector<core::VxlanFdbEntry>> fdb_entries(const std::string& device) override;
+  Status neigh_replace(const std::string& device, const std::string& ip, const std::string& mac) override;
+  Status neigh_delete(const std::string& device, const std::string& ip) override;
   Status create_veth_pair(const std::string& a, const std::string& b) override;
   Status delete_link(const std::string& name) override;
 

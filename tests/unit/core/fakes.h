@@ -2,6 +2,7 @@
 // whose phases run on the event loop under a SimulatedClock.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,6 +60,41 @@ class FakeHostNetwork : public HostNetwork {
   Status set_up(const std::string& dev) override {
     if (!links.count(dev)) return not_found(dev);
     links[dev].up = true;
+    return ok_status();
+  }
+  // VXLAN: devices by name, their forwarding entries and neighbour entries.
+  std::map<std::string, VxlanDevice> vxlans;
+  std::map<std::string, std::vector<VxlanFdbEntry>> fdb;
+  std::map<std::string, std::map<std::string, std::string>> neigh;  // device -> ip -> mac
+  Status ensure_vxlan_interface(const VxlanDevice& d) override {
+    calls.push_back("ensure_vxlan " + d.name);
+    if (links.count(d.name)) return ok_status();
+    links[d.name] = {"vxlan", "", true};
+    vxlans[d.name] = d;
+    return ok_status();
+  }
+  Status fdb_add(const std::string& dev, const VxlanFdbEntry& e, bool append) override {
+    if (!vxlans.count(dev)) return not_found(dev);
+    auto& v = fdb[dev];
+    if (!append) std::erase_if(v, [&](const VxlanFdbEntry& x) { return x.mac == e.mac; });
+    if (std::find(v.begin(), v.end(), e) == v.end()) v.push_back(e);
+    return ok_status();
+  }
+  Status fdb_delete(const std::string& dev, const VxlanFdbEntry& e) override {
+    std::erase(fdb[dev], e);
+    return ok_status();
+  }
+  StatusOr<std::vector<VxlanFdbEntry>> fdb_entries(const std::string& dev) override {
+    if (!vxlans.count(dev)) return not_found(dev);
+    return fdb[dev];
+  }
+  Status neigh_replace(const std::string& dev, const std::string& ip, const std::string& mac) override {
+    if (!links.count(dev)) return not_found(dev);
+    neigh[dev][ip] = mac;
+    return ok_status();
+  }
+  Status neigh_delete(const std::string& dev, const std::string& ip) override {
+    neigh[dev].erase(ip);
     return ok_status();
   }
 };
