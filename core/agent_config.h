@@ -20,6 +20,8 @@ struct AgentConfig {
   std::map<std::string, std::string> bridge_mappings;              // ovs: physnet -> br-xxx (lb: existing bridge)
   std::map<std::string, std::string> physical_interface_mappings;  // lb: physnet -> NIC
   std::set<std::string> tunnel_types;  // "vxlan", "gre", "geneve": allowed besides flat/vlan/local
+  std::string tunneling_ip;            // local_ip: this host's tunnel endpoint
+  bool l2_population = false;          // the agent takes l2pop's fdb updates
 };
 
 }  // namespace lmh::core

@@ -1,5 +1,6 @@
 #include "core/cloud.h"
 
+#include "core/fault_hooks.h"
 #include "core/l2_backend.h"
 
 namespace lmh::core {
@@ -20,6 +21,30 @@ Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behavi
   neutron_.set_binding_deactivate_notifier([this](const std::string& port, const std::string& host) {
     if (auto* a = agent(host)) a->binding_deactivate(port, host);
   });
+  neutron_.set_l2pop_sink([this](FdbOperation op, const NetworkFdb& fdb, const std::string& host) {
+    for (const auto& [name, a] : agents_)
+      if (host.empty() || name == host) cast_fdb(*a, op, fdb);
+  });
+}
+
+void Cloud::cast_fdb(L2Agent& agent, FdbOperation op, const NetworkFdb& fdb) {
+  const faults::FaultPointDescriptor& point = op == FdbOperation::kAdd ? kL2popFdbAdd : kL2popFdbRemove;
+  faults::Decision d = consult_fault(faults_, timeline_, point);
+  MonoClock::duration delay{};
+  switch (d.kind) {
+    case faults::ActionKind::kDrop:
+      timeline_.record("rpc", std::string(fdb_operation_name(op)) + " to " + agent.host() + " lost");
+      return;
+    case faults::ActionKind::kDelay:
+      delay = d.delay;
+      break;
+    case faults::ActionKind::kNone:
+      break;
+    default:
+      fault_not_supported(timeline_, point, d);
+  }
+  L2Agent* target = &agent;
+  loop_.post_after(delay, [target, op, fdb] { target->fdb_update(op, fdb); });
 }
 
 Cloud::~Cloud() {

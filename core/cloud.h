@@ -98,6 +98,8 @@ class Cloud final : public HostDirectory {
 
  private:
   NovaServices services();
+  // l2population's cast of 'fdb' to one agent (fault points l2pop.fdb_*).
+  void cast_fdb(L2Agent& agent, FdbOperation op, const NetworkFdb& fdb);
 
   EventLoop& loop_;
   Timeline& timeline_;

@@ -53,7 +53,8 @@ Status ComputeManager::plug_vif(const Vif& vif, const std::string& instance_uuid
   opts.should_provide_vlan = provide_vlan;
   auto m = config_.physical_interface_mappings.find(vif.network.physnet);
   if (m != config_.physical_interface_mappings.end()) opts.bridge_interface = m->second;
-  else if (provide_vlan) return failed_precondition("no bridge_interface for physnet " + vif.network.physnet);
+  else if (provide_vlan && vif.network.network_type == "vlan")
+    return failed_precondition("no bridge_interface for physnet " + vif.network.physnet);
   return plug_linux_bridge(vif, opts, net_, s_.timeline, source());
 }
 

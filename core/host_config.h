@@ -16,6 +16,17 @@
 
 namespace lmh::core {
 
+// The linuxbridge agent's [vxlan] section.
+struct VxlanConfig {
+  bool enable_vxlan = false;
+  std::string local_ip;           // this host's tunnel endpoint
+  std::string underlay;           // the interface holding local_ip
+  bool l2_population = false;
+  bool arp_responder = false;     // only with l2_population
+  std::string vxlan_group;        // multicast mode (without l2_population)
+  int udp_dstport = 0;            // 0: the kernel's default (8472)
+};
+
 struct HostConfig {
   std::string name;
   std::map<std::string, std::string> physical_interface_mappings;  // physnet -> NIC (linuxbridge)
@@ -31,6 +42,7 @@ struct HostConfig {
   std::string firewall_driver = "iptables_hybrid";  // openvswitch: or "openvswitch"
   std::string datapath_type = "system";
   std::map<std::string, std::string> bridge_mappings;  // physnet -> br-xxx (openvswitch)
+  VxlanConfig vxlan;  // linuxbridge
   OvsDatabase* ovs = nullptr;
   LinkOps* links = nullptr;
   // nova.conf [libvirt] live_migration_* of this host, as source.

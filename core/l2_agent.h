@@ -11,6 +11,7 @@
 #include "core/backend.h"
 #include "core/clock.h"
 #include "core/host_network.h"
+#include "core/l2pop.h"
 #include "core/neutron.h"
 
 namespace lmh::core {
@@ -29,6 +30,10 @@ class L2Agent {
   virtual void binding_activate(const std::string& port_id, const std::string& host) = 0;
   // RPC from the server: the binding of 'port_id' on 'host' was deactivated.
   virtual void binding_deactivate(const std::string& port_id, const std::string& host) = 0;
+  // RPC from l2population: add or remove the forwarding entries of 'fdb'
+  // (entries behind this host's own tunnel endpoint, and networks with no
+  // port here, are ignored, as the agents do).
+  virtual void fdb_update(FdbOperation op, const NetworkFdb& fdb) = 0;
   // Runs one polling iteration now (tests; the agent's timer calls it too).
   virtual void poll() = 0;
 

@@ -55,9 +55,9 @@ void LinuxBridgeAgent::binding_activate(const std::string& port_id, const std::s
 
 void LinuxBridgeAgent::binding_deactivate(const std::string& port_id, const std::string& host) {
   if (host != config_.host) return;
-  // The real agent removes the tap from its bridge; ours is already gone
-  // with the source guest, so only forget it.
-  known_.erase(tap_name(port_id));
+  // The real agent removes the tap from its bridge (remove_interface); the
+  // tap stays known, so that its disappearance with the source guest is
+  // reported (update_device_down: l2population removes this location).
   timeline_.record(source(), "binding_deactivate " + tap_name(port_id));
 }
 
@@ -158,19 +158,28 @@ Status LinuxBridgeAgent::enslave_uplink(const std::string& uplink, const std::st
 }
 
 Status LinuxBridgeAgent::plug_interface(const std::string& device, const DeviceDetails& d) {
-  auto mapping = config_.physical_interface_mappings.find(d.physnet);
-  if (mapping == config_.physical_interface_mappings.end()) {
-    return failed_precondition("no physical_interface_mappings entry for " + d.physnet);
-  }
   const std::string& bridge = d.bridge_name;
+  // ensure_physical_in_bridge: the network's uplink, checked before the
+  // bridge is made so that a network the agent cannot reach leaves nothing.
+  std::string uplink;
+  if (d.network_type == "vxlan") {
+    if (!config_.vxlan.enable_vxlan) return failed_precondition("vxlan network but [vxlan] enable_vxlan is off");
+    uplink = vxlan_device_name(d.segmentation_id);
+  } else {
+    auto mapping = config_.physical_interface_mappings.find(d.physnet);
+    if (mapping == config_.physical_interface_mappings.end())
+      return failed_precondition("no physical_interface_mappings entry for " + d.physnet);
+    uplink = d.network_type == "vlan" ? vlan_interface_name(mapping->second, d.segmentation_id) : mapping->second;
+  }
   if (!net_.link_exists(bridge)) timeline_.record(source(), "ensure bridge " + bridge);
   LMH_RETURN_IF_ERROR(net_.ensure_bridge(bridge));
-  // ensure_physical_in_bridge: the VLAN subinterface (or the flat NIC).
-  std::string uplink = mapping->second;
-  if (d.network_type == "vlan") {
-    uplink = vlan_interface_name(mapping->second, d.segmentation_id);
+  if (d.network_type == "vxlan") {
+    LMH_RETURN_IF_ERROR(ensure_vxlan(d.segmentation_id));
+    vxlan_networks_[d.network_id] = d.segmentation_id;
+  } else if (d.network_type == "vlan") {
     if (!net_.link_exists(uplink)) timeline_.record(source(), "ensure vlan " + uplink);
-    LMH_RETURN_IF_ERROR(net_.ensure_vlan_interface(mapping->second, d.segmentation_id));
+    LMH_RETURN_IF_ERROR(
+        net_.ensure_vlan_interface(config_.physical_interface_mappings.at(d.physnet), d.segmentation_id));
   }
   auto uplink_master = net_.master_of(uplink);
   if (!uplink_master.ok()) return uplink_master.status();
@@ -182,6 +191,56 @@ Status LinuxBridgeAgent::plug_interface(const std::string& device, const DeviceD
     timeline_.record(source(), "enslave " + device + " to " + bridge);
   }
   return net_.set_up(device);
+}
+
+Status LinuxBridgeAgent::ensure_vxlan(int vni) {
+  const VxlanConfig& c = config_.vxlan;
+  VxlanDevice dev;
+  dev.name = vxlan_device_name(vni);
+  if (net_.link_exists(dev.name)) return ok_status();
+  dev.vni = vni;
+  dev.underlay = c.underlay;
+  // Unicast flooding with l2population (the entries come from l2pop),
+  // else the multicast group of vxlan_group.
+  if (c.l2_population) dev.local_ip = c.local_ip;
+  else dev.group = c.vxlan_group;
+  dev.proxy = c.l2_population && c.arp_responder;
+  if (c.udp_dstport) dev.dstport = c.udp_dstport;
+  timeline_.record(source(), "ensure vxlan " + dev.name + " dstport " + std::to_string(dev.dstport) +
+                                 (dev.local_ip.empty() ? " group " + dev.group : " local " + dev.local_ip) +
+                                 (dev.proxy ? " proxy" : ""));
+  return net_.ensure_vxlan_interface(dev);
+}
+
+void LinuxBridgeAgent::fdb_update(FdbOperation op, const NetworkFdb& fdb) {
+  auto net = vxlan_networks_.find(fdb.network_id);
+  if (net == vxlan_networks_.end() || fdb.network_type != "vxlan" || !config_.vxlan.l2_population) return;
+  const std::string device = vxlan_device_name(net->second);
+  for (const auto& [agent_ip, entries] : fdb.ports) {
+    if (agent_ip == config_.vxlan.local_ip) continue;  // our own port
+    for (const auto& e : entries) {
+      Status s = apply_fdb_entry(op, device, agent_ip, e);
+      if (!s.ok()) timeline_.record(source(), std::string(fdb_operation_name(op)) + " failed: " + s.to_string());
+    }
+  }
+  timeline_.record(source(), std::string(fdb_operation_name(op)) + " " + device + " {" + describe_fdb(fdb) + "}");
+}
+
+Status LinuxBridgeAgent::apply_fdb_entry(FdbOperation op, const std::string& device, const std::string& agent_ip,
+                                         const FdbPortInfo& e) {
+  const bool arp_responder = config_.vxlan.arp_responder;
+  if (op == FdbOperation::kAdd) {
+    // bridge fdb append 00:00:00:00:00:00 dst <ip>: one flooding entry per remote.
+    if (e.is_flooding()) return net_.fdb_add(device, {e.mac, agent_ip}, /*append=*/true);
+    if (arp_responder) LMH_RETURN_IF_ERROR(net_.neigh_replace(device, e.ip, e.mac));
+    // FdbInterface.replace: the mac's one destination.
+    return net_.fdb_add(device, {e.mac, agent_ip}, /*append=*/false);
+  }
+  if (e.is_flooding()) return net_.fdb_delete(device, {e.mac, agent_ip});
+  // The neighbour is removed by IP alone, whatever host it pointed to: a
+  // late remove of the old location takes the new one's entry with it.
+  if (arp_responder) LMH_RETURN_IF_ERROR(net_.neigh_delete(device, e.ip));
+  return net_.fdb_delete(device, {e.mac, agent_ip});
 }
 
 std::string LinuxBridgeAgent::wiring_problem(const Vif& vif, HostNetwork& net) {
@@ -207,12 +266,17 @@ AgentConfig linuxbridge_agent_config(const HostConfig& host) {
   a.datapath_type = host.datapath_type;
   a.physical_interface_mappings = host.physical_interface_mappings;
   a.bridge_mappings = host.bridge_mappings;
+  if (host.vxlan.enable_vxlan) {
+    a.tunnel_types = {"vxlan"};
+    a.tunneling_ip = host.vxlan.local_ip;
+    a.l2_population = host.vxlan.l2_population;
+  }
   return a;
 }
 
 StatusOr<std::unique_ptr<L2Agent>> create_linuxbridge_agent(const HostConfig& host, const L2AgentDeps& deps) {
   LinuxBridgeAgentConfig config{host.name, host.polling_interval, host.physical_interface_mappings,
-                                deps.behaviour.lb_agent_honours_migrating_to, deps.faults};
+                                deps.behaviour.lb_agent_honours_migrating_to, deps.faults, host.vxlan};
   return std::unique_ptr<L2Agent>(
       std::make_unique<LinuxBridgeAgent>(config, deps.net, deps.neutron, deps.loop, deps.timeline));
 }

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/event_loop.h"
+#include "core/host_config.h"
 #include "core/host_network.h"
 #include "core/l2_agent.h"
 #include "core/neutron.h"
@@ -29,6 +30,7 @@ struct LinuxBridgeAgentConfig {
   // binding here is activated (get_device_details honours migrating_to).
   bool honour_migrating_to = false;
   faults::FaultPlan* faults = nullptr;  // agent.lb.scan, agent.lb.enslave_uplink
+  VxlanConfig vxlan;
 };
 
 class LinuxBridgeAgent : public L2Agent {
@@ -57,6 +59,9 @@ class LinuxBridgeAgent : public L2Agent {
   // When the last poll ran (nullopt before the first).
   std::optional<MonoTime> last_poll() const override { return last_poll_; }
   MonoClock::duration polling_interval() const override { return config_.polling_interval; }
+  // l2population: vxlan-<vni> forwarding entries (and, with arp_responder,
+  // permanent neighbours) for the other hosts' endpoints.
+  void fdb_update(FdbOperation op, const NetworkFdb& fdb) override;
   // A "bridge" vif is wired when its tap is in the network's bridge brq...
   std::string wiring_problem(const Vif& vif, HostNetwork& net) override;
 
@@ -69,6 +74,11 @@ class LinuxBridgeAgent : public L2Agent {
   // Ensures bridge + uplink and enslaves 'device'. Returns whether plugged.
   Status plug_interface(const std::string& device, const DeviceDetails& details);
   std::string source() const { return "agent.lb." + config_.host; }
+  // ensure_vxlan: the network's vxlan-<vni> device, as the agent's mode
+  // (unicast with l2population, else multicast group) makes it.
+  Status ensure_vxlan(int vni);
+  Status apply_fdb_entry(FdbOperation op, const std::string& device, const std::string& agent_ip,
+                         const FdbPortInfo& entry);
 
   LinuxBridgeAgentConfig config_;
   HostNetwork& net_;
@@ -81,6 +91,9 @@ class LinuxBridgeAgent : public L2Agent {
   std::set<std::string> updated_;  // devices to re-process at the next poll
   std::set<std::string> skipped_logged_;
   std::optional<MonoTime> last_poll_;
+  // network id -> VNI of the vxlan networks with a port here (the agent's
+  // network_map: l2pop updates for other networks are ignored).
+  std::map<std::string, int> vxlan_networks_;
 };
 
 struct L2BackendClass;

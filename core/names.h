@@ -22,4 +22,7 @@ inline std::string vlan_interface_name(const std::string& physical_interface, in
   return physical_interface + "." + std::to_string(vlan);
 }
 
+// "vxlan-<vni>": the linuxbridge agent's VXLAN device of a network.
+inline std::string vxlan_device_name(int vni) { return "vxlan-" + std::to_string(vni); }
+
 }  // namespace lmh::core

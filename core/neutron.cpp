@@ -240,6 +240,7 @@ void NeutronServer::update_device_up(const std::string& device, const std::strin
   const PortBinding* active = port->active_binding();
   if (active && active->host == host) {
     set_status(*port, "ACTIVE");
+    l2pop_port_up(*port, host);
     return;
   }
   auto migrating = port->profile.find("migrating_to");
@@ -254,8 +255,68 @@ void NeutronServer::update_device_down(const std::string& device, const std::str
   Port* port = find_port_by_device(device);
   if (!port) return;
   const PortBinding* active = port->active_binding();
-  if (!active || active->host != host) return;
+  if (!active || active->host != host) {
+    // Not bound here any more (a live migration's source): l2pop's
+    // update_port_down, which acts only with an L3 plugin loaded.
+    if (behaviour_.l3_plugin) l2pop_port_removed(*port, host);
+    return;
+  }
   set_status(*port, "DOWN");
+  l2pop_port_removed(*port, host);
+}
+
+int NeutronServer::active_port_count(const std::string& network_id, const std::string& host) const {
+  int n = 0;
+  for (const auto& [id, p] : ports_)
+    if (p.network_id == network_id && p.status == "ACTIVE" && p.binding_for(host)) ++n;
+  return n;
+}
+
+void NeutronServer::send_fdb(FdbOperation op, const NetworkFdb& fdb, const std::string& host) {
+  timeline_.record("neutron", std::string("l2pop ") + fdb_operation_name(op) + (host.empty() ? " fanout" : " to " + host) +
+                                  " vni " + std::to_string(fdb.segment_id) + " {" + describe_fdb(fdb) + "}");
+  if (l2pop_sink_) l2pop_sink_(op, fdb, host);
+}
+
+void NeutronServer::l2pop_port_up(const Port& port, const std::string& host) {
+  const Network& net = networks_.at(port.network_id);
+  const AgentConfig* agent = this->agent(host);
+  if (net.network_type != "vxlan" || !agent || !agent->l2_population || agent->tunneling_ip.empty()) return;
+  NetworkFdb base{net.id, net.network_type, net.segmentation_id, {}};
+  const bool first = active_port_count(net.id, host) <= 2;  // 1 or 2: bug 1789846
+  if (first) {
+    // The host's first port here: it gets the whole network, once.
+    NetworkFdb full = base;
+    for (const auto& [id, p] : ports_) {
+      if (p.network_id != net.id || p.status != "ACTIVE") continue;
+      for (const auto& b : p.bindings) {
+        const AgentConfig* other = this->agent(b.host);
+        if (b.host == host || !other || other->tunneling_ip.empty()) continue;
+        auto& entries = full.ports[other->tunneling_ip];
+        if (entries.empty()) entries.push_back(kFloodingEntry);
+        entries.push_back({p.mac, p.ip});
+      }
+    }
+    if (!full.ports.empty()) send_fdb(FdbOperation::kAdd, full, host);
+  }
+  NetworkFdb mine = base;
+  auto& entries = mine.ports[agent->tunneling_ip];
+  if (first) entries.push_back(kFloodingEntry);
+  entries.push_back({port.mac, port.ip});
+  send_fdb(FdbOperation::kAdd, mine, "");
+}
+
+void NeutronServer::l2pop_port_removed(const Port& port, const std::string& host) {
+  const Network& net = networks_.at(port.network_id);
+  const AgentConfig* agent = this->agent(host);
+  if (net.network_type != "vxlan" || !agent || !agent->l2_population || agent->tunneling_ip.empty()) return;
+  NetworkFdb fdb{net.id, net.network_type, net.segmentation_id, {}};
+  auto& entries = fdb.ports[agent->tunneling_ip];
+  // The flooding entry goes with the host's last active port there; an
+  // INACTIVE binding still counts (db.py joins bindings without status).
+  if (active_port_count(net.id, host) == 0) entries.push_back(kFloodingEntry);
+  entries.push_back({port.mac, port.ip});
+  send_fdb(FdbOperation::kRemove, fdb, "");
 }
 
 StatusOr<Vif> NeutronServer::vif_for(const std::string& port_id, const std::string& host) const {

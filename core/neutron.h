@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "core/agent_config.h"
 #include "core/event_loop.h"
+#include "core/l2pop.h"
 #include "core/timeline.h"
 #include "faults/fault_plan.h"
 
@@ -91,12 +92,19 @@ struct NeutronBehaviour {
   // destination. true (the fix, bug 1901707): while a port migrates, the
   // event comes only from the destination L2 agent reporting the device up.
   bool vif_plugged_from_agent_only = false;
+  // An L3 service plugin is loaded (service_plugins = router, as in most
+  // clouds): l2pop's update_port_down then also removes a port reported
+  // down by a host it is no longer bound to (a live migration's source).
+  bool l3_plugin = true;
 };
 
 class NeutronServer {
  public:
   using VifEventSink = std::function<void(const std::string& event, const std::string& port_id)>;
   using AgentNotifier = std::function<void(const std::string& port_id, const std::string& host)>;
+  // l2population's casts: to the agent on 'host', or to every agent when
+  // 'host' is empty (fanout).
+  using FdbSink = std::function<void(FdbOperation op, const NetworkFdb& fdb, const std::string& host)>;
 
   explicit NeutronServer(Timeline& timeline, NeutronBehaviour behaviour = {})
       : timeline_(timeline), behaviour_(behaviour) {}
@@ -140,6 +148,11 @@ class NeutronServer {
   void set_vif_event_sink(VifEventSink sink) { vif_sink_ = std::move(sink); }
   void set_binding_activate_notifier(AgentNotifier n) { on_activate_ = std::move(n); }
   void set_binding_deactivate_notifier(AgentNotifier n) { on_deactivate_ = std::move(n); }
+  void set_l2pop_sink(FdbSink sink) { l2pop_sink_ = std::move(sink); }
+
+  // l2population's view (core/l2pop.h): the ACTIVE ports of 'network_id'
+  // with a binding (of any status) on 'host'.
+  int active_port_count(const std::string& network_id, const std::string& host) const;
   // Fault points neutron.port_update.profile and neutron.binding.activate;
   // 'loop' schedules what a delay fault defers.
   void set_fault_plan(faults::FaultPlan* plan, EventLoop* loop) {
@@ -153,6 +166,10 @@ class NeutronServer {
   void set_status(Port& port, const std::string& status);
 
   void notify(const std::string& event, const Port& port, const std::string& why);
+  // l2population's update_port_up / removal of 'port' on 'host' (l2pop.h).
+  void l2pop_port_up(const Port& port, const std::string& host);
+  void l2pop_port_removed(const Port& port, const std::string& host);
+  void send_fdb(FdbOperation op, const NetworkFdb& fdb, const std::string& host);
   void apply_profile(const std::string& port_id, const std::string& key, const std::optional<std::string>& value);
 
   Timeline& timeline_;
@@ -165,6 +182,7 @@ class NeutronServer {
   VifEventSink vif_sink_;
   AgentNotifier on_activate_;
   AgentNotifier on_deactivate_;
+  FdbSink l2pop_sink_;
 };
 
 }  // namespace lmh::core

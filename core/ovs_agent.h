@@ -64,6 +64,10 @@ class OvsAgent : public L2Agent {
   // next poll (process_deactivated_bindings).
   void binding_deactivate(const std::string& port_id, const std::string& host) override;
   // Runs one polling iteration now (tests; the timer calls it too).
+  // No tunnel networks on this backend yet (br-tun is not modelled): an
+  // OVS host reports no tunnel types, so it never has a vxlan port and
+  // ignores every update, as the agent does for networks it has no port on.
+  void fdb_update(FdbOperation, const NetworkFdb&) override {}
   void poll() override;
 
   const std::string& host() const override { return config_.host; }

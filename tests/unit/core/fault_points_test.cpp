@@ -14,10 +14,10 @@ namespace {
 TEST(CoreFaultPoints, RegisteredWithoutTheHarness) {
   std::set<std::string> names;
   for (const auto& p : known_fault_points()) names.insert(p.name);
-  EXPECT_EQ(names.size(), 21u);
+  EXPECT_EQ(names.size(), 23u);
   for (const char* p : {"rpc.cast.live_migration", "rpc.call.pre_live_migration", "compute.pre_live_migration",
                         "neutron.notify.vif_plugged", "agent.lb.scan", "agent.ovs.port_up", "hypervisor.migrate",
-                        "guest.announce"})
+                        "guest.announce", "l2pop.fdb_add", "l2pop.fdb_remove"})
     EXPECT_TRUE(names.count(p)) << p;
   // The lab's points are the harness'.
   EXPECT_FALSE(names.count("fabric.port"));

@@ -1,0 +1,196 @@
+// VXLAN tenant networks on linuxbridge hosts with neutron's l2population:
+// which host learns what, and when, across a live migration, on fakes under
+// a simulated clock. Three hosts: the guest's source, its destination and a
+// bystander with another guest of the same network.
+#include <gtest/gtest.h>
+
+#include "core/cloud.h"
+#include "core/names.h"
+#include "fakes.h"
+
+namespace lmh::core {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeHostNetwork;
+using testing::FakeHypervisor;
+
+const std::string kNet = "7c1e0f5a-9d2b-4c3e-8f10-2a6b4d8e9c01";
+const std::string kGuestPort = "5b6e0c2a-7a11-4f3e-9c55-0d8e1f2a3b4c";
+const std::string kByPort = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+const std::string kGuest = "c0ffee00-0000-4000-8000-000000000001";
+const std::string kBy = "c0ffee00-0000-4000-8000-000000000002";
+const std::string kGuestMac = "fa:16:3e:11:22:01";
+const std::string kByMac = "fa:16:3e:11:22:02";
+const int kVni = 1001;
+const std::map<std::string, std::string> kIp = {{"src", "198.19.0.11"}, {"dst", "198.19.0.12"}, {"by", "198.19.0.13"}};
+const VxlanFdbEntry kFlood(const std::string& host) { return {"00:00:00:00:00:00", kIp.at(host)}; }
+
+class VxlanL2pop : public ::testing::Test {
+ protected:
+  SimulatedClock clock;
+  EventLoop loop{clock};
+  Timeline timeline{clock};
+  std::map<std::string, FakeHostNetwork> nets;
+  std::unique_ptr<FakeHypervisor> hv;
+  std::unique_ptr<Cloud> cloud;
+  std::unique_ptr<faults::FaultPlan> plan;
+  const std::string dev = vxlan_device_name(kVni);
+
+  // 'vxlan' is each host's [vxlan] section (local_ip filled per host).
+  void build(VxlanConfig vxlan, const std::string& fault = "") {
+    if (!fault.empty()) {
+      auto spec = faults::parse_fault_spec(fault);
+      ASSERT_TRUE(spec.ok()) << spec.status().message();
+      plan = std::make_unique<faults::FaultPlan>(std::vector<faults::FaultSpec>{*spec}, 1, /*armed=*/false);
+    }
+    std::map<std::string, FakeHostNetwork*> by_host;
+    for (const auto& [h, ip] : kIp) by_host[h] = &nets[h];
+    hv = std::make_unique<FakeHypervisor>(loop, by_host);
+    cloud = std::make_unique<Cloud>(loop, timeline, *hv, Behaviour{}, plan.get());
+    ASSERT_TRUE(cloud->neutron().create_network({kNet, "vxlan", "", kVni}).ok());
+    ASSERT_TRUE(cloud->neutron().create_port({kGuestPort, kNet, kGuestMac, "10.0.0.5", kGuest}).ok());
+    ASSERT_TRUE(cloud->neutron().create_port({kByPort, kNet, kByMac, "10.0.0.6", kBy}).ok());
+    for (const auto& [h, ip] : kIp) {
+      HostConfig hc;
+      hc.name = h;
+      hc.polling_interval = 2s;
+      hc.vxlan = vxlan;
+      hc.vxlan.enable_vxlan = true;
+      hc.vxlan.local_ip = ip;
+      hc.vxlan.underlay = "eth1.4000";
+      ASSERT_TRUE(cloud->add_host(hc, nets[h]).ok());
+    }
+    ASSERT_TRUE(cloud->boot({kGuest, "vm1", "", "active", "", {kGuestPort}}, "src").ok());
+    ASSERT_TRUE(cloud->boot({kBy, "by1", "", "active", "", {kByPort}}, "by").ok());
+    ASSERT_TRUE(loop.run_for(100ms).ok());  // the agents' first polls plug both
+    if (plan) plan->arm();
+  }
+  std::vector<VxlanFdbEntry> fdb(const std::string& host) {
+    auto e = nets[host].fdb_entries(dev);
+    return e.ok() ? *e : std::vector<VxlanFdbEntry>{};
+  }
+  bool has(const std::string& host, const VxlanFdbEntry& e) {
+    auto v = fdb(host);
+    return std::find(v.begin(), v.end(), e) != v.end();
+  }
+  int migrate() {
+    auto id = cloud->live_migrate(kGuest, "dst");
+    EXPECT_TRUE(id.ok()) << id.status().to_string();
+    EXPECT_TRUE(loop.run_until([&] { return is_terminal(cloud->migration(*id)->status); }, clock.now() + 60s).ok());
+    return *id;
+  }
+  // When 'host''s entry for the guest's MAC first pointed at 'to' (the
+  // agent's timeline line of the add that did it).
+  MonoTime learnt(const std::string& host, const std::string& to) {
+    for (const auto& e : timeline.all("agent.lb." + host, "add_fdb_entries " + dev))
+      if (e.event.find(kIp.at(to) + ": ") != std::string::npos && e.event.find(kGuestMac) != std::string::npos)
+        return e.t;
+    return MonoTime::max();
+  }
+};
+
+TEST_F(VxlanL2pop, BootPlugsVxlanDeviceInUnicastModeAndEachHostLearnsTheOther) {
+  build({.l2_population = true, .arp_responder = false});
+  ASSERT_TRUE(nets["src"].vxlans.count(dev));
+  const VxlanDevice& d = nets["src"].vxlans.at(dev);
+  EXPECT_EQ(d.vni, kVni);
+  EXPECT_EQ(d.local_ip, kIp.at("src"));
+  EXPECT_EQ(d.group, "");
+  EXPECT_EQ(d.dstport, 8472);  // the kernel's default: the agent sets none
+  EXPECT_FALSE(d.proxy);
+  EXPECT_EQ(nets["src"].links.at(dev).master, lb_bridge_name(kNet));
+  // The bystander knows the guest is behind src, and floods to src; and
+  // the other way round. The destination has no port here yet: nothing.
+  EXPECT_TRUE(has("by", {kGuestMac, kIp.at("src")}));
+  EXPECT_TRUE(has("by", kFlood("src")));
+  EXPECT_TRUE(has("src", {kByMac, kIp.at("by")}));
+  EXPECT_TRUE(has("src", kFlood("by")));
+  EXPECT_FALSE(nets["dst"].vxlans.count(dev));
+  // Nobody has an entry for its own endpoint.
+  for (const auto& [h, ip] : kIp)
+    for (const auto& e : fdb(h)) EXPECT_NE(e.dst_ip, ip) << h;
+}
+
+TEST_F(VxlanL2pop, AfterLiveMigrationTheBystanderSendsToTheDestinationAndForgetsTheSource) {
+  build({.l2_population = true});
+  int id = migrate();
+  ASSERT_TRUE(loop.run_for(5s).ok());  // both agents poll after the move
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
+  EXPECT_TRUE(has("by", {kGuestMac, kIp.at("dst")}));
+  EXPECT_FALSE(has("by", {kGuestMac, kIp.at("src")}));
+  // src has no active port left: its flooding entry is removed everywhere.
+  EXPECT_FALSE(has("by", kFlood("src")));
+  EXPECT_TRUE(has("by", kFlood("dst")));
+  // The destination got the whole network when its first port went up.
+  EXPECT_TRUE(has("dst", {kByMac, kIp.at("by")}));
+  EXPECT_TRUE(has("dst", kFlood("by")));
+  // The add for dst is sent only after the binding moved and dst's agent
+  // reported the port up: never before the guest resumed there.
+  MonoTime resumed = timeline.first("compute.dst", "guest resumed")->t;
+  EXPECT_GT(learnt("by", "dst"), resumed);
+}
+
+TEST_F(VxlanL2pop, DelayedFdbAddKeepsTheBystanderSendingToTheSourceForTheDelay) {
+  // Every add after arming is 3 s late: the bystander learns dst 3 s after
+  // the one that would have taught it.
+  build({.l2_population = true}, "l2pop.fdb_add=delay:3000");
+  migrate();
+  ASSERT_TRUE(loop.run_for(8s).ok());
+  auto sent = timeline.first("neutron", "l2pop add_fdb_entries fanout vni 1001 {" + kIp.at("dst"));
+  ASSERT_TRUE(sent.has_value());
+  const MonoTime learnt_at = learnt("by", "dst");
+  ASSERT_NE(learnt_at, MonoTime::max());
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(learnt_at - sent->t).count(), 3000);
+  EXPECT_TRUE(has("by", {kGuestMac, kIp.at("dst")}));
+}
+
+TEST_F(VxlanL2pop, LostFdbAddLeavesTheBystanderWithoutTheGuest) {
+  build({.l2_population = true}, "l2pop.fdb_add=drop");
+  migrate();
+  ASSERT_TRUE(loop.run_for(8s).ok());
+  // The source's remove still arrived; the add to dst never did.
+  EXPECT_FALSE(has("by", {kGuestMac, kIp.at("dst")}));
+  EXPECT_FALSE(has("by", {kGuestMac, kIp.at("src")}));
+  EXPECT_FALSE(timeline.all("rpc", "add_fdb_entries to by lost").empty());
+}
+
+TEST_F(VxlanL2pop, ArpResponderNeighbourFollowsTheGuestAndAProxyDeviceIsMade) {
+  build({.l2_population = true, .arp_responder = true});
+  EXPECT_TRUE(nets["by"].vxlans.at(dev).proxy);
+  EXPECT_EQ(nets["by"].neigh[dev].at("10.0.0.5"), kGuestMac);
+  migrate();
+  ASSERT_TRUE(loop.run_for(5s).ok());
+  // Whichever of dst's add and src's remove came last decides: the remove
+  // deletes the neighbour by IP alone, whatever location it pointed to.
+  // Both may come in the same instant; the agent's own order tells.
+  int add = -1, remove = -1, i = 0;
+  for (const auto& e : timeline.all("agent.lb.by", "")) {
+    if (e.event.rfind("add_fdb_entries " + dev + " {" + kIp.at("dst"), 0) == 0 && add < 0) add = i;
+    if (e.event.rfind("remove_fdb_entries " + dev + " {" + kIp.at("src"), 0) == 0) remove = i;
+    ++i;
+  }
+  ASSERT_GE(add, 0);
+  ASSERT_GE(remove, 0);
+  EXPECT_EQ(nets["by"].neigh[dev].count("10.0.0.5"), remove > add ? 0u : 1u);
+  // Either way the forwarding entry is right: it is removed by destination.
+  EXPECT_TRUE(has("by", {kGuestMac, kIp.at("dst")}));
+}
+
+TEST_F(VxlanL2pop, WithoutL2populationTheDeviceJoinsTheMulticastGroupAndNoEntriesAreWritten) {
+  build({.l2_population = false, .vxlan_group = "239.1.1.1"});
+  const VxlanDevice& d = nets["src"].vxlans.at(dev);
+  EXPECT_EQ(d.group, "239.1.1.1");
+  EXPECT_EQ(d.local_ip, "");
+  EXPECT_TRUE(fdb("src").empty());
+  EXPECT_TRUE(fdb("by").empty());
+  EXPECT_TRUE(timeline.all("neutron", "l2pop ").empty());
+}
+
+TEST_F(VxlanL2pop, UdpDstportIsTheConfiguredOne) {
+  build({.l2_population = true, .udp_dstport = 4789});
+  EXPECT_EQ(nets["src"].vxlans.at(dev).dstport, 4789);
+}
+
+}  // namespace
+}  // namespace lmh::core
