@@ -235,13 +235,18 @@ Status Lab::build_all() {
   auto fabric = OvsFabric::start({state_dir(), fabric_ns_.fd(), "fabric", topology_.fabric_mac_ageing_s});
   if (!fabric.ok()) return fabric.status();
   fabric_ = std::move(fabric).value();
-  for (const auto& peer : topology_.peers) LMH_RETURN_IF_ERROR(build_peer(peer));
+  for (const auto& peer : topology_.peers)
+    if (peer.host.empty()) LMH_RETURN_IF_ERROR(build_peer(peer));
   for (const auto& host : topology_.hosts) LMH_RETURN_IF_ERROR(build_host(host));
+  // Peers on a host plug into it like a VM: after the hosts.
+  for (const auto& peer : topology_.peers)
+    if (!peer.host.empty()) LMH_RETURN_IF_ERROR(build_peer(peer));
   return ok_status();
 }
 
 // A peer: a namespace whose eth0 is an access port of its network's VLAN
-// (a trunk port for a flat network), with the neighbour timers given.
+// (a trunk port for a flat network), or the other end of a tap on its host,
+// with the neighbour timers given.
 Status Lab::build_peer(const TopologyPeer& peer) {
   const TopologyNetwork& net = *topology_.network(peer.network_id);
   auto pns = make_namespace(peer.name);
@@ -250,7 +255,14 @@ Status Lab::build_peer(const TopologyPeer& peer) {
   peer_ns_.emplace(peer.name, std::move(pns).value());
   auto pnl = Netlink::open(fd);
   if (!pnl.ok()) return pnl.status();
-  LMH_RETURN_IF_ERROR((*pnl)->create_veth("eth0", peer.name, fabric_ns_.fd()));
+  LabHost* on_host = peer.host.empty() ? nullptr : host(peer.host);
+  const std::string tap = core::tap_name(peer.port_id);
+  if (on_host) {
+    LMH_RETURN_IF_ERROR((*pnl)->create_veth("eth0", tap, on_host->ns.fd()));
+    LMH_RETURN_IF_ERROR((*pnl)->set_mac("eth0", peer.mac));
+  } else {
+    LMH_RETURN_IF_ERROR((*pnl)->create_veth("eth0", peer.name, fabric_ns_.fd()));
+  }
   const NeighTimers& n = peer.neigh;
   const std::string base = "net/ipv4/neigh/eth0/";
   LMH_RETURN_IF_ERROR(write_sysctl(fd, base + "base_reachable_time_ms", std::to_string(n.base_reachable_time_ms)));
@@ -260,6 +272,8 @@ Status Lab::build_peer(const TopologyPeer& peer) {
   LMH_RETURN_IF_ERROR(write_sysctl(fd, base + "mcast_solicit", std::to_string(n.mcast_solicit)));
   LMH_RETURN_IF_ERROR((*pnl)->add_address("eth0", peer.ip + net.prefix_length()));
   LMH_RETURN_IF_ERROR((*pnl)->set_up("eth0"));
+  // On a host the tap waits for the host's agent, as a VM's does.
+  if (on_host) return on_host->net->netlink().set_up(tap);
   LMH_RETURN_IF_ERROR(fabric_nl_->set_up(peer.name));
   return net.fabric_vlan() ? fabric_->add_access_port(peer.name, net.fabric_vlan())
                            : fabric_->add_trunk_port(peer.name);
@@ -282,6 +296,7 @@ Status Lab::build_host(const TopologyHost& spec) {
   LMH_RETURN_IF_ERROR(fabric_nl_->set_up(port));
   LMH_RETURN_IF_ERROR(fabric_->add_trunk_port(port));
   LMH_RETURN_IF_ERROR(lab_backend(spec.backend).build(*this, h));
+  if (spec.tunnel) LMH_RETURN_IF_ERROR(build_underlay(h));
   if (topology_.libvirt) {
     LibvirtHost::Options lo;
     lo.name = prefix() + "-" + spec.name;
@@ -295,6 +310,16 @@ Status Lab::build_host(const TopologyHost& spec) {
   }
   hosts_.emplace(spec.name, std::move(h));
   return ok_status();
+}
+
+Status Lab::build_underlay(LabHost& h) {
+  const std::string& phys = h.spec.physical_interface;
+  const int vlan = topology_.underlay.vlan;
+  const std::string name = core::vlan_interface_name(phys, vlan);
+  if (caps_.vlan_8021q) LMH_RETURN_IF_ERROR(h.net->netlink().create_vlan(name, phys, vlan));
+  else LMH_RETURN_IF_ERROR(create_vlan_uplink_veth(h, phys, vlan));
+  LMH_RETURN_IF_ERROR(h.net->netlink().add_address(name, h.spec.tunnel->local_ip + topology_.underlay.prefix_length));
+  return h.net->netlink().set_up(name);
 }
 
 }  // namespace lmh::harness

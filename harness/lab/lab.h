@@ -135,6 +135,8 @@ class Lab {
   Status build_all();
   Status build_peer(const TopologyPeer& peer);
   Status build_host(const TopologyHost& spec);
+  // A tunnel endpoint's underlay: "<phys>.<underlay vlan>" with local_ip.
+  Status build_underlay(LabHost& host);
 
   Topology topology_;
   std::string run_id_;

@@ -23,17 +23,29 @@ std::map<std::string, std::string> ovs_bridge_mappings(const Topology& topology)
 class LinuxBridgeLabBackend final : public LabBackend {
  public:
   Status build(Lab&, LabHost&) const override { return ok_status(); }
+  // A tunnel network's frames leave encapsulated through the underlay's
+  // VLAN interface: its fabric VLAN is the underlay's.
   std::string uplink_name(const TopologyHost& host, const TopologyNetwork& net) const override {
-    if (net.type == "vlan") return core::vlan_interface_name(host.physical_interface, net.segmentation_id);
+    if (net.fabric_vlan()) return core::vlan_interface_name(host.physical_interface, net.fabric_vlan());
     return host.physical_interface;
   }
   std::string fabric_port(const Capabilities& caps, const TopologyHost& host,
                           const TopologyNetwork& net) const override {
-    if (net.type == "vlan" && !caps.vlan_8021q)
-      return Lab::fabric_vlan_port(host.name, net.segmentation_id);
+    if (net.fabric_vlan() && !caps.vlan_8021q) return Lab::fabric_vlan_port(host.name, net.fabric_vlan());
     return Lab::fabric_nic_port(host.name);
   }
-  void configure(core::HostConfig&, LabHost&, const Topology&) const override {}
+  // The agent's [vxlan] section from the host's tunnel endpoint.
+  void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
+    if (!host.spec.tunnel) return;
+    const TopologyTunnel& t = *host.spec.tunnel;
+    config.vxlan = {.enable_vxlan = true,
+                    .local_ip = t.local_ip,
+                    .underlay = core::vlan_interface_name(host.spec.physical_interface, topology.underlay.vlan),
+                    .l2_population = t.l2_population,
+                    .arp_responder = t.arp_responder,
+                    .vxlan_group = t.vxlan_group,
+                    .udp_dstport = t.udp_dstport};
+  }
 };
 
 // neutron's openvswitch agent: the host's own Open vSwitch (userspace

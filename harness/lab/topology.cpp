@@ -23,6 +23,12 @@ Status Topology::validate() const {
   for (const auto& p : peers) {
     if (!names.insert(p.name).second) return invalid_argument("topology: name " + p.name + " used twice");
     if (!network(p.network_id)) return invalid_argument("topology: peer " + p.name + " on unknown network " + p.network_id);
+    if (!p.host.empty() && !host(p.host)) return invalid_argument("topology: peer " + p.name + " on unknown host " + p.host);
+    if (!p.host.empty() && (p.port_id.empty() || p.mac.empty()))
+      return invalid_argument("topology: peer " + p.name + " on host " + p.host + " needs a port id and MAC");
+    if (p.host.empty() && network(p.network_id)->is_tunnel())
+      return invalid_argument("topology: peer " + p.name + " on tunnel network " + p.network_id +
+                              " must sit on a host (the fabric only carries the underlay)");
   }
   std::set<std::string> ids;
   std::set<std::string> physnets;
@@ -33,6 +39,12 @@ Status Topology::validate() const {
   for (const auto& g : guests) {
     if (!host(g.host)) return invalid_argument("topology: guest " + g.name + " on unknown host " + g.host);
     if (!network(g.network_id)) return invalid_argument("topology: guest " + g.name + " on unknown network " + g.network_id);
+  }
+  // Every host that may carry a tunnel network's port has an endpoint.
+  for (const auto& n : networks) {
+    if (!n.is_tunnel()) continue;
+    for (const auto& h : hosts)
+      if (!h.tunnel) return invalid_argument("topology: host " + h.name + " has no tunnel endpoint for vxlan network " + n.id);
   }
   for (const auto& h : hosts)
     if (h.backend == core::Backend::kOpenVswitch && physnets.size() > 1)

@@ -25,32 +25,58 @@ struct NeighTimers {
   int mcast_solicit = 3;
 };
 
+// A host's tunnel endpoint and its agent's tunnel settings (linuxbridge
+// [vxlan]: l2_population, arp_responder, udp_dstport, vxlan_group).
+struct TopologyTunnel {
+  std::string local_ip;  // on the underlay VLAN, "198.19.0.11"
+  bool l2_population = true;
+  bool arp_responder = false;
+  int udp_dstport = 0;  // 0: the kernel's default (8472)
+  std::string vxlan_group = "239.1.1.1";
+};
+
 struct TopologyHost {
   std::string name;                     // [a-z0-9]{1,8}: namespace lmh-<run>-<name>
   core::Backend backend = core::Backend::kLinuxBridge;
   std::string firewall_driver = "openvswitch";  // openvswitch: plain or "iptables_hybrid"
   std::string physical_interface = "eth1";      // the NIC, a trunk to the fabric
+  std::optional<TopologyTunnel> tunnel;         // a tunnel endpoint on the underlay
+};
+
+// Where tunnel endpoints meet: a VLAN of the fabric, each endpoint on the
+// host's "<physical_interface>.<vlan>".
+struct TopologyUnderlay {
+  int vlan = 4000;
+  std::string prefix_length = "/24";
 };
 
 struct TopologyNetwork {
   std::string id;             // neutron network UUID
-  std::string type = "vlan";  // "vlan" | "flat"
+  std::string type = "vlan";  // "vlan" | "flat" | "vxlan"
   std::string physnet = "physnet1";
-  int segmentation_id = 0;    // the VLAN of a vlan network
+  int segmentation_id = 0;    // the VLAN of a vlan network, the VNI of a vxlan one
   std::string cidr;           // "198.18.0.0/24"
-  // The fabric VLAN its frames travel in (0: untagged, a flat network).
-  int fabric_vlan() const { return type == "vlan" ? segmentation_id : 0; }
+  int underlay_vlan = 0;      // a tunnel network: the underlay's VLAN
+  // The fabric VLAN its frames travel in (0: untagged, a flat network; a
+  // tunnel network's frames travel encapsulated in the underlay's).
+  int fabric_vlan() const { return type == "vlan" ? segmentation_id : is_tunnel() ? underlay_vlan : 0; }
+  bool is_tunnel() const { return type == "vxlan"; }
   // "/24" of the cidr.
   std::string prefix_length() const { return cidr.substr(cidr.find('/')); }
 };
 
-// A namespace on the fabric with one address on a network: the gateway
-// that probes the guests.
+// A namespace with one address on a network, which probes the guests: on
+// the fabric (the network's gateway), or, when 'host' is set, a port of the
+// network on that compute host (its eth0's other end is the host's tap
+// "tap<port_id[:11]>", which the host's agent plugs as it would a VM's).
 struct TopologyPeer {
   std::string name = "peer";  // namespace lmh-<run>-<name>, fabric port <name>
   std::string network_id;
   std::string ip;
   NeighTimers neigh;
+  std::string host;     // "" on the fabric
+  std::string port_id;  // on a host: its neutron port
+  std::string mac;      // on a host: eth0's MAC (the port's)
 };
 
 // A VM placed on a host at boot, with one port on a network.
@@ -71,6 +97,7 @@ struct Topology {
   std::vector<TopologyPeer> peers;
   std::vector<TopologyGuest> guests;
   int fabric_mac_ageing_s = 300;
+  TopologyUnderlay underlay;  // used when a host has a tunnel endpoint
   // Each host runs a libvirtd of its own (the real guest tier); its QEMU
   // cache (capabilities probe) lives in 'libvirt_cache_dir'.
   bool libvirt = false;
@@ -80,7 +107,8 @@ struct Topology {
   const TopologyNetwork* network(const std::string& id) const;
   // Ok, or kInvalidArgument naming what is inconsistent: duplicate names,
   // a guest or peer on an unknown host or network, networks of an OVS host
-  // on more than one physnet (it maps one physnet to br-ex).
+  // on more than one physnet (it maps one physnet to br-ex), a guest or
+  // peer on a tunnel network on a host without a tunnel endpoint.
   Status validate() const;
 };
 

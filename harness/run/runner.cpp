@@ -90,7 +90,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
     LMH_RETURN_IF_ERROR(ss->cloud_->add_host(hc, *lh->net));
   }
   LMH_RETURN_IF_ERROR(ss->cloud_->neutron().create_network(
-      {sc.network.id, sc.network.type, sc.network.physnet, sc.network.type == "vlan" ? sc.network.segmentation_id : 0}));
+      {sc.network.id, sc.network.type, sc.network.physnet, sc.network.type == "flat" ? 0 : sc.network.segmentation_id}));
   return ss;
 }
 
@@ -106,9 +106,25 @@ ScenarioSession::~ScenarioSession() {
 Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
   const Scenario& sc = scenario_;
   core::Cloud& cloud = *cloud_;
+  // A peer on a compute host is a port bound there, like a VM's: the
+  // host's agent plugs its tap (l2population then tells the others).
+  std::vector<std::string> ports;
+  for (const auto& peer : lab_->topology().peers) {
+    if (peer.host.empty()) continue;
+    core::Port p;
+    p.id = peer.port_id;
+    p.network_id = peer.network_id;
+    p.mac = peer.mac;
+    p.ip = peer.ip;
+    p.device_id = "peer-" + peer.name;
+    LMH_RETURN_IF_ERROR(cloud.neutron().create_port(p));
+    LMH_RETURN_IF_ERROR(cloud.neutron().create_binding(p.id, peer.host));
+    ports.push_back(p.id);
+  }
   // The instance under test, and (warm destination) a bystander on the
   // destination that made the agent build bridge and uplink there before.
   const std::vector<TopologyGuest>& vms = lab_->topology().guests;
+  for (const auto& vm : vms) ports.push_back(vm.port_id);
   for (const auto& vm : vms) {
     const TopologyNetwork& net = *lab_->topology().network(vm.network_id);
     core::Port p;
@@ -133,8 +149,8 @@ Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
   }
   // Ready when every port is ACTIVE (its agent plugged it).
   auto all_active = [&] {
-    for (const auto& vm : vms)
-      if (cloud.neutron().port(vm.port_id)->status != "ACTIVE") return false;
+    for (const auto& id : ports)
+      if (cloud.neutron().port(id)->status != "ACTIVE") return false;
     return true;
   };
   Status active = loop_->run_until(all_active, loop_->now() + 10s, interrupt)
@@ -220,6 +236,10 @@ std::vector<capture::CapturePointSpec> plan_captures(const RunContext& ctx, Lab&
                       ctx.opt.results_dir + "/" + std::to_string(ctx.index) + "-" + name + ".pcap"});
   };
   point("peer", lab.peer_ns().fd(), "eth0");
+  // A peer on a host: that host's fabric port too (where its stale
+  // tunnel forwarding to the source shows).
+  if (!sc.peer.host.empty())
+    point(sc.peer.host + ".fabric_port", lab.fabric_ns().fd(), lab.fabric_uplink_port(sc.peer.host, sc.network.id));
   for (const auto& h : {sc.migration.source, sc.migration.destination}) {
     point(h + ".fabric_port", lab.fabric_ns().fd(), lab.fabric_uplink_port(h, sc.network.id));
     point(h + ".uplink", lab.host(h)->ns.fd(), lab.uplink_name(h, sc.network.id));

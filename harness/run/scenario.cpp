@@ -49,19 +49,20 @@ struct Level {
 const std::vector<Level>& levels() {
   static const std::vector<Level> kLevels = {
       {"", {"name", "description", "tier", "warm_destination", "hosts", "fabric", "network",
-            "guest", "peer", "migration", "probe", "agent", "nova", "behaviour", "faults", "fault_seed",
+            "guest", "peer", "underlay", "migration", "probe", "agent", "nova", "behaviour", "faults", "fault_seed",
             "expect"}},
       {"hosts[]", {"name", "backend", "firewall_driver", "physical_interface", "service_enabled", "memory_mb", "hypervisor_version"}},
       {"fabric", {"mac_ageing_s"}},
       {"network", {"id", "type", "physnet", "segmentation_id", "cidr"}},
       {"guest", {"name", "instance_uuid", "port_id", "mac", "ip", "traffic_after_resume_ms", "boot_ms", "memory_mb"}},
-      {"peer", {"ip", "neigh"}},
+      {"peer", {"ip", "neigh", "host"}},
+      {"underlay", {"vlan", "cidr"}},
       {"peer.neigh", {"base_reachable_time_ms", "delay_first_probe_time_s", "retrans_time_ms",
                       "ucast_solicit", "mcast_solicit"}},
       {"migration", {"source", "destination", "precopy_ms", "pause_ms", "resume_after_dest_poll_ms", "kind",
                      "resize_outcome", "verify_ms", "force"}},
       {"probe", {"interval_ms", "reply_timeout_ms", "settle_ms", "observe_ms"}},
-      {"agent", {"polling_interval_ms"}},
+      {"agent", {"polling_interval_ms", "l2_population", "arp_responder", "udp_dstport", "vxlan_group"}},
       {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal",
                 "rpc_response_timeout_s",
                 "live_migration_downtime_ms", "live_migration_downtime_steps", "live_migration_downtime_delay_s",
@@ -508,9 +509,9 @@ Status Reader::read_network(const Section& top, Scenario& sc) {
   if (!is_uuid(n.id))
     return fail("network.id", line("network.id"), "expected a UUID, got '" + n.id + "'");
   LMH_RETURN_IF_ERROR(read_string(s, "type", n.type));
-  if (n.type != "vlan" && n.type != "flat")
+  if (n.type != "vlan" && n.type != "flat" && n.type != "vxlan")
     return fail("network.type", line("network.type"),
-                "must be one of: vlan, flat, got '" + n.type + "'");
+                "must be one of: vlan, flat, vxlan, got '" + n.type + "'");
   LMH_RETURN_IF_ERROR(read_string(s, "physnet", n.physnet));
   if (n.physnet.empty())
     return fail("network.physnet", line("network.physnet"), "must not be empty");
@@ -518,6 +519,10 @@ Status Reader::read_network(const Section& top, Scenario& sc) {
   if (n.type == "vlan" && (n.segmentation_id < 1 || n.segmentation_id > 4094))
     return blame("network.segmentation_id", {"network.type"},
                  fmt::format("must be between 1 and 4094 for a vlan network, got {}",
+                             n.segmentation_id));
+  if (n.type == "vxlan" && (n.segmentation_id < 1 || n.segmentation_id > 16777215))
+    return blame("network.segmentation_id", {"network.type"},
+                 fmt::format("is the VNI of a vxlan network: must be between 1 and 16777215, got {}",
                              n.segmentation_id));
   LMH_RETURN_IF_ERROR(read_string(s, "cidr", n.cidr));
   static const std::regex kCidr(R"(([0-9.]+)/([0-9]{1,2}))");
@@ -584,6 +589,7 @@ Status Reader::read_guest_and_peer(const Section& top, Scenario& sc) {
   if (!peer.ok()) return peer.status();
   sc.peer.ip = kDefaultPeerIp;
   LMH_RETURN_IF_ERROR(read_string(*peer, "ip", sc.peer.ip));
+  LMH_RETURN_IF_ERROR(read_string(*peer, "host", sc.peer.host));
   auto neigh = section(*peer, "neigh");
   if (!neigh.ok()) return neigh.status();
   NeighTimers& t = sc.peer.neigh;
@@ -639,6 +645,29 @@ Status Reader::check_topology(const Scenario& sc) {
                  "impossible topology: migration.source and migration.destination are both '" +
                      sc.migration.source + "'",
                  /*names_keys=*/true);
+  // A tunnel network has no gateway on the fabric: its peer is a port on a
+  // bystander host, which is neither end of the move.
+  if (sc.network.type == "vxlan") {
+    if (sc.peer.host.empty())
+      return blame("peer.host", {"network.type"},
+                   "a vxlan network's peer sits on a compute host: name one that is neither migration.source "
+                   "nor migration.destination",
+                   /*names_keys=*/true);
+    for (const auto& h : sc.hosts)
+      if (h.backend != core::Backend::kLinuxBridge)
+        return blame("network.type", {"hosts"},
+                     "vxlan is modelled on linuxbridge hosts only so far; host '" + h.name + "' runs " +
+                         core::to_string(h.backend));
+  }
+  if (!sc.peer.host.empty()) {
+    if (sc.host(sc.peer.host) == nullptr)
+      return fail("peer.host", line("peer.host"),
+                  fmt::format("impossible topology: no host named {} (hosts: {})", shown("peer.host", sc.peer.host),
+                              join(names, ", ")));
+    if (sc.peer.host == sc.migration.source || sc.peer.host == sc.migration.destination)
+      return blame("peer.host", {"migration.source", "migration.destination"},
+                   "the peer must sit on a third host, not on '" + sc.peer.host + "', an end of the move");
+  }
   // The VLAN uplink is "<physical_interface>.<vlan>" and must fit IFNAMSIZ.
   if (sc.network.type == "vlan") {
     for (size_t i = 0; i < sc.hosts.size(); ++i) {
@@ -691,6 +720,26 @@ Status Reader::read_probe_and_agent(const Section& top, Scenario& sc) {
   if (!agent.ok()) return agent.status();
   LMH_RETURN_IF_ERROR(
       read_int(*agent, "polling_interval_ms", sc.agent.polling_interval_ms, between(100, 600000)));
+  LMH_RETURN_IF_ERROR(read_bool(*agent, "l2_population", sc.agent.l2_population));
+  LMH_RETURN_IF_ERROR(read_bool(*agent, "arp_responder", sc.agent.arp_responder));
+  LMH_RETURN_IF_ERROR(read_int(*agent, "udp_dstport", sc.agent.udp_dstport, between(0, 65535)));
+  LMH_RETURN_IF_ERROR(read_string(*agent, "vxlan_group", sc.agent.vxlan_group));
+  if (!parse_ipv4(sc.agent.vxlan_group) || (*parse_ipv4(sc.agent.vxlan_group) >> 28) != 0xE)
+    return fail("agent.vxlan_group", line("agent.vxlan_group"),
+                "expected an IPv4 multicast address (224.0.0.0/4), got '" + sc.agent.vxlan_group + "'");
+
+  auto underlay = section(top, "underlay");
+  if (!underlay.ok()) return underlay.status();
+  LMH_RETURN_IF_ERROR(read_int(*underlay, "vlan", sc.underlay.vlan, between(1, 4094)));
+  LMH_RETURN_IF_ERROR(read_string(*underlay, "cidr", sc.underlay.cidr));
+  static const std::regex kCidr24(R"(([0-9.]+)/24)");
+  std::smatch m;
+  if (!std::regex_match(sc.underlay.cidr, m, kCidr24) || !parse_ipv4(m[1].str()) ||
+      (*parse_ipv4(m[1].str()) & 0xffu) != 0)
+    return fail("underlay.cidr", line("underlay.cidr"),
+                "expected an IPv4 /24 network like 198.19.0.0/24, got '" + sc.underlay.cidr + "'");
+  if (sc.network.type == "vxlan" && sc.underlay.vlan == sc.network.segmentation_id)
+    return blame("underlay.vlan", {"network.segmentation_id"}, "must differ from the network's segmentation_id");
   return ok_status();
 }
 

@@ -49,9 +49,9 @@ struct FabricSpec {
 
 struct NetworkSpec {
   std::string id;            // neutron network UUID
-  std::string type = "vlan"; // "vlan" | "flat"
+  std::string type = "vlan"; // "vlan" | "flat" | "vxlan"
   std::string physnet = "physnet1";
-  int segmentation_id = 100; // 1..4094 for vlan
+  int segmentation_id = 100; // 1..4094 for vlan; the VNI (1..16777215) for vxlan
   std::string cidr = "198.18.0.0/24";  // RFC 2544 benchmarking range: lab only
 };
 
@@ -72,6 +72,18 @@ struct GuestSpec {
 struct PeerSpec {
   std::string ip;  // the gateway, inside network.cidr
   NeighTimers neigh;
+  // `host:` empty: a namespace on the fabric (the network's gateway). A
+  // host name: a VM-like port of the network on that compute host (a
+  // tunnel network's peer: a bystander that is neither source nor
+  // destination), whose tap that host's agent plugs.
+  std::string host;
+};
+
+// The tunnel underlay of a vxlan network: each host's endpoint (local_ip)
+// sits on a VLAN of the fabric, host i (in hosts order) at cidr's .11 + i.
+struct UnderlaySpec {
+  int vlan = 4000;
+  std::string cidr = "198.19.0.0/24";  // RFC 2544 benchmarking range, like the tenant network
 };
 
 struct MigrationSpec {
@@ -104,6 +116,11 @@ struct ProbeSpec {
 
 struct AgentSpec {
   int polling_interval_ms = 2000;  // linuxbridge agent polling_interval
+  // The linuxbridge agent's [vxlan] section (vxlan networks only).
+  bool l2_population = true;
+  bool arp_responder = false;
+  int udp_dstport = 0;  // 0: the kernel's default, 8472, as the agent leaves it
+  std::string vxlan_group = "239.1.1.1";  // multicast mode, without l2_population
 };
 
 // nova.conf options of the compute hosts (the same on every host).
@@ -136,6 +153,7 @@ struct Scenario {
   NetworkSpec network;
   GuestSpec guest;
   PeerSpec peer;
+  UnderlaySpec underlay;
   MigrationSpec migration;
   ProbeSpec probe;
   AgentSpec agent;

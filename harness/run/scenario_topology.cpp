@@ -20,10 +20,28 @@ std::string derive_id(std::string id) {
 
 Topology topology_of(const Scenario& sc) {
   Topology t;
-  for (const auto& h : sc.hosts) t.hosts.push_back({h.name, h.backend, h.firewall_driver, h.physical_interface});
+  const bool tunnel = sc.network.type == "vxlan";
+  // Host i's endpoint: .11 + i of the underlay's /24.
+  const std::string underlay_base = sc.underlay.cidr.substr(0, sc.underlay.cidr.rfind('.') + 1);
+  for (size_t i = 0; i < sc.hosts.size(); ++i) {
+    const HostSpec& h = sc.hosts[i];
+    TopologyHost th{h.name, h.backend, h.firewall_driver, h.physical_interface, std::nullopt};
+    if (tunnel)
+      th.tunnel = TopologyTunnel{underlay_base + std::to_string(11 + i), sc.agent.l2_population,
+                                 sc.agent.arp_responder, sc.agent.udp_dstport, sc.agent.vxlan_group};
+    t.hosts.push_back(th);
+  }
+  t.underlay.vlan = sc.underlay.vlan;
   t.networks.push_back({sc.network.id, sc.network.type, sc.network.physnet,
-                        sc.network.type == "vlan" ? sc.network.segmentation_id : 0, sc.network.cidr});
-  t.peers.push_back({"peer", sc.network.id, sc.peer.ip, sc.peer.neigh});
+                        sc.network.type == "flat" ? 0 : sc.network.segmentation_id, sc.network.cidr,
+                        tunnel ? sc.underlay.vlan : 0});
+  TopologyPeer peer{"peer", sc.network.id, sc.peer.ip, sc.peer.neigh, sc.peer.host, "", ""};
+  if (!peer.host.empty()) {
+    // A port of its own, named apart from the guest's and the bystander's.
+    peer.port_id = derive_id(derive_id(sc.guest.port_id));
+    peer.mac = sc.guest.mac.substr(0, sc.guest.mac.size() - 2) + "fe";
+  }
+  t.peers.push_back(peer);
   const GuestSpec& g = sc.guest;
   t.guests.push_back(
       {g.name, g.instance_uuid, g.port_id, g.mac, g.ip, sc.migration.source, sc.network.id, g.memory_mb});

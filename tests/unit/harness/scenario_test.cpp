@@ -284,7 +284,7 @@ TEST(ScenarioErrors, UnknownKeyListsValidKeys) {
             "settle_ms, observe_ms)");
   EXPECT_EQ(error_of(with("bogus: 1\n")),
             "t.yaml:2: bogus: unknown key (valid keys: name, description, tier, warm_destination, "
-            "hosts, fabric, network, guest, peer, migration, probe, agent, nova, behaviour, faults, "
+            "hosts, fabric, network, guest, peer, underlay, migration, probe, agent, nova, behaviour, faults, "
             "fault_seed, expect)");
   EXPECT_EQ(error_of(with("peer:\n  neigh:\n    ucast: 1\n")),
             "t.yaml:4: peer.neigh.ucast: unknown key (valid keys: base_reachable_time_ms, "
@@ -378,12 +378,52 @@ TEST(ScenarioErrors, Ranges) {
 
 TEST(ScenarioErrors, Enums) {
   EXPECT_EQ(error_of(with("tier: real\n")), "t.yaml:2: tier: must be one of: emulated, libvirt, got 'real'");
-  EXPECT_EQ(error_of(with("network:\n  type: vxlan\n")),
-            "t.yaml:3: network.type: must be one of: vlan, flat, got 'vxlan'");
+  EXPECT_EQ(error_of(with("network:\n  type: geneve\n")),
+            "t.yaml:3: network.type: must be one of: vlan, flat, vxlan, got 'geneve'");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, backend: ovs}\n")),
             "t.yaml:4: hosts[1].backend: must be one of: linuxbridge, openvswitch, got 'ovs'");
   EXPECT_EQ(error_of(with("migration:\n  kind: evacuate\n")),
             "t.yaml:3: migration.kind: expected live, cold or resize, got 'evacuate'");
+}
+
+// A vxlan network: its VNI, its underlay, and a peer on a third host.
+const char* kVxlan =
+    "hosts:\n  - {name: src}\n  - {name: dst}\n  - {name: by}\n"
+    "network:\n  type: vxlan\n  segmentation_id: 1001\n"
+    "peer:\n  ip: 198.18.0.1\n  host: by\n";
+
+TEST(ScenarioVxlan, ShippedLoadsWithItsThirdHostAndUnderlay) {
+  auto sc = load_scenario(kDir + "lb-vxlan-live.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  EXPECT_EQ(sc->network.type, "vxlan");
+  EXPECT_EQ(sc->network.segmentation_id, 1001);
+  EXPECT_EQ(sc->peer.host, "by");
+  EXPECT_EQ(sc->underlay.vlan, 4000);
+  EXPECT_TRUE(sc->agent.l2_population);
+  EXPECT_EQ(sc->agent.udp_dstport, 0);
+  ASSERT_EQ(sc->hosts.size(), 3u);
+}
+
+TEST(ScenarioVxlan, VniUnderlayPeerAndBackendAreChecked) {
+  EXPECT_EQ(error_of(with(kVxlan)), "OK");
+  EXPECT_EQ(error_of(with(kVxlan), {"network.segmentation_id=16777216"}),
+            "t.yaml: --set network.segmentation_id: is the VNI of a vxlan network: must be between 1 and 16777215, "
+            "got 16777216");
+  EXPECT_EQ(error_of(with("network:\n  type: vxlan\n  segmentation_id: 7\n")),
+            "t.yaml:1: peer.host: a vxlan network's peer sits on a compute host: name one that is neither "
+            "migration.source nor migration.destination");
+  EXPECT_EQ(error_of(with(kVxlan), {"peer.host=dst"}),
+            "t.yaml: --set peer.host: the peer must sit on a third host, not on 'dst', an end of the move");
+  EXPECT_EQ(error_of(with(kVxlan), {"peer.host=nope"}),
+            "t.yaml: --set peer.host: impossible topology: no host named 'nope' (hosts: src, dst, by)");
+  EXPECT_EQ(error_of(with(std::string(kVxlan) + "underlay:\n  cidr: 198.19.0.0/16\n")),
+            "t.yaml:13: underlay.cidr: expected an IPv4 /24 network like 198.19.0.0/24, got '198.19.0.0/16'");
+  EXPECT_EQ(error_of(with(kVxlan), {"agent.vxlan_group=10.0.0.1"}),
+            "t.yaml: --set agent.vxlan_group: expected an IPv4 multicast address (224.0.0.0/4), got '10.0.0.1'");
+  std::string ovs = kVxlan;
+  ovs.replace(ovs.find("{name: by}"), 10, "{name: by, backend: openvswitch}");
+  EXPECT_EQ(error_of(with(ovs)),
+            "t.yaml:7: network.type: vxlan is modelled on linuxbridge hosts only so far; host 'by' runs openvswitch");
 }
 
 TEST(ScenarioEnums, BackendAndKindParseIntoEnums) {

@@ -79,3 +79,41 @@ TEST(Topology, ValidationNamesWhatIsInconsistent) {
 
 }  // namespace
 }  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+TEST(TopologyVxlan, EveryHostGetsAnEndpointAndThePeerAPortOnTheBystander) {
+  Scenario sc = load("lb-vxlan-live.yaml");
+  Topology t = topology_of(sc);
+  ASSERT_TRUE(t.validate().ok()) << t.validate().to_string();
+  ASSERT_EQ(t.hosts.size(), 3u);
+  const char* ips[] = {"198.19.0.11", "198.19.0.12", "198.19.0.13"};
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(t.hosts[i].tunnel.has_value()) << t.hosts[i].name;
+    EXPECT_EQ(t.hosts[i].tunnel->local_ip, ips[i]);
+    EXPECT_TRUE(t.hosts[i].tunnel->l2_population);
+  }
+  EXPECT_EQ(t.underlay.vlan, 4000);
+  const TopologyNetwork& n = t.networks.at(0);
+  EXPECT_TRUE(n.is_tunnel());
+  EXPECT_EQ(n.segmentation_id, 1001);
+  EXPECT_EQ(n.fabric_vlan(), 4000);  // its frames cross the fabric in the underlay
+  const TopologyPeer& p = t.peers.at(0);
+  EXPECT_EQ(p.host, "by");
+  EXPECT_NE(p.port_id.substr(0, 11), sc.guest.port_id.substr(0, 11));  // distinct taps
+  EXPECT_EQ(p.mac, "fa:16:3e:3a:7b:fe");  // the guest's with the last octet fe
+}
+
+TEST(TopologyVxlan, ValidationRefusesAFabricPeerOrAHostWithoutEndpoint) {
+  Topology t = topology_of(load("lb-vxlan-live.yaml"));
+  Topology fabric_peer = t;
+  fabric_peer.peers[0].host.clear();
+  EXPECT_THAT(fabric_peer.validate().message(), HasSubstr("must sit on a host"));
+  Topology no_endpoint = t;
+  no_endpoint.hosts[1].tunnel.reset();
+  EXPECT_THAT(no_endpoint.validate().message(), HasSubstr("host dst has no tunnel endpoint"));
+}
+
+}  // namespace
+}  // namespace lmh::harness
