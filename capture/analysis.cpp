@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 namespace lmh::capture {
@@ -95,6 +96,90 @@ bool is_guest_announce(const Frame& f, const Mac& guest) {
   return f.kind == FrameKind::kRarp && (f.src == guest || f.arp_sha == guest);
 }
 
+// Whether 'a' and 'b' are copies of one frame: the fields that tell a probe
+// or an ARP check from the next one.
+bool same_frame(const Frame& a, const Frame& b) {
+  return a.kind == b.kind && a.icmp_id == b.icmp_id && a.icmp_seq == b.icmp_seq && a.arp_op == b.arp_op &&
+         a.arp_spa == b.arp_spa && a.ip_src == b.ip_src;
+}
+
+// How far apart head-end replication sends the copies of one flooded frame.
+constexpr auto kFloodCopies = milliseconds(1);
+
+// U+2192 RIGHTWARDS ARROW in UTF-8, between a point and a tunnel's remote.
+constexpr char kTowards[] = "\xE2\x86\x92";
+
+const TunnelEndpoint* endpoint_of_host(const AnalysisInput& in, const std::string& host) {
+  for (const TunnelEndpoint& e : in.tunnel_endpoints)
+    if (e.host == host) return &e;
+  return nullptr;
+}
+
+// Returns the name of where 'p' was seen, for AnnounceSighting::seen_at:
+// its point, and for a VXLAN packet "<point>→<remote host or address>".
+std::string sighting(const AnalysisInput& in, const Packet& p) {
+  if (!p.frame.tunnel) return p.point;
+  const uint32_t remote = p.frame.tunnel->dst_ip;
+  for (const TunnelEndpoint& e : in.tunnel_endpoints)
+    if (e.local_ip == remote) return p.point + kTowards + e.host;
+  return p.point + kTowards + format_ipv4(remote);
+}
+
+// Returns how long after 'resume' host 'sender' last tunnelled a frame to the
+// guest's MAC to the source VTEP 'src' that was not a flooded copy (see
+// Metrics::stale_forwarding_by_host_ms); 'dst' is the destination host's
+// endpoint, nullptr when it has none.
+MonoTime::duration stale_tunnel_forwarding(const AnalysisInput& in, MonoTime resume,
+                                           const TunnelEndpoint& sender, const TunnelEndpoint& src,
+                                           const TunnelEndpoint* dst) {
+  const bool sender_is_dst = dst == &sender;
+  // The witnesses of flooding: the same sender's copies to the destination
+  // VTEP (from the destination itself, to any VTEP but the source's).
+  auto witness_vtep = [&](uint32_t ip) {
+    if (ip == src.local_ip) return false;
+    return sender_is_dst || (dst != nullptr && ip == dst->local_ip);
+  };
+  std::vector<const Packet*> to_src;
+  std::vector<const Packet*> witnesses;
+  for (const Packet& p : in.packets) {
+    const Frame& f = p.frame;
+    if (!f.tunnel || p.point != sender.underlay_point || f.tunnel->src_ip != sender.local_ip ||
+        f.dst != in.guest_mac)
+      continue;
+    if (f.tunnel->dst_ip == src.local_ip) {
+      if (p.t > resume) to_src.push_back(&p);
+    } else if (witness_vtep(f.tunnel->dst_ip)) {
+      witnesses.push_back(&p);
+    }
+  }
+  std::sort(witnesses.begin(), witnesses.end(), [](const Packet* a, const Packet* b) { return a->t < b->t; });
+  auto flooded = [&](const Packet& p) {
+    auto it = std::lower_bound(witnesses.begin(), witnesses.end(), p.t - kFloodCopies,
+                               [](const Packet* q, MonoTime t) { return q->t < t; });
+    for (; it != witnesses.end() && (*it)->t <= p.t + kFloodCopies; ++it)
+      if ((*it)->frame.src == p.frame.src && same_frame((*it)->frame, p.frame)) return true;
+    return false;
+  };
+  MonoTime::duration stale = MonoTime::duration::zero();
+  for (const Packet* p : to_src)
+    if (p->t - resume > stale && !flooded(*p)) stale = p->t - resume;
+  return stale;
+}
+
+// Fills Metrics::stale_forwarding_by_host_ms: every host but the source,
+// when the source host has a tunnel endpoint.
+std::map<std::string, double> stale_forwarding_by_host(const AnalysisInput& in, MonoTime resume) {
+  std::map<std::string, double> out;
+  const TunnelEndpoint* src = endpoint_of_host(in, in.src_host);
+  if (src == nullptr) return out;
+  const TunnelEndpoint* dst = endpoint_of_host(in, in.dst_host);
+  for (const TunnelEndpoint& e : in.tunnel_endpoints) {
+    if (&e == src) continue;
+    out[e.host] = to_ms(stale_tunnel_forwarding(in, resume, e, *src, dst));
+  }
+  return out;
+}
+
 }  // namespace
 
 Metrics analyze(const AnalysisInput& in) {
@@ -123,10 +208,6 @@ Metrics analyze(const AnalysisInput& in) {
     // peer's unicast ARP checks) that the fabric still sent to the source
     // port. A copy also seen at the destination port at the same moment was
     // flooded (unknown destination), not forwarded by a stale entry.
-    auto same_frame = [](const Frame& a, const Frame& b) {
-      return a.kind == b.kind && a.icmp_id == b.icmp_id && a.icmp_seq == b.icmp_seq && a.arp_op == b.arp_op &&
-             a.arp_spa == b.arp_spa && a.ip_src == b.ip_src;
-    };
     // Frames to the guest at the destination port, by time: each candidate
     // looks only at its +-5 ms window (binary search), not at every packet.
     std::vector<const Packet*> at_dst;
@@ -149,6 +230,7 @@ Metrics analyze(const AnalysisInput& in) {
       }
     }
     m.stale_forwarding_ms = to_ms(stale);
+    m.stale_forwarding_by_host_ms = stale_forwarding_by_host(in, resume);
     m.recovery_cause = m.recovered ? recovery_cause(in, resume) : "none";
   }
 
@@ -161,7 +243,7 @@ Metrics analyze(const AnalysisInput& in) {
     for (const Packet& p : in.packets) {
       if (p.t >= sent - kAnnounceBefore && p.t < sent + kAnnounceAfter &&
           is_guest_announce(p.frame, in.guest_mac)) {
-        points.insert(p.point);
+        points.insert(sighting(in, p));
       }
     }
     s.seen_at.assign(points.begin(), points.end());

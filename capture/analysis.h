@@ -3,6 +3,7 @@
 // instants from the timeline; unit-tested with synthetic input.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,13 @@
 #include "capture/prober.h"
 
 namespace lmh::capture {
+
+// One host's VXLAN tunnel endpoint as the lab built it.
+struct TunnelEndpoint {
+  std::string host;            // host name, as in AnalysisInput::src_host
+  uint32_t local_ip = 0;       // the VTEP's underlay address (local_ip), host order
+  std::string underlay_point;  // capture point on the host's underlay interface
+};
 
 struct AnalysisInput {
   std::vector<ProbeRecord> probes;
@@ -27,12 +35,23 @@ struct AnalysisInput {
   uint32_t peer_ip = 0;
   std::string src_fabric_point;  // capture point names of the fabric ports
   std::string dst_fabric_point;
+  // VXLAN networks: every host's tunnel endpoint (empty otherwise), and the
+  // hosts the guest left and resumed on, named as in 'tunnel_endpoints'.
+  std::vector<TunnelEndpoint> tunnel_endpoints;
+  std::string src_host;
+  std::string dst_host;
 };
 
 struct AnnounceSighting {
   int seq = 0;       // 1..N in emission order
   double t_ms = 0;   // emission time relative to origin
-  std::vector<std::string> seen_at;  // capture points that saw it (sorted)
+  // Where it was seen (sorted, each once): the capture point's name for the
+  // frame as it is, and "<point>→<remote>" for a VXLAN packet carrying it,
+  // '→' being U+2192 (UTF-8 E2 86 92) and <remote> the host whose VTEP the
+  // outer IPv4 destination is (TunnelEndpoint::host), or that address dotted
+  // when no host has it (a multicast group, say). "dst.underlay→bystander":
+  // seen at dst.underlay, encapsulated towards bystander's VTEP.
+  std::vector<std::string> seen_at;
 };
 
 struct Metrics {
@@ -49,6 +68,22 @@ struct Metrics {
                                               // guest's MAC the fabric sent to
                                               // the source port, flooded
                                               // copies excluded (0 when none)
+  // VXLAN, per host other than the source: resume -> the last frame that
+  // host sent (seen at its underlay point with its VTEP as outer source)
+  // encapsulated to the source host's VTEP, carrying an inner frame to the
+  // guest's MAC; 0 when none. Empty without tunnel endpoints, without
+  // resume, or when the source host has no endpoint.
+  // Flooded copies do not count: a copy is flooded when the same sender sent
+  // the same inner frame (same inner source MAC, kind, IP source, ICMP id
+  // and seq, ARP op and sender address) within 1 ms either side to the
+  // destination host's VTEP too; head-end replication of an unknown unicast
+  // sends every VTEP of the flood list a copy at once, and the guest got
+  // one. The destination host itself never tunnels to its own VTEP: for it,
+  // a copy to any VTEP but the source's is the witness. A unicast that only
+  // the source VTEP got (a stale entry, or a flood list still without the
+  // destination) is stale. Inner broadcast and multicast never match the
+  // guest's (unicast) MAC.
+  std::map<std::string, double> stale_forwarding_by_host_ms;
   bool recovered = false;     // a reply arrived after resume
   // What re-taught the fabric: "announce", "guest_traffic", "peer_arp"
   // (the peer re-resolved the guest by broadcast ARP), "fabric_ageing" (a

@@ -14,6 +14,8 @@ constexpr size_t kArpBody = 28;  // Ethernet/IPv4 ARP and RARP
 constexpr size_t kIpv4MinHeader = 20;
 constexpr size_t kIpv6Header = 40;
 constexpr size_t kIcmpEchoHeader = 8;
+constexpr size_t kUdpHeader = 8;
+constexpr size_t kVxlanHeader = 8;
 constexpr int kMaxVlanTags = 2;
 
 constexpr uint16_t kEthArp = 0x0806;
@@ -23,6 +25,12 @@ constexpr uint16_t kEthIpv6 = 0x86dd;
 constexpr uint16_t kEthVlan = 0x8100;   // 802.1Q
 constexpr uint16_t kEthQinQ = 0x88a8;   // 802.1ad service tag
 constexpr uint8_t kIpProtoIcmp = 1;
+constexpr uint8_t kIpProtoUdp = 17;
+constexpr uint8_t kVxlanFlagVni = 0x08;  // I flag: the VNI field is valid
+
+// Which frame the decoder is in: a VXLAN packet's inner frame is decoded
+// once, never a tunnel inside the tunnel.
+enum class Layer { kOuter, kInner };
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
@@ -33,6 +41,11 @@ uint32_t be32(const uint8_t* p) {
 void put16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
+}
+
+void put32(uint8_t* p, uint32_t v) {
+  put16(p, static_cast<uint16_t>(v >> 16));
+  put16(p + 2, static_cast<uint16_t>(v));
 }
 
 Mac mac_at(const uint8_t* p) {
@@ -67,8 +80,42 @@ void decode_arp(const uint8_t* body, size_t len, Frame& f) {
   f.arp_tpa = be32(body + 24);
 }
 
-// Fills the IPv4 (and ICMP) fields of 'f' from 'ip' ('len' bytes).
-void decode_ipv4(const uint8_t* ip, size_t len, Frame& f) {
+void decode_ethernet(const uint8_t* p, size_t n, Layer layer, Frame& f);
+
+bool is_vxlan_port(uint16_t port) { return port == kVxlanPortIana || port == kVxlanPortLinux; }
+
+// Decodes the UDP datagram 'udp' ('len' bytes) of the outer IPv4 packet
+// already in 'f': a VXLAN packet replaces 'f' by its inner frame with
+// 'tunnel' set; any other datagram leaves 'f' as kIpv4Other. kTruncated when
+// the destination port, or a VXLAN header, is cut short.
+void decode_udp(const uint8_t* udp, size_t len, Frame& f) {
+  if (len < 4) {  // the destination port is unknown
+    f.kind = FrameKind::kTruncated;
+    return;
+  }
+  const uint16_t port = be16(udp + 2);
+  if (!is_vxlan_port(port)) return;
+  if (len < kUdpHeader + kVxlanHeader) {
+    f.kind = FrameKind::kTruncated;
+    return;
+  }
+  const uint8_t* vxlan = udp + kUdpHeader;
+  // Without the I flag the VNI means nothing and receivers drop the packet.
+  if ((vxlan[0] & kVxlanFlagVni) == 0) return;
+  TunnelOuter outer;
+  outer.src_ip = f.ip_src;
+  outer.dst_ip = f.ip_dst;
+  outer.vni = be32(vxlan + 4) >> 8;
+  outer.udp_dst_port = port;
+  outer.outer_vlan = f.vlan;
+  f = Frame{};
+  decode_ethernet(vxlan + kVxlanHeader, len - kUdpHeader - kVxlanHeader, Layer::kInner, f);
+  f.tunnel = outer;
+}
+
+// Fills the IPv4 (and ICMP) fields of 'f' from 'ip' ('len' bytes); on the
+// outer layer a VXLAN packet becomes its inner frame (decode_udp).
+void decode_ipv4(const uint8_t* ip, size_t len, Layer layer, Frame& f) {
   if (len < kIpv4MinHeader) {
     f.kind = FrameKind::kTruncated;
     return;
@@ -86,9 +133,14 @@ void decode_ipv4(const uint8_t* ip, size_t len, Frame& f) {
   f.ip_src = be32(ip + 12);
   f.ip_dst = be32(ip + 16);
   f.kind = FrameKind::kIpv4Other;
-  // A non-first fragment carries no ICMP header.
+  // A non-first fragment carries no ICMP or UDP header.
   bool first_fragment = (be16(ip + 6) & 0x1fff) == 0;
-  if (f.ip_proto != kIpProtoIcmp || !first_fragment) return;
+  if (!first_fragment) return;
+  if (f.ip_proto == kIpProtoUdp && layer == Layer::kOuter) {
+    decode_udp(ip + ihl, len - ihl, f);
+    return;
+  }
+  if (f.ip_proto != kIpProtoIcmp) return;
 
   const uint8_t* icmp = ip + ihl;
   size_t icmp_len = len - ihl;
@@ -107,6 +159,60 @@ void decode_ipv4(const uint8_t* ip, size_t len, Frame& f) {
     f.icmp_seq = be16(icmp + 6);
   }
   f.kind = FrameKind::kIcmp;
+}
+
+// Decodes the Ethernet frame 'p' ('n' bytes) into 'f' (a fresh Frame).
+void decode_ethernet(const uint8_t* p, size_t n, Layer layer, Frame& f) {
+  if (n >= 6) f.dst = mac_at(p);
+  if (n >= 12) f.src = mac_at(p + 6);
+  if (n < kEthHeader) {
+    f.kind = FrameKind::kTruncated;
+    return;
+  }
+  size_t off = 12;
+  f.ethertype = be16(p + off);
+  off += 2;
+  for (int tags = 0; tags < kMaxVlanTags && (f.ethertype == kEthVlan || f.ethertype == kEthQinQ);
+       ++tags) {
+    if (n < off + kVlanTag) {
+      f.kind = FrameKind::kTruncated;
+      return;
+    }
+    if (tags == 0) f.vlan = be16(p + off) & 0x0fff;
+    f.ethertype = be16(p + off + 2);
+    off += kVlanTag;
+  }
+
+  const uint8_t* body = p + off;
+  size_t len = n - off;
+  switch (f.ethertype) {
+    case kEthArp:
+      f.kind = FrameKind::kArp;
+      decode_arp(body, len, f);
+      break;
+    case kEthRarp:
+      f.kind = FrameKind::kRarp;
+      decode_arp(body, len, f);
+      break;
+    case kEthIpv4:
+      decode_ipv4(body, len, layer, f);
+      break;
+    case kEthIpv6:
+      f.kind = len < kIpv6Header ? FrameKind::kTruncated : FrameKind::kIpv6;
+      break;
+    default:
+      f.kind = FrameKind::kOther;
+      break;
+  }
+}
+
+// Returns the ones' complement sum of 'n' bytes at 'p' folded to 16 bits,
+// complemented: the IPv4 header checksum.
+uint16_t ip_checksum(const uint8_t* p, size_t n) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) sum += be16(p + i);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
 }
 
 }  // namespace
@@ -150,49 +256,7 @@ std::string format_ipv4(uint32_t host_order) {
 
 Frame decode_frame(std::span<const uint8_t> bytes) {
   Frame f;
-  const uint8_t* p = bytes.data();
-  size_t n = bytes.size();
-  if (n >= 6) f.dst = mac_at(p);
-  if (n >= 12) f.src = mac_at(p + 6);
-  if (n < kEthHeader) {
-    f.kind = FrameKind::kTruncated;
-    return f;
-  }
-  size_t off = 12;
-  f.ethertype = be16(p + off);
-  off += 2;
-  for (int tags = 0; tags < kMaxVlanTags && (f.ethertype == kEthVlan || f.ethertype == kEthQinQ);
-       ++tags) {
-    if (n < off + kVlanTag) {
-      f.kind = FrameKind::kTruncated;
-      return f;
-    }
-    if (tags == 0) f.vlan = be16(p + off) & 0x0fff;
-    f.ethertype = be16(p + off + 2);
-    off += kVlanTag;
-  }
-
-  const uint8_t* body = p + off;
-  size_t len = n - off;
-  switch (f.ethertype) {
-    case kEthArp:
-      f.kind = FrameKind::kArp;
-      decode_arp(body, len, f);
-      break;
-    case kEthRarp:
-      f.kind = FrameKind::kRarp;
-      decode_arp(body, len, f);
-      break;
-    case kEthIpv4:
-      decode_ipv4(body, len, f);
-      break;
-    case kEthIpv6:
-      f.kind = len < kIpv6Header ? FrameKind::kTruncated : FrameKind::kIpv6;
-      break;
-    default:
-      f.kind = FrameKind::kOther;
-      break;
-  }
+  decode_ethernet(bytes.data(), bytes.size(), Layer::kOuter, f);
   return f;
 }
 
@@ -210,6 +274,40 @@ std::array<uint8_t, 60> build_rarp_announce(const Mac& mac) {
   put16(p + 20, 3);  // reverse request
   std::memcpy(p + 22, mac.data(), 6);
   std::memcpy(p + 32, mac.data(), 6);
+  return buf;
+}
+
+std::vector<uint8_t> build_vxlan(const TunnelOuter& t, const Mac& outer_dst, const Mac& outer_src,
+                                 std::span<const uint8_t> inner, uint16_t udp_src_port) {
+  const size_t eth = kEthHeader + (t.outer_vlan ? kVlanTag : 0);
+  const size_t udp_len = kUdpHeader + kVxlanHeader + inner.size();
+  const size_t ip_len = kIpv4MinHeader + udp_len;
+  std::vector<uint8_t> buf(eth + ip_len, 0);
+  uint8_t* p = buf.data();
+  std::memcpy(p, outer_dst.data(), 6);
+  std::memcpy(p + 6, outer_src.data(), 6);
+  if (t.outer_vlan) {
+    put16(p + 12, kEthVlan);
+    put16(p + 14, static_cast<uint16_t>(*t.outer_vlan & 0x0fff));
+  }
+  put16(p + eth - 2, kEthIpv4);
+  uint8_t* ip = p + eth;
+  ip[0] = 0x45;
+  put16(ip + 2, static_cast<uint16_t>(ip_len));
+  put16(ip + 6, 0x4000);  // DF
+  ip[8] = 64;
+  ip[9] = kIpProtoUdp;
+  put32(ip + 12, t.src_ip);
+  put32(ip + 16, t.dst_ip);
+  put16(ip + 10, ip_checksum(ip, kIpv4MinHeader));
+  uint8_t* udp = ip + kIpv4MinHeader;
+  put16(udp, udp_src_port);
+  put16(udp + 2, t.udp_dst_port);
+  put16(udp + 4, static_cast<uint16_t>(udp_len));
+  uint8_t* vxlan = udp + kUdpHeader;
+  vxlan[0] = kVxlanFlagVni;
+  put32(vxlan + 4, (t.vni & 0xffffff) << 8);
+  if (!inner.empty()) std::memcpy(vxlan + kVxlanHeader, inner.data(), inner.size());
   return buf;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -62,8 +63,14 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
       {"downtime_ms", round3(s.metrics.downtime_ms)},
       {"recovery_ms", optional_number(s.metrics.recovery_ms)},
       {"stale_forwarding_ms", optional_number(s.metrics.stale_forwarding_ms)},
-      {"hypervisor_downtime_ms", optional_number(s.metrics.hypervisor_downtime_ms)},
   };
+  // Only runs on a VXLAN network have it.
+  if (!s.metrics.stale_forwarding_by_host_ms.empty()) {
+    OrderedJson by_host = OrderedJson::object();
+    for (const auto& [host, v] : s.metrics.stale_forwarding_by_host_ms) by_host[host] = round3(v);
+    metrics["stale_forwarding_by_host_ms"] = std::move(by_host);
+  }
+  metrics["hypervisor_downtime_ms"] = optional_number(s.metrics.hypervisor_downtime_ms);
   OrderedJson announces = OrderedJson::array();
   for (const auto& a : s.announces)
     announces.push_back({{"seq", a.seq}, {"t_ms", round3(a.t_ms)}, {"seen_at", a.seen_at}});
@@ -210,6 +217,12 @@ ScenarioResult scenario_from_json(const Fields& f) {
   s.metrics.downtime_ms = m.number("downtime_ms");
   s.metrics.recovery_ms = m.optional_number("recovery_ms");
   s.metrics.stale_forwarding_ms = m.optional_number("stale_forwarding_ms");
+  // Written for runs on a VXLAN network only.
+  if (m.raw().contains("stale_forwarding_by_host_ms")) {
+    Fields by_host = m.object("stale_forwarding_by_host_ms");
+    for (const auto& [host, v] : by_host.raw().items())
+      s.metrics.stale_forwarding_by_host_ms[host] = by_host.number(host.c_str());
+  }
   if (m.raw().contains("hypervisor_downtime_ms")) s.metrics.hypervisor_downtime_ms = m.optional_number("hypervisor_downtime_ms");
   s.recovery_cause = f.str("recovery_cause");
   s.migration_status = f.str("migration_status");
@@ -289,16 +302,26 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Returns "k/N fabric" (k announces seen on a fabric port), followed by
-// "(where the others were last seen)" when some never got there; "-" when
-// the guest sent none.
+// U+2192 in UTF-8: a sighting "<point>→<remote host>" is a VXLAN copy seen
+// at <point> on its way to that host's VTEP.
+constexpr std::string_view kTowards = "\xE2\x86\x92";
+
+// Whether sighting 'seen' shows the announce on the fabric: at a fabric
+// port, or VXLAN-encapsulated towards a VTEP (the underlay is a tunnel
+// network's fabric), wherever that copy was captured.
+bool on_fabric(const std::string& seen) {
+  return ends_with(seen, "fabric_port") || seen.find(kTowards) != std::string::npos;
+}
+
+// Returns "k/N fabric" (k announces seen on the fabric, see on_fabric),
+// followed by "(where the others were last seen)" when some never got there;
+// "-" when the guest sent none.
 std::string announce_cell(const std::vector<AnnounceEntry>& announces) {
   if (announces.empty()) return "-";
   int at_fabric = 0;
   std::vector<std::string> stops;
   for (const auto& a : announces) {
-    if (std::any_of(a.seen_at.begin(), a.seen_at.end(),
-                    [](const std::string& p) { return ends_with(p, "fabric_port"); })) {
+    if (std::any_of(a.seen_at.begin(), a.seen_at.end(), on_fabric)) {
       ++at_fabric;
       continue;
     }
@@ -321,14 +344,26 @@ std::string announce_cell(const std::vector<AnnounceEntry>& announces) {
   return cell;
 }
 
+// Returns "" or, on a VXLAN network, " (by host: h1 x ms, h2 y ms)".
+std::string stale_by_host(const MetricsEntry& m) {
+  if (m.stale_forwarding_by_host_ms.empty()) return "";
+  std::string text = " (by host: ";
+  bool first = true;
+  for (const auto& [host, v] : m.stale_forwarding_by_host_ms) {
+    text += (first ? "" : ", ") + host + " " + ms(v) + " ms";
+    first = false;
+  }
+  return text + ")";
+}
+
 // Returns the one-line metrics summary used in JUnit messages and output.
 std::string metrics_summary(const ScenarioResult& s) {
   const MetricsEntry& m = s.metrics;
   std::string text = fmt::format(
-      "loss {}/{}, max gap {} ms, downtime {} ms, recovery {}, stale forwarding {}, "
+      "loss {}/{}, max gap {} ms, downtime {} ms, recovery {}, stale forwarding {}{}, "
       "cause {}, announce {}",
       m.loss, m.probes, ms(m.max_gap_ms), ms(m.downtime_ms), with_unit(m.recovery_ms),
-      with_unit(m.stale_forwarding_ms), s.recovery_cause.empty() ? "-" : s.recovery_cause,
+      with_unit(m.stale_forwarding_ms), stale_by_host(m), s.recovery_cause.empty() ? "-" : s.recovery_cause,
       announce_cell(s.announces));
   if (m.hypervisor_downtime_ms) text += ", QEMU downtime " + with_unit(m.hypervisor_downtime_ms);
   return text;

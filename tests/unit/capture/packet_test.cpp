@@ -1,4 +1,5 @@
-// Decoding of hand-built frames, the QEMU announce bytes, and address parsing.
+// Decoding of hand-built frames (plain and VXLAN-encapsulated), the QEMU
+// announce bytes, the VXLAN builder, and address parsing.
 #include "capture/packet.h"
 
 #include <gtest/gtest.h>
@@ -331,6 +332,267 @@ TEST(DecodeTest, LaterFragmentIsNotIcmp) {
   Frame f = decode(frame);
   EXPECT_EQ(f.kind, FrameKind::kIpv4Other);
   EXPECT_EQ(f.ip_proto, 1);
+}
+
+// --- VXLAN -------------------------------------------------------------------
+
+const Mac kNicSrc = {0x52, 0x54, 0x00, 0x00, 0x00, 0x01};  // underlay NICs
+const Mac kNicDst = {0x52, 0x54, 0x00, 0x00, 0x00, 0x02};
+constexpr uint32_t kVtepSrc = 0xc6130001;  // 198.19.0.1
+constexpr uint32_t kVtepDst = 0xc6130002;  // 198.19.0.2
+
+// What a VTEP at 198.19.0.1 sends to 198.19.0.2 on VNI 1001 to port 4789:
+// the peer's echo request (id 0x4c4d, seq 7) to the guest, written out byte
+// by byte (checksums computed by hand) so builder and decoder are checked
+// against the wire format, not against each other.
+const std::vector<uint8_t> kVxlanEcho = {
+    0x52, 0x54, 0x00, 0x00, 0x00, 0x02,  // outer dst: the receiving host's NIC
+    0x52, 0x54, 0x00, 0x00, 0x00, 0x01,  // outer src
+    0x08, 0x00,                          // IPv4
+    0x45, 0x00, 0x00, 0x86,              // IHL 5, total length 134
+    0x00, 0x00, 0x40, 0x00,              // id 0, DF
+    0x40, 0x11, 0xae, 0x3d,              // TTL 64, UDP, header checksum
+    0xc6, 0x13, 0x00, 0x01,              // 198.19.0.1
+    0xc6, 0x13, 0x00, 0x02,              // 198.19.0.2
+    0xd4, 0x31, 0x12, 0xb5,              // UDP 54321 -> 4789
+    0x00, 0x72, 0x00, 0x00,              // length 114, no checksum
+    0x08, 0x00, 0x00, 0x00,              // VXLAN: I flag, reserved
+    0x00, 0x03, 0xe9, 0x00,              // VNI 1001, reserved
+    0xfa, 0x16, 0x3e, 0x00, 0x00, 0x01,  // inner dst: the guest
+    0x02, 0x00, 0x00, 0xaa, 0xbb, 0xcc,  // inner src: the peer
+    0x08, 0x00,                          // IPv4
+    0x45, 0x00, 0x00, 0x54, 0x12, 0x34, 0x40, 0x00, 0x40, 0x01, 0x9c, 0x4d,
+    0xc6, 0x12, 0x00, 0x01,              // 198.18.0.1
+    0xc6, 0x12, 0x00, 0x02,              // 198.18.0.2
+    0x08, 0x00, 0xab, 0xab,              // echo request, checksum
+    0x4c, 0x4d, 0x00, 0x07,              // id, seq
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+TunnelOuter outer(uint16_t port, std::optional<uint16_t> vlan = std::nullopt, uint32_t vni = 1001) {
+  TunnelOuter t;
+  t.src_ip = kVtepSrc;
+  t.dst_ip = kVtepDst;
+  t.vni = vni;
+  t.udp_dst_port = port;
+  t.outer_vlan = vlan;
+  return t;
+}
+
+std::vector<uint8_t> vxlan(const TunnelOuter& t, std::span<const uint8_t> inner) {
+  return build_vxlan(t, kNicDst, kNicSrc, inner);
+}
+
+TEST(VxlanTest, DecodesTheHandWrittenPacketAsItsInnerEcho) {
+  Frame f = decode(kVxlanEcho);
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(f.tunnel->src_ip, kVtepSrc);
+  EXPECT_EQ(f.tunnel->dst_ip, kVtepDst);
+  EXPECT_EQ(f.tunnel->vni, 1001u);
+  EXPECT_EQ(f.tunnel->udp_dst_port, 4789);
+  EXPECT_FALSE(f.tunnel->outer_vlan.has_value());
+  // Everything else is the inner frame.
+  EXPECT_EQ(f.kind, FrameKind::kIcmp);
+  EXPECT_EQ(f.dst, kGuest);
+  EXPECT_EQ(f.src, kPeer);
+  EXPECT_FALSE(f.vlan.has_value());
+  EXPECT_EQ(f.ethertype, 0x0800);
+  EXPECT_EQ(f.ip_src, kPeerIp);
+  EXPECT_EQ(f.ip_dst, kGuestIp);
+  EXPECT_EQ(f.ip_proto, 1);
+  EXPECT_EQ(f.icmp_type, 8);
+  EXPECT_EQ(f.icmp_id, 0x4c4d);
+  EXPECT_EQ(f.icmp_seq, 7);
+}
+
+TEST(VxlanTest, BuilderWritesTheWireFormat) {
+  std::vector<uint8_t> inner(kVxlanEcho.begin() + 50, kVxlanEcho.end());
+  EXPECT_EQ(build_vxlan(outer(kVxlanPortIana), kNicDst, kNicSrc, inner, 54321), kVxlanEcho);
+}
+
+TEST(VxlanTest, BothPortsTaggedOrNot) {
+  auto echo = echo_frame(0, 3, 4);
+  for (uint16_t port : {kVxlanPortIana, kVxlanPortLinux}) {
+    for (std::optional<uint16_t> vlan : {std::optional<uint16_t>(), std::optional<uint16_t>(300)}) {
+      TunnelOuter t = outer(port, vlan, 0xabcdef);
+      Frame f = decode(vxlan(t, echo));
+      ASSERT_TRUE(f.tunnel.has_value()) << port;
+      EXPECT_EQ(*f.tunnel, t) << port;
+      EXPECT_EQ(f.kind, FrameKind::kIcmp) << port;
+      EXPECT_EQ(f.icmp_type, 0) << port;
+      EXPECT_EQ(f.icmp_seq, 4) << port;
+      EXPECT_FALSE(f.vlan.has_value()) << port;  // the inner frame is untagged
+    }
+  }
+}
+
+TEST(VxlanTest, OuterTagMasksPriorityBits) {
+  auto bytes = vxlan(outer(kVxlanPortLinux, 300), echo_frame(8, 1, 1));
+  bytes[14] |= 0xa0;  // PCP 5 on VID 300
+  Frame f = decode(bytes);
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(f.tunnel->outer_vlan, 300);
+}
+
+TEST(VxlanTest, AnnounceAndArpInsideTaggedOuter) {
+  auto announce = build_rarp_announce(kGuest);
+  Frame rarp = decode(vxlan(outer(kVxlanPortLinux, 42), announce));
+  EXPECT_EQ(rarp.kind, FrameKind::kRarp);
+  EXPECT_EQ(rarp.dst, kBroadcast);
+  EXPECT_EQ(rarp.src, kGuest);
+  EXPECT_EQ(rarp.arp_op, 3);
+  EXPECT_EQ(rarp.arp_sha, kGuest);
+  ASSERT_TRUE(rarp.tunnel.has_value());
+  EXPECT_EQ(rarp.tunnel->outer_vlan, 42);
+  EXPECT_EQ(rarp.tunnel->udp_dst_port, kVxlanPortLinux);
+
+  Frame arp = decode(vxlan(outer(kVxlanPortIana), arp_frame(2)));
+  EXPECT_EQ(arp.kind, FrameKind::kArp);
+  EXPECT_EQ(arp.arp_op, 2);
+  EXPECT_EQ(arp.arp_spa, kPeerIp);
+  EXPECT_EQ(arp.arp_tpa, kGuestIp);
+  EXPECT_TRUE(arp.tunnel.has_value());
+}
+
+TEST(VxlanTest, InnerTagIsTheFramesVlan) {
+  Frame f = decode(vxlan(outer(kVxlanPortIana, 7), arp_frame(1, {{0x8100, 100}})));
+  EXPECT_EQ(f.kind, FrameKind::kArp);
+  EXPECT_EQ(f.vlan, 100);
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(f.tunnel->outer_vlan, 7);
+}
+
+TEST(VxlanTest, OtherUdpPortsStayUdp) {
+  for (uint16_t port : {uint16_t{4790}, uint16_t{53}, uint16_t{8473}}) {
+    Frame f = decode(vxlan(outer(port), echo_frame(8, 1, 1)));
+    EXPECT_EQ(f.kind, FrameKind::kIpv4Other) << port;
+    EXPECT_FALSE(f.tunnel.has_value()) << port;
+    EXPECT_EQ(f.ip_proto, 17) << port;
+    EXPECT_EQ(f.ip_src, kVtepSrc) << port;
+    EXPECT_EQ(f.ip_dst, kVtepDst) << port;
+    EXPECT_EQ(f.dst, kNicDst) << port;
+  }
+}
+
+TEST(VxlanTest, FlagsWithoutVniValidAreNotVxlan) {
+  constexpr size_t kFlags = 14 + 20 + 8;
+  auto bytes = kVxlanEcho;
+  for (uint8_t flags : {uint8_t{0x00}, uint8_t{0x80}, uint8_t{0xf7}}) {
+    bytes[kFlags] = flags;
+    Frame f = decode(bytes);
+    EXPECT_EQ(f.kind, FrameKind::kIpv4Other) << int{flags};
+    EXPECT_FALSE(f.tunnel.has_value()) << int{flags};
+    EXPECT_EQ(f.ip_dst, kVtepDst) << int{flags};
+  }
+  // Reserved bits (flags and the bytes around the VNI) are ignored.
+  bytes[kFlags] = 0xff;
+  bytes[kFlags + 1] = bytes[kFlags + 3] = bytes[kFlags + 7] = 0x5a;
+  Frame f = decode(bytes);
+  EXPECT_EQ(f.kind, FrameKind::kIcmp);
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(f.tunnel->vni, 1001u);
+}
+
+TEST(VxlanTest, LaterFragmentHasNoUdpHeader) {
+  auto bytes = kVxlanEcho;
+  bytes[14 + 7] = 0x10;  // fragment offset 16: bytes 34.. are not a UDP header
+  Frame f = decode(bytes);
+  EXPECT_EQ(f.kind, FrameKind::kIpv4Other);
+  EXPECT_FALSE(f.tunnel.has_value());
+}
+
+TEST(VxlanTest, OuterIpOptionsUseHeaderLength) {
+  Bytes b;
+  b.mac(kNicDst).mac(kNicSrc).u16(0x0800);
+  auto announce = build_rarp_announce(kGuest);
+  ipv4_header(b, 17, kVtepSrc, kVtepDst, 16 + announce.size(), 3);
+  b.u16(1234).u16(kVxlanPortLinux).u16(static_cast<uint16_t>(16 + announce.size())).u16(0);
+  b.u32(0x08000000).u32(77 << 8);
+  std::vector<uint8_t> bytes = b.get();
+  bytes.insert(bytes.end(), announce.begin(), announce.end());
+  Frame f = decode(bytes);
+  EXPECT_EQ(f.kind, FrameKind::kRarp);
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(f.tunnel->vni, 77u);
+}
+
+TEST(VxlanTest, OneLevelOnly) {
+  // A guest's own VXLAN packet inside the tenant network is the inner frame.
+  auto guest_vxlan = vxlan(outer(kVxlanPortIana, std::nullopt, 5), echo_frame(8, 1, 1));
+  TunnelOuter t = outer(kVxlanPortIana, std::nullopt, 1001);
+  t.src_ip = 0x0a000001;
+  Frame f = decode(vxlan(t, guest_vxlan));
+  EXPECT_EQ(f.kind, FrameKind::kIpv4Other);
+  EXPECT_EQ(f.ip_proto, 17);
+  EXPECT_EQ(f.ip_src, kVtepSrc);  // the inner packet's addresses
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(*f.tunnel, t);
+}
+
+TEST(VxlanTest, MalformedInnerIsOtherWithTheTunnel) {
+  auto bytes = kVxlanEcho;
+  bytes[50 + 14] = 0x65;  // inner IP version 6 under ethertype 0x0800
+  Frame f = decode(bytes);
+  EXPECT_EQ(f.kind, FrameKind::kOther);
+  EXPECT_TRUE(f.tunnel.has_value());
+}
+
+TEST(VxlanTest, TruncatedAtEveryLayerBoundary) {
+  // Cut anywhere before the inner echo header ends, a VXLAN packet is
+  // kTruncated; the tunnel is known once the whole VXLAN header is there.
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> bytes;
+    size_t outer;  // outer Ethernet + IPv4 + UDP + VXLAN
+  };
+  auto echo = echo_frame(8, 1, 2);
+  echo.resize(echo.size() - 56);  // the decoder needs the 8-byte ICMP header only
+  auto announce = build_rarp_announce(kGuest);
+  std::vector<uint8_t> rarp(announce.begin(), announce.begin() + 42);
+  std::vector<Case> cases = {
+      {"untagged echo 4789", vxlan(outer(kVxlanPortIana), echo), 50},
+      {"tagged echo 8472", vxlan(outer(kVxlanPortLinux, 100), echo), 54},
+      {"tagged rarp 4789", vxlan(outer(kVxlanPortIana, 100), rarp), 54},
+      {"untagged tagged-inner echo 8472", vxlan(outer(kVxlanPortLinux), echo_frame(8, 1, 2, {{0x8100, 9}})), 50},
+  };
+  cases.back().bytes.resize(cases.back().bytes.size() - 56);
+  for (const Case& c : cases) {
+    Frame full = decode(c.bytes);
+    EXPECT_NE(full.kind, FrameKind::kTruncated) << c.name;
+    EXPECT_TRUE(full.tunnel.has_value()) << c.name;
+    for (size_t n = 0; n < c.bytes.size(); ++n) {
+      Frame f = decode_prefix(c.bytes, n);
+      EXPECT_EQ(f.kind, FrameKind::kTruncated) << c.name << " len " << n;
+      EXPECT_EQ(f.tunnel.has_value(), n >= c.outer) << c.name << " len " << n;
+    }
+  }
+  // The boundaries by name (untagged): outer Ethernet, IPv4, UDP port, UDP
+  // header, VXLAN header, inner Ethernet, inner IPv4.
+  const auto& untagged = cases[0].bytes;
+  for (size_t n : {size_t{13}, size_t{33}, size_t{37}, size_t{41}, size_t{49}}) {
+    Frame f = decode_prefix(untagged, n);
+    EXPECT_EQ(f.kind, FrameKind::kTruncated) << n;
+    EXPECT_FALSE(f.tunnel.has_value()) << n;
+  }
+  for (size_t n : {size_t{50}, size_t{63}, size_t{83}, size_t{91}}) {
+    Frame f = decode_prefix(untagged, n);
+    EXPECT_EQ(f.kind, FrameKind::kTruncated) << n;
+    ASSERT_TRUE(f.tunnel.has_value()) << n;
+    EXPECT_EQ(f.tunnel->vni, 1001u) << n;
+  }
+  EXPECT_EQ(decode_prefix(untagged, 92).kind, FrameKind::kIcmp);
+  // Once the inner Ethernet header is there, its addresses are too.
+  EXPECT_EQ(decode_prefix(untagged, 64).dst, kGuest);
+  EXPECT_EQ(decode_prefix(untagged, 64).src, kPeer);
+}
+
+TEST(VxlanTest, UdpToOtherPortCutInItsHeaderIsUdp) {
+  // Port known (4 bytes of UDP header): plain UDP as before; port unknown:
+  // truncated, since it might have been VXLAN.
+  auto bytes = vxlan(outer(53), echo_frame(8, 1, 1));
+  EXPECT_EQ(decode_prefix(bytes, 14 + 20 + 4).kind, FrameKind::kIpv4Other);
+  EXPECT_EQ(decode_prefix(bytes, 14 + 20 + 3).kind, FrameKind::kTruncated);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -26,9 +27,9 @@ bool operator==(const AnnounceEntry& a, const AnnounceEntry& b) {
 }
 bool operator==(const MetricsEntry& a, const MetricsEntry& b) {
   return std::tie(a.loss, a.probes, a.interval_ms, a.max_gap_ms, a.downtime_ms, a.recovery_ms,
-                  a.stale_forwarding_ms, a.hypervisor_downtime_ms) ==
+                  a.stale_forwarding_ms, a.hypervisor_downtime_ms, a.stale_forwarding_by_host_ms) ==
          std::tie(b.loss, b.probes, b.interval_ms, b.max_gap_ms, b.downtime_ms, b.recovery_ms,
-                  b.stale_forwarding_ms, b.hypervisor_downtime_ms);
+                  b.stale_forwarding_ms, b.hypervisor_downtime_ms, b.stale_forwarding_by_host_ms);
 }
 bool operator==(const FallbackEntry& a, const FallbackEntry& b) {
   return std::tie(a.capability, a.available, a.used) == std::tie(b.capability, b.available, b.used);
@@ -75,7 +76,7 @@ ScenarioResult passing() {
   s.behaviour = {{"pre_plug_vlan_uplink", "false"}};
   s.verdict = Verdict::kPass;
   s.verdict_reason = "downtime 31.0 ms <= 50 ms";
-  s.metrics = {2, 900, 5, 36, 31, 12.5, 0.0, std::nullopt};
+  s.metrics = {2, 900, 5, 36, 31, 12.5, 0.0, std::nullopt, {}};
   s.recovery_cause = "announce";
   s.migration_status = "completed";
   s.announces = announces(5, 5, "");
@@ -92,7 +93,7 @@ ScenarioResult failing() {
   s.name = "lb-vlan-cold-destination[pre_plug_vlan_uplink=false]";
   s.verdict = Verdict::kFail;
   s.verdict_reason = "downtime 4015.0 ms > 50 ms";
-  s.metrics = {803, 2000, 5, 4020, 4015, std::nullopt, std::nullopt, std::nullopt};
+  s.metrics = {803, 2000, 5, 4020, 4015, std::nullopt, std::nullopt, std::nullopt, {}};
   s.recovery_cause = "none";
   s.announces = announces(5, 0, "dst.tap");
   s.invariants = {{"one_host", true, ""}, {"no_leftover_vif", false, "tap tapcfcfd97b-b5 left on src"}};
@@ -125,6 +126,19 @@ ScenarioResult real_tier() {
   return s;
 }
 
+const std::string kArrow = "\u2192";
+
+// A run on a VXLAN network: stale forwarding per host, and announces seen
+// encapsulated towards other hosts' VTEPs.
+ScenarioResult vxlan_run() {
+  ScenarioResult s = passing();
+  s.name = "lb-vxlan-warm-destination";
+  s.metrics.stale_forwarding_ms = 1200.0;
+  s.metrics.stale_forwarding_by_host_ms = {{"bystander", 1200.0}, {"dst", 0.0}, {"other", 12.5}};
+  for (auto& a : s.announces) a.seen_at = {"dst.tap", "dst.underlay" + kArrow + "bystander", "dst.underlay" + kArrow + "src"};
+  return s;
+}
+
 RunReport report(std::vector<ScenarioResult> scenarios) {
   return {"20240102T030405-ab12", "2024-01-02T03:04:05Z", std::move(scenarios)};
 }
@@ -139,7 +153,7 @@ TEST(ResultJson, GoldenText) {
   s.behaviour = {{"pre_plug_vlan_uplink", "false"}};
   s.verdict = Verdict::kPass;
   s.verdict_reason = "ok";
-  s.metrics = {1, 10, 5, 12.3456, 7.3456, 30, std::nullopt, std::nullopt};
+  s.metrics = {1, 10, 5, 12.3456, 7.3456, 30, std::nullopt, std::nullopt, {}};
   s.recovery_cause = "announce";
   s.migration_status = "completed";
   s.announces = {{1, 100.0001, {"dst.fabric_port", "dst.tap"}}};
@@ -214,19 +228,47 @@ TEST(ResultJson, EmptyRun) {
 }
 
 TEST(ResultJson, RoundTripEqualsInput) {
-  RunReport in = report({passing(), failing(), erroring()});
+  RunReport in = report({passing(), failing(), erroring(), vxlan_run()});
   auto out = from_json_text(to_json_text(in));
   ASSERT_TRUE(out.ok()) << out.status().to_string();
   EXPECT_EQ(out->run_id, in.run_id);
   EXPECT_EQ(out->started_at, in.started_at);
-  ASSERT_EQ(out->scenarios.size(), 3u);
-  for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(out->scenarios[i] == in.scenarios[i]) << i;
+  ASSERT_EQ(out->scenarios.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_TRUE(out->scenarios[i] == in.scenarios[i]) << i;
   // Nulls and empty lists survive as such.
   EXPECT_EQ(out->scenarios[1].metrics.recovery_ms, std::nullopt);
   EXPECT_EQ(out->scenarios[0].metrics.stale_forwarding_ms, 0.0);
   EXPECT_TRUE(out->scenarios[2].behaviour.empty());
   EXPECT_TRUE(out->scenarios[2].announces.empty());
+  EXPECT_TRUE(out->scenarios[0].metrics.stale_forwarding_by_host_ms.empty());
+  EXPECT_EQ(out->scenarios[3].metrics.stale_forwarding_by_host_ms,
+            (std::map<std::string, double>{{"bystander", 1200.0}, {"dst", 0.0}, {"other", 12.5}}));
+  EXPECT_EQ(out->scenarios[3].announces[0].seen_at[1], "dst.underlay\u2192bystander");
   EXPECT_EQ(to_json_text(*out), to_json_text(in));
+}
+
+TEST(ResultJson, StaleForwardingByHostAfterTheAggregateOnlyWhenPresent) {
+  ScenarioResult s = vxlan_run();
+  s.metrics.stale_forwarding_by_host_ms["switcher"] = 0.00049;  // rounds to 0
+  std::string text = to_json_text(report({s}));
+  EXPECT_THAT(text, HasSubstr("        \"stale_forwarding_ms\": 1200.0,\n"
+                              "        \"stale_forwarding_by_host_ms\": {\n"
+                              "          \"bystander\": 1200.0,\n"
+                              "          \"dst\": 0.0,\n"
+                              "          \"other\": 12.5,\n"
+                              "          \"switcher\": 0.0\n"
+                              "        },\n"
+                              "        \"hypervisor_downtime_ms\": null\n"));
+  // The label's arrow is written as UTF-8, not escaped.
+  EXPECT_THAT(text, HasSubstr("\"dst.underlay\xE2\x86\x92src\""));
+  EXPECT_THAT(to_json_text(report({passing(), failing(), erroring()})), Not(HasSubstr("by_host")));
+  // An empty object reads as none.
+  std::string empty = to_json_text(report({passing()}));
+  std::string key = "\"stale_forwarding_ms\": 0.0,\n";
+  empty.insert(empty.find(key) + key.size(), "        \"stale_forwarding_by_host_ms\": {},\n");
+  auto read = from_json_text(empty);
+  ASSERT_TRUE(read.ok()) << read.status().to_string();
+  EXPECT_TRUE(read->scenarios[0] == passing());
 }
 
 TEST(ResultJson, LibvirtTierCarriesAccelAndQemuDowntime) {
@@ -302,6 +344,15 @@ TEST(ResultJson, ReaderErrorsNameTheKey) {
   EXPECT_EQ(err("{\"run_id\": \"x\", \"started_at\": \"y\", \"scenarios\": [1]}"),
             "result JSON: scenarios[0]: expected an object, got number");
   EXPECT_THAT(err("{\"run_id\": "), StartsWith("result JSON: syntax error: "));
+
+  good = to_json_text(report({vxlan_run()}));
+  EXPECT_EQ(err(replaced("\"bystander\": 1200.0", "\"bystander\": \"1200\"")),
+            "result JSON: scenarios[0].metrics.stale_forwarding_by_host_ms.bystander: expected a number, got string");
+  EXPECT_EQ(err(replaced("\"dst\": 0.0", "\"dst\": null")),
+            "result JSON: scenarios[0].metrics.stale_forwarding_by_host_ms.dst: expected a number, got null");
+  std::string list = good;
+  list.replace(list.find("{\n          \"bystander\""), 0, "[1], \"x\": ");
+  EXPECT_EQ(err(list), "result JSON: scenarios[0].metrics.stale_forwarding_by_host_ms: expected an object, got array");
 }
 
 // --- junit.xml --------------------------------------------------------------
@@ -335,6 +386,14 @@ TEST(JUnit, CountsAndElements) {
   EXPECT_EQ(xml.find("<failure"), xml.rfind("<failure"));
   EXPECT_EQ(xml.find("<error"), xml.rfind("<error"));
   EXPECT_THAT(xml, HasSubstr("</testsuite>\n</testsuites>\n"));
+}
+
+TEST(JUnit, StaleForwardingByHostInTheSummaryLine) {
+  std::string xml = to_junit_xml(report({vxlan_run()}));
+  EXPECT_THAT(xml, HasSubstr("<system-out>loss 2/900, max gap 36.0 ms, downtime 31.0 ms, recovery 12.5 ms, "
+                             "stale forwarding 1200.0 ms (by host: bystander 1200.0 ms, dst 0.0 ms, other 12.5 ms), "
+                             "cause announce, announce 5/5 fabric</system-out>"));
+  EXPECT_THAT(to_junit_xml(report({passing()})), Not(HasSubstr("by host")));
 }
 
 TEST(JUnit, PassingRunHasNoFailureElements) {
@@ -466,6 +525,13 @@ TEST(SummaryTable, AnnounceColumn) {
   mixed[2].seen_at = {"dst.tap", "dst.uplink"};
   mixed[3].seen_at = {"src.fabric_port"};  // any fabric port counts
   EXPECT_EQ(cell(mixed), "2/4 fabric (dst.tap, dst.uplink)");
+  // VXLAN: a copy seen encapsulated towards a VTEP was on the fabric (the
+  // underlay); the stage of a label is its point's.
+  std::vector<AnnounceEntry> tunnel = announces(3, 0, "dst.tap");
+  tunnel[0].seen_at = {"dst.tap", "dst.underlay" + kArrow + "bystander"};
+  tunnel[1].seen_at = {"dst.fabric_port" + kArrow + "198.19.0.9"};
+  EXPECT_EQ(cell(tunnel), "2/3 fabric (dst.tap)");
+  EXPECT_EQ(cell(vxlan_run().announces), "5/5 fabric");
 }
 
 TEST(SummaryTable, LibvirtTierAddsTierAndQemuDowntimeColumns) {
