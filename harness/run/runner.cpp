@@ -456,6 +456,15 @@ capture::Metrics analyse(const RunContext& ctx, RunState& st) {
   in.peer_ip = *capture::parse_ipv4(sc.peer.ip);
   in.src_fabric_point = left + ".fabric_port";
   in.dst_fabric_point = final_host + ".fabric_port";
+  // A tunnel network: each captured host's endpoint, seen at its fabric port.
+  const std::vector<std::string> opened = st.capture->opened_points();
+  for (const auto& h : st.session->lab().topology().hosts) {
+    const std::string point = h.name + ".fabric_port";
+    if (h.tunnel && std::find(opened.begin(), opened.end(), point) != opened.end())
+      in.tunnel_endpoints.push_back({h.name, *capture::parse_ipv4(h.tunnel->local_ip), point});
+  }
+  in.src_host = left;
+  in.dst_host = final_host;
   capture::Metrics m = capture::analyze(in);
   if (st.session->libvirt() && m.recovered && !paused.empty() && in.resume && paused.back().t < *in.resume) {
     capture::AnalysisInput from_pause = in;
@@ -474,6 +483,7 @@ reports::MetricsEntry metrics_entry(const capture::Metrics& m, std::optional<dou
   e.downtime_ms = m.downtime_ms;
   e.recovery_ms = m.recovery_ms;
   e.stale_forwarding_ms = m.stale_forwarding_ms;
+  e.stale_forwarding_by_host_ms = m.stale_forwarding_by_host_ms;
   e.hypervisor_downtime_ms = hypervisor_downtime_ms;
   return e;
 }
