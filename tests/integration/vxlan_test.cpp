@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/netns.h"
+#include "harness/system/capabilities.h"
 #include "harness/system/namespaces.h"
 #include "harness/system/netlink.h"
 #include "harness/system/sysctl.h"
@@ -263,6 +264,27 @@ TEST_F(Vxlan, NeighReplaceAndDelete) {
   EXPECT_EQ(nl.neigh_replace("vxlan-100", "192.168.100.300", "fa:16:3e:00:00:07").code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(nl.neigh_delete("vxlan-999", "192.168.100").code(), StatusCode::kInvalidArgument);
+}
+
+// `lmh doctor`'s vxlan line: probed by creating a device in the scratch
+// namespace, which is gone afterwards.
+TEST(Capabilities, ProbeReportsVxlanAndRemovesItsScratchNamespace) {
+  LMH_REQUIRE_ROOT();
+  const std::string scratch = "lmh-probe-" + std::to_string(::getpid());
+  Capabilities caps = probe_capabilities(scratch);
+  auto it = std::find_if(caps.list.begin(), caps.list.end(), [](const Capability& c) { return c.name == "vxlan"; });
+  ASSERT_NE(it, caps.list.end());
+  EXPECT_EQ(it->available, caps.vxlan);
+  EXPECT_FALSE(it->detail.empty());
+  // A kernel with VXLAN (built in, or the module the probe's create loaded)
+  // shows it in /sys/module.
+  if (std::filesystem::exists("/sys/module/vxlan")) {
+    EXPECT_TRUE(caps.vxlan) << it->detail;
+  } else {
+    EXPECT_FALSE(it->fallback.empty());
+  }
+  EXPECT_TRUE(list_named_netns(scratch).empty());
+  EXPECT_EQ(new_root_links(), std::vector<std::string>{});
 }
 
 }  // namespace
