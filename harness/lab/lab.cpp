@@ -89,22 +89,48 @@ StatusOr<std::string> LabHostNetwork::master_of(const std::string& device) {
 
 Status LabHostNetwork::set_up(const std::string& device) { return nl_->set_up(device); }
 
-// VXLAN over netlink: not yet (the netlink operations come next).
-Status LabHostNetwork::ensure_vxlan_interface(const core::VxlanDevice& d) { return failed_precondition("not implemented yet: " + std::string() + "vxlan " + d.name); }
-Status LabHostNetwork::fdb_add(const std::string& device, const core::VxlanFdbEntry&, bool) {
-  return failed_precondition("not implemented yet: " + std::string() + "fdb on " + device);
+// VXLAN as neutron's linuxbridge agent drives it, over netlink in the host's
+// namespace.
+Status LabHostNetwork::ensure_vxlan_interface(const core::VxlanDevice& d) {
+  if (!nl_->exists(d.name)) {
+    if (d.vni < 0 || d.dstport < 0 || d.dstport > 65535)
+      return invalid_argument("bad VNI or dstport for vxlan " + d.name);
+    VxlanConfig config{.name = d.name,
+                       .vni = static_cast<uint32_t>(d.vni),
+                       .local_ip = d.local_ip,
+                       .group = d.group,
+                       .underlay = d.underlay,
+                       .dstport = static_cast<uint16_t>(d.dstport),
+                       .proxy = d.proxy};
+    LMH_RETURN_IF_ERROR(nl_->create_vxlan(config));
+  }
+  return nl_->set_up(d.name);
 }
-Status LabHostNetwork::fdb_delete(const std::string& device, const core::VxlanFdbEntry&) {
-  return failed_precondition("not implemented yet: " + std::string() + "fdb on " + device);
+
+Status LabHostNetwork::fdb_add(const std::string& device, const core::VxlanFdbEntry& entry, bool append) {
+  return append ? nl_->fdb_append(device, entry.mac, entry.dst_ip) : nl_->fdb_replace(device, entry.mac, entry.dst_ip);
 }
+
+Status LabHostNetwork::fdb_delete(const std::string& device, const core::VxlanFdbEntry& entry) {
+  return nl_->fdb_delete(device, entry.mac, entry.dst_ip);
+}
+
+// What `bridge fdb show dev <device>` lists with a destination: the agent's
+// permanent entries and those the kernel learned (neutron leaves learning on).
 StatusOr<std::vector<core::VxlanFdbEntry>> LabHostNetwork::fdb_entries(const std::string& device) {
-  return failed_precondition("not implemented yet: " + std::string() + "fdb on " + device);
+  auto records = nl_->fdb_entries(device);
+  if (!records.ok()) return records.status();
+  std::vector<core::VxlanFdbEntry> out;
+  for (const auto& r : *records) out.push_back({r.mac, r.dst_ip});
+  return out;
 }
-Status LabHostNetwork::neigh_replace(const std::string& device, const std::string&, const std::string&) {
-  return failed_precondition("not implemented yet: " + std::string() + "neigh on " + device);
+
+Status LabHostNetwork::neigh_replace(const std::string& device, const std::string& ip, const std::string& mac) {
+  return nl_->neigh_replace(device, ip, mac);
 }
-Status LabHostNetwork::neigh_delete(const std::string& device, const std::string&) {
-  return failed_precondition("not implemented yet: " + std::string() + "neigh on " + device);
+
+Status LabHostNetwork::neigh_delete(const std::string& device, const std::string& ip) {
+  return nl_->neigh_delete(device, ip);
 }
 
 Status LabHostNetwork::create_veth_pair(const std::string& a, const std::string& b) {

@@ -107,6 +107,17 @@ Capabilities probe_capabilities(const std::string& scratch_ns) {
     add("bridge-vlan-filtering", v.ok(), v.ok() ? "bridge vlan_filtering=1" : v.message(),
         "the fabric is an Open vSwitch userspace bridge (it is in any case)");
   }
+  if (nl) {
+    // Unicast mode as the linuxbridge agent with l2population creates it.
+    // Up too: that is when the kernel opens the device's UDP socket.
+    Status v = nl->create_vxlan({.name = "vxlan-42", .vni = 42, .local_ip = "198.18.0.1", .dstport = 4789});
+    if (v.ok()) v = nl->set_up("vxlan-42");
+    caps.vxlan = v.ok();
+    add("vxlan", v.ok(), v.ok() ? "VXLAN devices" : v.message(),
+        "the linuxbridge backend's tunnel (vxlan) networks cannot be built");
+  } else {
+    add("vxlan", false, "not probed (no namespace)");
+  }
   if (veth) {
     Status v = try_netem(ns->fd(), "p1");
     caps.netem = v.ok();

@@ -22,6 +22,7 @@ struct Capabilities {
   bool vlan_8021q = false;
   bool bridge_vlan_filtering = false;
   bool netem = false;
+  bool vxlan = false;
   bool ovs_kernel = false;
   bool ovs_userspace = false;
   bool kvm_device = false;

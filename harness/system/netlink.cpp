@@ -1,6 +1,8 @@
 #include "harness/system/netlink.h"
 
+#include <arpa/inet.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -8,7 +10,13 @@
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/link/vlan.h>
+#include <netlink/route/link/vxlan.h>
+#include <netlink/route/neighbour.h>
 
+#include <algorithm>
+#include <tuple>
+
+#include "capture/packet.h"
 #include "common/netns.h"
 
 namespace lmh::harness {
@@ -24,6 +32,46 @@ struct AddrPtr {
   nl_addr* p = nullptr;
   ~AddrPtr() { if (p) nl_addr_put(p); }
 };
+struct NeighPtr {
+  rtnl_neigh* p = nullptr;
+  ~NeighPtr() { if (p) rtnl_neigh_put(p); }
+};
+struct CachePtr {
+  nl_cache* p = nullptr;
+  ~CachePtr() { if (p) nl_cache_free(p); }
+};
+
+// Strict dotted IPv4 'ip' as a host address in 'out'; false when malformed.
+bool ipv4_addr(const std::string& ip, AddrPtr& out) {
+  auto host_order = capture::parse_ipv4(ip);
+  if (!host_order) return false;
+  const uint32_t net_order = htonl(*host_order);
+  out.p = nl_addr_build(AF_INET, &net_order, sizeof net_order);
+  return out.p != nullptr;
+}
+
+// 'mac' ("fa:16:3e:00:00:01") as a link-layer address in 'out'; false when
+// malformed.
+bool mac_addr(const std::string& mac, AddrPtr& out) {
+  auto m = capture::parse_mac(mac);
+  if (!m) return false;
+  out.p = nl_addr_build(AF_LLC, m->data(), m->size());
+  return out.p != nullptr;
+}
+
+// The text of a neighbour's MAC or IPv4 address 'a' ("" when it is neither).
+std::string mac_text(nl_addr* a) {
+  if (!a || nl_addr_get_len(a) != 6) return "";
+  capture::Mac m;
+  std::copy_n(static_cast<const uint8_t*>(nl_addr_get_binary_addr(a)), m.size(), m.begin());
+  return capture::format_mac(m);
+}
+std::string ipv4_text(nl_addr* a) {
+  if (!a || nl_addr_get_len(a) != 4) return "";
+  uint32_t net_order;
+  std::copy_n(static_cast<const uint8_t*>(nl_addr_get_binary_addr(a)), 4, reinterpret_cast<uint8_t*>(&net_order));
+  return capture::format_ipv4(ntohl(net_order));
+}
 
 Status nl_status(int err, const std::string& what) {
   if (err >= 0) return ok_status();
@@ -221,6 +269,176 @@ Status Netlink::move_to_netns(const std::string& name, int netns_fd) {
   LinkPtr changes{rtnl_link_alloc()};
   rtnl_link_set_ns_fd(changes.p, netns_fd);
   return change_link(sk_, name, changes.p, "move to netns");
+}
+
+// ---------------------------------------------------------------- VXLAN
+
+Status Netlink::create_vxlan(const VxlanConfig& c) {
+  if (!is_valid_ifname(c.name)) return invalid_argument("bad interface name " + c.name);
+  if (c.vni > VXLAN_ID_MAX) return invalid_argument("bad VNI " + std::to_string(c.vni) + " for " + c.name);
+  LinkPtr link{rtnl_link_vxlan_alloc()};
+  if (!link.p) return internal_error("rtnl_link_vxlan_alloc");
+  rtnl_link_set_name(link.p, c.name.c_str());
+  rtnl_link_vxlan_set_id(link.p, c.vni);
+  if (!c.underlay.empty()) {
+    auto underlay = ifindex(c.underlay);
+    if (!underlay.ok()) return underlay.status().with_context("create vxlan " + c.name);
+    rtnl_link_vxlan_set_link(link.p, *underlay);
+  }
+  AddrPtr local, group;
+  if (!c.local_ip.empty()) {
+    if (!ipv4_addr(c.local_ip, local)) return invalid_argument("bad local address " + c.local_ip + " for " + c.name);
+    rtnl_link_vxlan_set_local(link.p, local.p);
+  }
+  if (!c.group.empty()) {
+    if (!ipv4_addr(c.group, group)) return invalid_argument("bad group address " + c.group + " for " + c.name);
+    rtnl_link_vxlan_set_group(link.p, group.p);
+  }
+  rtnl_link_vxlan_set_port(link.p, c.dstport);  // libnl stores htons(port)
+  if (c.proxy) rtnl_link_vxlan_set_proxy(link.p, 1);
+  return nl_status(rtnl_link_add(sk_, link.p, NLM_F_CREATE | NLM_F_EXCL), "create vxlan " + c.name);
+}
+
+namespace {
+
+// A 'self' forwarding entry of 'ifindex': 'mac' to 'dst_ip', permanent, as
+// `bridge fdb ... self permanent` sends it. false when 'mac' or 'dst_ip' is
+// malformed.
+bool fdb_neigh(int ifindex, const std::string& mac, const std::string& dst_ip, NeighPtr& out) {
+  AddrPtr lladdr, dst;
+  if (!mac_addr(mac, lladdr) || !ipv4_addr(dst_ip, dst)) return false;
+  out.p = rtnl_neigh_alloc();
+  if (!out.p) return false;
+  rtnl_neigh_set_ifindex(out.p, ifindex);
+  rtnl_neigh_set_lladdr(out.p, lladdr.p);
+  rtnl_neigh_set_dst(out.p, dst.p);  // sets the family to AF_INET: set it after
+  rtnl_neigh_set_family(out.p, AF_BRIDGE);
+  rtnl_neigh_set_state(out.p, NUD_PERMANENT | NUD_NOARP);
+  rtnl_neigh_set_flags(out.p, NTF_SELF);
+  return true;
+}
+
+}  // namespace
+
+Status Netlink::fdb_append(const std::string& device, const std::string& mac, const std::string& dst_ip) {
+  const std::string what = "fdb append " + mac + " dst " + dst_ip + " on " + device;
+  auto index = ifindex(device);
+  if (!index.ok()) return index.status().with_context(what);
+  NeighPtr n;
+  if (!fdb_neigh(*index, mac, dst_ip, n)) return invalid_argument("bad MAC or address in " + what);
+  return nl_status(rtnl_neigh_add(sk_, n.p, NLM_F_CREATE | NLM_F_APPEND), what);
+}
+
+Status Netlink::fdb_replace(const std::string& device, const std::string& mac, const std::string& dst_ip) {
+  const std::string what = "fdb replace " + mac + " dst " + dst_ip + " on " + device;
+  auto index = ifindex(device);
+  if (!index.ok()) return index.status().with_context(what);
+  NeighPtr n;
+  if (!fdb_neigh(*index, mac, dst_ip, n)) return invalid_argument("bad MAC or address in " + what);
+  // The kernel replaces only unicast macs (the all-zero and multicast ones
+  // answer EOPNOTSUPP): those get the new destination appended, and lose the
+  // others below.
+  const capture::Mac m = *capture::parse_mac(mac);
+  const bool unicast = !(m[0] & 1) && m != capture::Mac{};
+  const int flags = NLM_F_CREATE | (unicast ? NLM_F_REPLACE : NLM_F_APPEND);
+  LMH_RETURN_IF_ERROR(nl_status(rtnl_neigh_add(sk_, n.p, flags), what));
+  auto entries = fdb_entries(device);
+  if (!entries.ok()) return entries.status().with_context(what);
+  // As the dump spells them ("FA:16:3E:..." is "fa:16:3e:...").
+  const std::string same_mac = capture::format_mac(m);
+  const std::string kept_dst = capture::format_ipv4(*capture::parse_ipv4(dst_ip));
+  for (const auto& e : *entries)
+    if (e.mac == same_mac && e.dst_ip != kept_dst) LMH_RETURN_IF_ERROR(fdb_delete(device, e.mac, e.dst_ip));
+  return ok_status();
+}
+
+Status Netlink::fdb_delete(const std::string& device, const std::string& mac, const std::string& dst_ip) {
+  const std::string what = "fdb del " + mac + " dst " + dst_ip + " on " + device;
+  if (!capture::parse_mac(mac) || !capture::parse_ipv4(dst_ip)) return invalid_argument("bad MAC or address in " + what);
+  auto index = ifindex(device);
+  if (!index.ok()) return index.status().code() == StatusCode::kNotFound ? ok_status() : index.status();
+  NeighPtr n;
+  if (!fdb_neigh(*index, mac, dst_ip, n)) return internal_error("building " + what);
+  int err = rtnl_neigh_delete(sk_, n.p, 0);
+  if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) return ok_status();  // already gone
+  return nl_status(err, what);
+}
+
+StatusOr<std::vector<VxlanFdbRecord>> Netlink::fdb_entries(const std::string& device) {
+  auto index = ifindex(device);
+  if (!index.ok()) return index.status().with_context("list fdb of " + device);
+  // The bridge family's dump (`bridge fdb show`) lists every device's
+  // entries; an AF_UNSPEC dump would list IP neighbours only.
+  CachePtr cache;
+  int err = nl_cache_alloc_name("route/neigh", &cache.p);
+  if (err >= 0) {
+    nl_cache_set_arg1(cache.p, AF_BRIDGE);
+    err = nl_cache_refill(sk_, cache.p);
+  }
+  if (err < 0) return nl_status(err, "list fdb of " + device);
+  std::vector<VxlanFdbRecord> out;
+  for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
+    auto* n = reinterpret_cast<rtnl_neigh*>(o);
+    if (rtnl_neigh_get_family(n) != AF_BRIDGE || rtnl_neigh_get_ifindex(n) != *index) continue;
+    if (!(rtnl_neigh_get_flags(n) & NTF_SELF)) continue;
+    std::string mac = mac_text(rtnl_neigh_get_lladdr(n));
+    std::string dst = ipv4_text(rtnl_neigh_get_dst(n));
+    if (mac.empty() || dst.empty()) continue;
+    out.push_back({std::move(mac), std::move(dst), (rtnl_neigh_get_state(n) & NUD_PERMANENT) != 0});
+  }
+  std::sort(out.begin(), out.end(), [](const VxlanFdbRecord& a, const VxlanFdbRecord& b) {
+    return std::tie(a.mac, a.dst_ip) < std::tie(b.mac, b.dst_ip);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- neighbours
+
+Status Netlink::neigh_replace(const std::string& device, const std::string& ip, const std::string& mac) {
+  const std::string what = "neigh replace " + ip + " lladdr " + mac + " on " + device;
+  auto index = ifindex(device);
+  if (!index.ok()) return index.status().with_context(what);
+  AddrPtr dst, lladdr;
+  if (!ipv4_addr(ip, dst) || !mac_addr(mac, lladdr)) return invalid_argument("bad MAC or address in " + what);
+  NeighPtr n{rtnl_neigh_alloc()};
+  if (!n.p) return internal_error("rtnl_neigh_alloc");
+  rtnl_neigh_set_ifindex(n.p, *index);
+  rtnl_neigh_set_dst(n.p, dst.p);
+  rtnl_neigh_set_lladdr(n.p, lladdr.p);
+  rtnl_neigh_set_state(n.p, NUD_PERMANENT);
+  return nl_status(rtnl_neigh_add(sk_, n.p, NLM_F_CREATE | NLM_F_REPLACE), what);
+}
+
+Status Netlink::neigh_delete(const std::string& device, const std::string& ip) {
+  const std::string what = "neigh del " + ip + " on " + device;
+  AddrPtr dst;
+  if (!ipv4_addr(ip, dst)) return invalid_argument("bad address in " + what);
+  auto index = ifindex(device);
+  if (!index.ok()) return index.status().code() == StatusCode::kNotFound ? ok_status() : index.status();
+  NeighPtr n{rtnl_neigh_alloc()};
+  if (!n.p) return internal_error("rtnl_neigh_alloc");
+  rtnl_neigh_set_ifindex(n.p, *index);
+  rtnl_neigh_set_dst(n.p, dst.p);
+  int err = rtnl_neigh_delete(sk_, n.p, 0);
+  if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) return ok_status();  // already gone
+  return nl_status(err, what);
+}
+
+StatusOr<std::map<std::string, std::string>> Netlink::neighbours(const std::string& device) {
+  auto index = ifindex(device);
+  if (!index.ok()) return index.status().with_context("list neighbours of " + device);
+  CachePtr cache;
+  int err = rtnl_neigh_alloc_cache(sk_, &cache.p);
+  if (err < 0) return nl_status(err, "list neighbours of " + device);
+  std::map<std::string, std::string> out;
+  for (nl_object* o = nl_cache_get_first(cache.p); o; o = nl_cache_get_next(o)) {
+    auto* n = reinterpret_cast<rtnl_neigh*>(o);
+    if (rtnl_neigh_get_family(n) != AF_INET || rtnl_neigh_get_ifindex(n) != *index) continue;
+    std::string ip = ipv4_text(rtnl_neigh_get_dst(n));
+    std::string mac = mac_text(rtnl_neigh_get_lladdr(n));
+    if (!ip.empty() && !mac.empty()) out[ip] = mac;
+  }
+  return out;
 }
 
 }  // namespace lmh::harness

@@ -165,7 +165,7 @@ TEST_F(Lifecycle, DoctorNamesEachCapabilityAndWhichAcceleratorBootsTheGuest) {
   auto d = harness::run_command({LMH_BINARY, "doctor"}, 120s);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->exit_code, 0) << d->err;
-  for (const char* cap : {"netns", "veth", "linux-bridge", "8021q", "libpcap", "ovs-userspace", "kvm"})
+  for (const char* cap : {"netns", "veth", "linux-bridge", "8021q", "vxlan", "libpcap", "ovs-userspace", "kvm"})
     EXPECT_NE(d->out.find(std::string("\n") + cap + " "), std::string::npos) << cap << "\n" << d->out;
   EXPECT_NE(d->out.find("emulated tier: ready"), std::string::npos) << d->out;
   // The accelerator is probed by booting the guest, not guessed from /dev/kvm.
