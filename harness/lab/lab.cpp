@@ -90,7 +90,11 @@ StatusOr<std::string> LabHostNetwork::master_of(const std::string& device) {
 Status LabHostNetwork::set_up(const std::string& device) { return nl_->set_up(device); }
 
 // VXLAN as neutron's linuxbridge agent drives it, over netlink in the host's
-// namespace.
+// namespace. One difference: the outer UDP checksum is zero (`noudpcsum`,
+// which RFC 7348 recommends). With it on, the kernel leaves the checksum for
+// the NIC veth's TX offload to finish, the fabric's userspace switch
+// forwards it unfinished, and the receiving host drops every packet
+// (UDP InCsumErrors).
 Status LabHostNetwork::ensure_vxlan_interface(const core::VxlanDevice& d) {
   if (!nl_->exists(d.name)) {
     if (d.vni < 0 || d.dstport < 0 || d.dstport > 65535)
@@ -101,7 +105,8 @@ Status LabHostNetwork::ensure_vxlan_interface(const core::VxlanDevice& d) {
                        .group = d.group,
                        .underlay = d.underlay,
                        .dstport = static_cast<uint16_t>(d.dstport),
-                       .proxy = d.proxy};
+                       .proxy = d.proxy,
+                       .udp_csum = false};
     LMH_RETURN_IF_ERROR(nl_->create_vxlan(config));
   }
   return nl_->set_up(d.name);

@@ -296,6 +296,7 @@ Status Netlink::create_vxlan(const VxlanConfig& c) {
   }
   rtnl_link_vxlan_set_port(link.p, c.dstport);  // libnl stores htons(port)
   if (c.proxy) rtnl_link_vxlan_set_proxy(link.p, 1);
+  if (c.udp_csum) rtnl_link_vxlan_set_udp_csum(link.p, *c.udp_csum ? 1 : 0);
   return nl_status(rtnl_link_add(sk_, link.p, NLM_F_CREATE | NLM_F_EXCL), "create vxlan " + c.name);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct VxlanConfig {
   std::string underlay{};   // "": none
   uint16_t dstport = 8472;  // host byte order (libnl converts)
   bool proxy = false;       // the kernel answers ARP from the neighbour table
+  // The outer UDP checksum (`[no]udpcsum`); nullopt: the kernel's default
+  // (on for IPv4).
+  std::optional<bool> udp_csum{};
 };
 
 // A VXLAN device's own ("self") forwarding entry with a remote endpoint:

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "common/netns.h"
+#include "harness/lab/lab.h"
 #include "harness/system/capabilities.h"
 #include "harness/system/namespaces.h"
 #include "harness/system/netlink.h"
@@ -264,6 +265,61 @@ TEST_F(Vxlan, NeighReplaceAndDelete) {
   EXPECT_EQ(nl.neigh_replace("vxlan-100", "192.168.100.300", "fa:16:3e:00:00:07").code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(nl.neigh_delete("vxlan-999", "192.168.100").code(), StatusCode::kInvalidArgument);
+}
+
+// What core's linuxbridge agent calls, on a lab: two linuxbridge hosts whose
+// NICs (the underlay, untagged through the fabric switch) carry vxlan-100,
+// made by LabHostNetwork and enslaved to brq100 as the agent does it.
+TEST(VxlanLab, HostNetworkTunnelsBetweenLabHostsThroughTheFabric) {
+  LMH_REQUIRE_ROOT();
+  const std::string run_id = "itestvl" + std::to_string(::getpid() % 1000);
+  Topology topology;
+  topology.hosts = {{.name = "cmp1"}, {.name = "cmp2"}};
+  {
+    auto lab = Lab::build(topology, run_id, Capabilities{});
+    ASSERT_TRUE(lab.ok()) << lab.status().to_string();
+    struct End { LabHost* host; std::string underlay_ip, overlay_ip; };
+    std::vector<End> ends = {{(*lab)->host("cmp1"), "10.0.0.1", "192.168.100.1"},
+                             {(*lab)->host("cmp2"), "10.0.0.2", "192.168.100.2"}};
+    for (const End& e : ends) {
+      core::HostNetwork& net = *e.host->net;
+      ASSERT_TRUE(e.host->net->netlink().add_address("eth1", e.underlay_ip + "/24").ok());
+      core::VxlanDevice vxlan{.name = "vxlan-100", .vni = 100, .local_ip = e.underlay_ip, .group = "",
+                              .underlay = "eth1", .dstport = 4789};
+      Status made = net.ensure_vxlan_interface(vxlan);
+      if (made.code() == StatusCode::kEnvironment) GTEST_SKIP() << made.to_string();
+      ASSERT_TRUE(made.ok()) << made.to_string();
+      ASSERT_TRUE(net.ensure_vxlan_interface(vxlan).ok());  // exists: nothing to do
+      ASSERT_TRUE(net.ensure_bridge("brq100").ok());
+      ASSERT_TRUE(net.set_master("vxlan-100", "brq100").ok());
+      ASSERT_TRUE(e.host->net->netlink().add_address("brq100", e.overlay_ip + "/24").ok());
+    }
+    core::HostNetwork& one = *ends[0].host->net;
+    core::HostNetwork& two = *ends[1].host->net;
+    ASSERT_TRUE(one.fdb_add("vxlan-100", {kFlood, "10.0.0.2"}, true).ok());
+    ASSERT_TRUE(two.fdb_add("vxlan-100", {kFlood, "10.0.0.1"}, true).ok());
+    // Not appended: the entry replaces the mac's destination.
+    ASSERT_TRUE(one.fdb_add("vxlan-100", {"fa:16:3e:00:00:0a", "10.0.0.8"}, false).ok());
+    ASSERT_TRUE(one.fdb_add("vxlan-100", {"fa:16:3e:00:00:0a", "10.0.0.9"}, false).ok());
+    using E = core::VxlanFdbEntry;
+    EXPECT_EQ(one.fdb_entries("vxlan-100").value(),
+              (std::vector<E>{{kFlood, "10.0.0.2"}, {"fa:16:3e:00:00:0a", "10.0.0.9"}}));
+    ASSERT_TRUE(one.fdb_delete("vxlan-100", {"fa:16:3e:00:00:0a", "10.0.0.9"}).ok());
+    ASSERT_TRUE(one.neigh_replace("vxlan-100", "192.168.100.10", "fa:16:3e:00:00:0a").ok());
+    EXPECT_EQ(ends[0].host->net->netlink().neighbours("vxlan-100").value(),
+              (std::map<std::string, std::string>{{"192.168.100.10", "fa:16:3e:00:00:0a"}}));
+    ASSERT_TRUE(one.neigh_delete("vxlan-100", "192.168.100.10").ok());
+
+    ASSERT_TRUE(reachable(ends[0].host->ns.fd(), "10.0.0.2")) << "the underlay carries no traffic";
+    EXPECT_TRUE(reachable(ends[0].host->ns.fd(), "192.168.100.2")) << "no traffic through the tunnel";
+    ASSERT_TRUE(one.fdb_delete("vxlan-100", {kFlood, "10.0.0.2"}).ok());
+    auto left = one.fdb_entries("vxlan-100");
+    ASSERT_TRUE(left.ok());
+    for (const E& e : *left) EXPECT_NE(e.mac, kFlood);  // only what the kernel learned is left
+  }
+  EXPECT_TRUE(list_named_netns("lmh-" + run_id).empty());
+  EXPECT_FALSE(std::filesystem::exists("/run/lmh/" + run_id));
+  EXPECT_EQ(new_root_links(), std::vector<std::string>{});
 }
 
 // `lmh doctor`'s vxlan line: probed by creating a device in the scratch
