@@ -84,8 +84,11 @@ std::string recovery_cause(const AnalysisInput& in, MonoTime resume) {
       if (f.arp_op == 2 && f.arp_tpa == in.peer_ip) return "peer_arp";
       return "guest_traffic";
     case FrameKind::kIcmp:
-      // An echo reply first means the request reached the guest by flooding.
-      if (f.icmp_type == 0) return "fabric_ageing";
+      // An echo reply first: the request reached the guest unasked. On a
+      // tunnel network the peer's host sent it through its tunnel
+      // forwarding (l2population's entry for the destination, or its
+      // flooding entries); on a VLAN the fabric flooded it.
+      if (f.icmp_type == 0) return in.tunnel_endpoints.empty() ? "fabric_ageing" : "tunnel_fdb";
       return "guest_traffic";
     default:
       return "guest_traffic";

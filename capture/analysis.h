@@ -86,7 +86,9 @@ struct Metrics {
   std::map<std::string, double> stale_forwarding_by_host_ms;
   bool recovered = false;     // a reply arrived after resume
   // What re-taught the fabric: "announce", "guest_traffic", "peer_arp"
-  // (the peer re-resolved the guest by broadcast ARP), "fabric_ageing" (a
+  // (the peer re-resolved the guest by broadcast ARP), "tunnel_fdb" (a
+  // tunnel network: a probe reached the guest through the peer host's
+  // tunnel forwarding, rewritten by l2population), "fabric_ageing" (a
   // probe reached the guest by flooding), "unknown" (recovered, but nothing
   // from the guest was captured at the destination port), or "none" when
   // not recovered.

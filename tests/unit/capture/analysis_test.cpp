@@ -259,8 +259,9 @@ TEST(AnalysisTest, StaleForwardingIsLastFrameToGuestMacOnSourceFabricNotFlooded)
 
 // Recovery cause for a recovered run whose destination fabric port saw
 // 'packets'; resume is at 300 ms.
-std::string cause_with(std::vector<Packet> packets) {
+std::string cause_with(std::vector<Packet> packets, std::vector<TunnelEndpoint> endpoints = {}) {
   AnalysisInput in = base_input();
+  in.tunnel_endpoints = std::move(endpoints);
   in.probes = probes(0, 1000, [](int64_t t) { return t >= 250 && t < 350; });
   in.resume = at_ms(300);
   in.packets = std::move(packets);
@@ -307,6 +308,12 @@ TEST(AnalysisTest, RecoveryCauseEchoReplyFirstIsFabricAgeing) {
                 packet(at_ms(360), "dst.fabric", rarp_from(kGuest, kGuest)),
             }),
             "fabric_ageing");
+}
+
+TEST(AnalysisTest, RecoveryCauseEchoReplyFirstOnATunnelNetworkIsTheTunnelForwarding) {
+  EXPECT_EQ(cause_with({packet(at_ms(350), "dst.fabric", icmp(kGuest, 0, kGuestIp, kPeerIp))},
+                       {{"src", 0xC6130B0Bu, "src.fabric"}, {"dst", 0xC6130B0Cu, "dst.fabric"}}),
+            "tunnel_fdb");
 }
 
 TEST(AnalysisTest, RecoveryCauseNothingFromGuestIsUnknown) {

@@ -1,0 +1,79 @@
+// VXLAN with l2population between linuxbridge hosts, run by the lmh binary
+// on real namespaces, kernel vxlan devices and the OVS fabric as underlay:
+// assertions on what the bystander host's peer measured.
+#include <gtest/gtest.h>
+
+#include "integration_util.h"
+
+namespace lmh::testing {
+namespace {
+
+using nlohmann::json;
+
+class VxlanScenario : public ::testing::Test {
+ protected:
+  void SetUp() override { LMH_REQUIRE_ROOT(); }
+  void TearDown() override {
+    if (::geteuid() == 0) EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+  }
+  // When the bystander's agent learnt that the guest is behind dst's endpoint.
+  static double bystander_learns_dst(const json& s) {
+    for (const auto& e : s["timeline"])
+      if (e["source"] == "agent.lb.by" &&
+          e["event"].get<std::string>().rfind("add_fdb_entries vxlan-1001 {198.19.0.12: flood, fa:16:3e:3a:7b:01", 0) == 0)
+        return e["t_ms"];
+    return -1;
+  }
+};
+
+// The scenario pins the destination agent's next poll 1000 ms after resume:
+// until it plugs the port and l2population tells the bystander, the
+// bystander tunnels the guest's frames to the source, and QEMU's announces
+// die on the destination's bridge, which has no vxlan device yet.
+TEST_F(VxlanScenario, BystanderKeepsTunnellingToTheSourceUntilTheDestinationAgentPolls) {
+  auto r = run_lmh({scenario_path("lb-vxlan-live.yaml")}, "itvx");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  const json& m = s["metrics"];
+  EXPECT_EQ(s["verdict"], "fail");
+  EXPECT_EQ(s["migration_status"], "completed");
+  const double resumed = t_of_kind(s, "guest_resumed", "dst");
+  const double learnt = bystander_learns_dst(s);
+  ASSERT_GT(resumed, 0);
+  ASSERT_GT(learnt, resumed);
+  EXPECT_NEAR(learnt - resumed, 1000.0, 60.0);
+  // The peer gets its replies back when the bystander's entry moves.
+  EXPECT_NEAR(m["recovery_ms"].get<double>(), learnt - resumed, 30.0);
+  EXPECT_GT(m["downtime_ms"].get<double>(), 950.0);
+  EXPECT_EQ(s["recovery_cause"], "tunnel_fdb");
+  // The bystander host sent the guest's frames to the source's endpoint
+  // until then; the destination never did.
+  EXPECT_NEAR(m["stale_forwarding_by_host_ms"]["by"].get<double>(), learnt - resumed, 30.0);
+  EXPECT_EQ(m["stale_forwarding_by_host_ms"]["dst"].get<double>(), 0.0);
+  // Every RARP (+0..+800 ms) went out before the destination had a vxlan
+  // device: none left its tap.
+  ASSERT_EQ(s["announces"].size(), 5u);
+  for (const auto& a : s["announces"]) EXPECT_EQ(a["seen_at"], json::array({"dst.tap"})) << a.dump();
+}
+
+// A late add_fdb_entries (fault l2pop.fdb_add) lengthens the outage by its
+// delay: the source's remove still arrives, so the bystander stops sending
+// to the source at the poll and has no entry at all until the add lands.
+TEST_F(VxlanScenario, DelayedL2popAddLengthensTheOutageByTheDelay) {
+  auto r = run_lmh({scenario_path("lb-vxlan-live.yaml"), "--fault", "l2pop.fdb_add=delay:1500"}, "itvxd");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  const json& m = s["metrics"];
+  const double resumed = t_of_kind(s, "guest_resumed", "dst");
+  const double learnt = bystander_learns_dst(s);
+  EXPECT_NEAR(learnt - resumed, 2500.0, 80.0);
+  EXPECT_NEAR(m["recovery_ms"].get<double>(), learnt - resumed, 30.0);
+  EXPECT_NEAR(m["stale_forwarding_by_host_ms"]["by"].get<double>(), 1000.0, 60.0);
+  bool injected = false;
+  for (const auto& f : s["faults"])
+    if (f["point"] == "l2pop.fdb_add") injected = f["injected"].get<int>() >= 1;
+  EXPECT_TRUE(injected);
+}
+
+}  // namespace
+}  // namespace lmh::testing
