@@ -14,7 +14,8 @@ DEBS    := build-essential cmake pkg-config iproute2 apt \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
            qemu-system-x86 busybox-static cpio kmod
 # The default matrix: seed 001 (warm, cold as shipped, cold fixed), OVS to
-# OVS (plain, hybrid), seed 000 (as shipped, fixed), then seed 001 again
+# OVS (plain, hybrid), seed 000 (as shipped, fixed), VXLAN with
+# l2population seen from a third host, then seed 001 again
 # with real QEMU guests under libvirt (cold as shipped, cold fixed).
 MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/lb-vlan-cold-destination.yaml \
@@ -23,6 +24,7 @@ MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/ovs-hybrid-vlan-live.yaml \
            scenarios/lb-to-ovs-live.yaml \
            'scenarios/lb-to-ovs-live.yaml[behaviour.dest_xml_bridge=destination]' \
+           scenarios/lb-vxlan-live.yaml \
            scenarios/real-lb-vlan-cold-destination.yaml \
            'scenarios/real-lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
 
