@@ -248,6 +248,7 @@ class Reader {
   Status read_faults(const Section& top, Scenario& sc);
   Status read_network(const Section& top, Scenario& sc);
   Status read_guest_and_peer(const Section& top, Scenario& sc);
+  Status read_peer(const Section& top, Scenario& sc);
   Status read_migration(const Section& top, Scenario& sc);
   Status read_probe_and_agent(const Section& top, Scenario& sc);
   Status read_nova(const Section& top, Scenario& sc);
@@ -584,7 +585,12 @@ Status Reader::read_guest_and_peer(const Section& top, Scenario& sc) {
     return fail("guest.memory_mb", line("guest.memory_mb"),
                 fmt::format("on the libvirt tier this is the QEMU guest's RAM: must be between 64 and 4096, got {}",
                             g.memory_mb));
+  return read_peer(top, sc);
+}
 
+// The peer, and the addresses of guest and peer within network.cidr.
+Status Reader::read_peer(const Section& top, Scenario& sc) {
+  const GuestSpec& g = sc.guest;
   auto peer = section(top, "peer");
   if (!peer.ok()) return peer.status();
   sc.peer.ip = kDefaultPeerIp;
