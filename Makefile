@@ -25,6 +25,7 @@ MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/lb-to-ovs-live.yaml \
            'scenarios/lb-to-ovs-live.yaml[behaviour.dest_xml_bridge=destination]' \
            scenarios/lb-vxlan-live.yaml \
+           'scenarios/lb-vxlan-live.yaml[behaviour.lb_agent_honours_migrating_to=true,behaviour.l2pop_on_binding_activate=true]' \
            scenarios/real-lb-vlan-cold-destination.yaml \
            'scenarios/real-lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
 

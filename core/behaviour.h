@@ -30,6 +30,12 @@ struct Behaviour {
   // appears on br-int, before its binding is activated (neutron's fix of
   // bug 1815989, where the RARPs of an untagged port were dropped).
   bool ovs_agent_wires_migrating_to = false;
+  // Neutron l2population: send the destination's location (fdb_add) when
+  // its binding is activated, not when its agent next reports the port up
+  // (a proposed fix: l2pop otherwise waits for the destination agent's
+  // poll). With a linuxbridge destination it needs that agent to have
+  // plugged the port already (lb_agent_honours_migrating_to).
+  bool l2pop_on_binding_activate = false;
   // The bridge of the destination XML's interfaces.
   DestXmlBridge dest_xml_bridge = DestXmlBridge::kSource;
   // nova [workarounds] enable_qemu_monitor_announce_self: after the

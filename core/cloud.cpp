@@ -8,7 +8,8 @@ namespace lmh::core {
 Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behaviour behaviour,
              faults::FaultPlan* faults)
     : loop_(loop), timeline_(timeline), hypervisor_(hypervisor), behaviour_(behaviour), faults_(faults),
-      neutron_(timeline, NeutronBehaviour{behaviour.vif_plugged_from_agent_only}), db_(timeline),
+      neutron_(timeline, NeutronBehaviour{.vif_plugged_from_agent_only = behaviour.vif_plugged_from_agent_only,
+                                           .l2pop_on_binding_activate = behaviour.l2pop_on_binding_activate}), db_(timeline),
       rpc_(loop, timeline, faults), events_(loop, timeline, faults), conductor_(services()),
       invariants_(services()) {
   neutron_.set_fault_plan(faults, &loop);

@@ -127,6 +127,8 @@ Status NeutronServer::activate_binding(const std::string& port_id, const std::st
   timeline_.record("neutron", "binding activated port " + port_id.substr(0, 11) + " host " + host);
   if (!previous.empty() && on_deactivate_) on_deactivate_(port_id, previous);
   if (on_activate_) on_activate_(port_id, host);
+  // The proposed fix: the new location goes out with the activation.
+  if (behaviour_.l2pop_on_binding_activate && port.status == "ACTIVE") l2pop_port_up(port, host);
   return ok_status();
 }
 

@@ -96,6 +96,8 @@ struct NeutronBehaviour {
   // clouds): l2pop's update_port_down then also removes a port reported
   // down by a host it is no longer bound to (a live migration's source).
   bool l3_plugin = true;
+  // core::Behaviour::l2pop_on_binding_activate.
+  bool l2pop_on_binding_activate = false;
 };
 
 class NeutronServer {

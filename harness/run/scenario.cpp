@@ -68,6 +68,7 @@ const std::vector<Level>& levels() {
                 "live_migration_downtime_ms", "live_migration_downtime_steps", "live_migration_downtime_delay_s",
                 "live_migration_completion_timeout_s", "live_migration_timeout_action"}},
       {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to",
+                     "l2pop_on_binding_activate",
                      "ovs_agent_wires_migrating_to",
                      "dest_xml_bridge", "announce_self_after_migration", "announce_self_count",
                      "announce_self_interval_ms"}},
@@ -780,6 +781,8 @@ Status Reader::read_behaviour(const Section& top, Scenario& sc) {
       read_bool(*behaviour, "lb_agent_honours_migrating_to", sc.behaviour.lb_agent_honours_migrating_to));
   LMH_RETURN_IF_ERROR(
       read_bool(*behaviour, "ovs_agent_wires_migrating_to", sc.behaviour.ovs_agent_wires_migrating_to));
+  LMH_RETURN_IF_ERROR(
+      read_bool(*behaviour, "l2pop_on_binding_activate", sc.behaviour.l2pop_on_binding_activate));
   {
     std::string text = core::dest_xml_bridge_name(sc.behaviour.dest_xml_bridge);
     LMH_RETURN_IF_ERROR(read_string(*behaviour, "dest_xml_bridge", text));
@@ -903,6 +906,7 @@ std::map<std::string, std::string> Scenario::behaviour_map() const {
           {"vif_plugged_from_agent_only", text(behaviour.vif_plugged_from_agent_only)},
           {"lb_agent_honours_migrating_to", text(behaviour.lb_agent_honours_migrating_to)},
           {"ovs_agent_wires_migrating_to", text(behaviour.ovs_agent_wires_migrating_to)},
+          {"l2pop_on_binding_activate", text(behaviour.l2pop_on_binding_activate)},
           {"dest_xml_bridge", core::dest_xml_bridge_name(behaviour.dest_xml_bridge)},
           {"announce_self_after_migration", text(behaviour.announce_self_after_migration)}};
 }

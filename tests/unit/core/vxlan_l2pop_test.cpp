@@ -38,7 +38,7 @@ class VxlanL2pop : public ::testing::Test {
   const std::string dev = vxlan_device_name(kVni);
 
   // 'vxlan' is each host's [vxlan] section (local_ip filled per host).
-  void build(VxlanConfig vxlan, const std::string& fault = "") {
+  void build(VxlanConfig vxlan, const std::string& fault = "", Behaviour behaviour = {}) {
     if (!fault.empty()) {
       auto spec = faults::parse_fault_spec(fault);
       ASSERT_TRUE(spec.ok()) << spec.status().message();
@@ -47,7 +47,7 @@ class VxlanL2pop : public ::testing::Test {
     std::map<std::string, FakeHostNetwork*> by_host;
     for (const auto& [h, ip] : kIp) by_host[h] = &nets[h];
     hv = std::make_unique<FakeHypervisor>(loop, by_host);
-    cloud = std::make_unique<Cloud>(loop, timeline, *hv, Behaviour{}, plan.get());
+    cloud = std::make_unique<Cloud>(loop, timeline, *hv, behaviour, plan.get());
     ASSERT_TRUE(cloud->neutron().create_network({kNet, "vxlan", "", kVni}).ok());
     ASSERT_TRUE(cloud->neutron().create_port({kGuestPort, kNet, kGuestMac, "10.0.0.5", kGuest}).ok());
     ASSERT_TRUE(cloud->neutron().create_port({kByPort, kNet, kByMac, "10.0.0.6", kBy}).ok());
@@ -185,6 +185,37 @@ TEST_F(VxlanL2pop, WithoutL2populationTheDeviceJoinsTheMulticastGroupAndNoEntrie
   EXPECT_TRUE(fdb("src").empty());
   EXPECT_TRUE(fdb("by").empty());
   EXPECT_TRUE(timeline.all("neutron", "l2pop ").empty());
+}
+
+// The proposed fix: l2pop sends the new location with the activation, and
+// the destination agent has plugged the port (and made vxlan-1001, with
+// the network's table) before it.
+TEST_F(VxlanL2pop, WithTheFixTheBystanderLearnsTheDestinationAtActivation) {
+  Behaviour fix;
+  fix.lb_agent_honours_migrating_to = true;
+  fix.l2pop_on_binding_activate = true;
+  build({.l2_population = true}, "", fix);
+  hv->precopy = 3s;  // the destination agent polls during the pre-copy
+  migrate();
+  const MonoTime activated = timeline.first("neutron", "binding activated port " + kGuestPort.substr(0, 11))->t;
+  EXPECT_EQ(learnt("by", "dst"), activated);  // the same instant, not the next poll
+  EXPECT_TRUE(has("by", {kGuestMac, kIp.at("dst")}));
+  // The destination could already send back: it had the bystander's entries.
+  EXPECT_TRUE(has("dst", {kByMac, kIp.at("by")}));
+}
+
+TEST_F(VxlanL2pop, TheActivationAloneMovesTheEntryButTheDestinationHasNoDeviceYet) {
+  Behaviour half;
+  half.l2pop_on_binding_activate = true;
+  build({.l2_population = true}, "", half);
+  migrate();
+  const MonoTime activated = timeline.first("neutron", "binding activated port " + kGuestPort.substr(0, 11))->t;
+  EXPECT_EQ(learnt("by", "dst"), activated);
+  ASSERT_TRUE(loop.run_for(3s).ok());
+  // dst made vxlan-1001 only at its next poll, after the activation.
+  auto made = timeline.first("agent.lb.dst", "ensure vxlan " + dev);
+  ASSERT_TRUE(made.has_value());
+  EXPECT_GT(made->t, activated);
 }
 
 TEST_F(VxlanL2pop, UdpDstportIsTheConfiguredOne) {
