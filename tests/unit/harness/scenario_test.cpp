@@ -183,6 +183,7 @@ TEST(ScenarioDefaults, OnlyNameGiven) {
                                                 {"vif_plugged_from_agent_only", "false"},
                                                 {"lb_agent_honours_migrating_to", "false"},
                                                 {"ovs_agent_wires_migrating_to", "false"},
+                                                {"l2pop_on_binding_activate", "false"},
                                                 {"dest_xml_bridge", "source"},
                                                 {"announce_self_after_migration", "false"}}));
 }
