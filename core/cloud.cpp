@@ -9,8 +9,11 @@ Cloud::Cloud(EventLoop& loop, Timeline& timeline, Hypervisor& hypervisor, Behavi
              faults::FaultPlan* faults)
     : loop_(loop), timeline_(timeline), hypervisor_(hypervisor), behaviour_(behaviour), faults_(faults),
       neutron_(timeline, NeutronBehaviour{.vif_plugged_from_agent_only = behaviour.vif_plugged_from_agent_only,
-                                           .l2pop_on_binding_activate = behaviour.l2pop_on_binding_activate}), db_(timeline),
-      rpc_(loop, timeline, faults), events_(loop, timeline, faults), conductor_(services()),
+                                           .l2pop_on_binding_activate = behaviour.l2pop_on_binding_activate}),
+      db_(timeline),
+      rpc_(loop, timeline, faults),
+      events_(loop, timeline, faults),
+      conductor_(services()),
       invariants_(services()) {
   neutron_.set_fault_plan(faults, &loop);
   neutron_.set_vif_event_sink([this](const std::string& event, const std::string& port_id) {

@@ -9,9 +9,9 @@ namespace {
 using faults::ActionKind;
 using faults::MigrationPhase;
 
-// A call can be late, lost (the caller's
-// MessagingTimeout after rpc_response_timeout), refused, or reach a compute
-// that dies (crash: the service stops answering anything). A cast can also
+// A call can be late, lost (the caller's MessagingTimeout after
+// rpc_response_timeout), refused, or reach a compute that dies (crash: the
+// service stops answering anything). A cast can also
 // be doubled, except the ones that start a move (a second copy would start
 // a second move).
 const std::vector<ActionKind> kCallActions = {ActionKind::kDelay, ActionKind::kDrop, ActionKind::kFail,

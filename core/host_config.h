@@ -19,11 +19,11 @@ namespace lmh::core {
 // The linuxbridge agent's [vxlan] section.
 struct VxlanConfig {
   bool enable_vxlan = false;
-  std::string local_ip;           // this host's tunnel endpoint
-  std::string underlay;           // the interface holding local_ip
+  std::string local_ip{};         // this host's tunnel endpoint
+  std::string underlay{};         // the interface holding local_ip
   bool l2_population = false;
   bool arp_responder = false;     // only with l2_population
-  std::string vxlan_group;        // multicast mode (without l2_population)
+  std::string vxlan_group{};      // multicast mode (without l2_population)
   int udp_dstport = 0;            // 0: the kernel's default (8472)
 };
 

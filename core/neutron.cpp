@@ -280,10 +280,16 @@ void NeutronServer::send_fdb(FdbOperation op, const NetworkFdb& fdb, const std::
   if (l2pop_sink_) l2pop_sink_(op, fdb, host);
 }
 
+const AgentConfig* NeutronServer::l2pop_agent(const Network& net, const std::string& host) const {
+  const AgentConfig* a = agent(host);
+  if (net.network_type != "vxlan" || !a || !a->l2_population || a->tunneling_ip.empty()) return nullptr;
+  return a;
+}
+
 void NeutronServer::l2pop_port_up(const Port& port, const std::string& host) {
   const Network& net = networks_.at(port.network_id);
-  const AgentConfig* agent = this->agent(host);
-  if (net.network_type != "vxlan" || !agent || !agent->l2_population || agent->tunneling_ip.empty()) return;
+  const AgentConfig* agent = l2pop_agent(net, host);
+  if (!agent) return;
   NetworkFdb base{net.id, net.network_type, net.segmentation_id, {}};
   const bool first = active_port_count(net.id, host) <= 2;  // 1 or 2: bug 1789846
   if (first) {
@@ -310,8 +316,8 @@ void NeutronServer::l2pop_port_up(const Port& port, const std::string& host) {
 
 void NeutronServer::l2pop_port_removed(const Port& port, const std::string& host) {
   const Network& net = networks_.at(port.network_id);
-  const AgentConfig* agent = this->agent(host);
-  if (net.network_type != "vxlan" || !agent || !agent->l2_population || agent->tunneling_ip.empty()) return;
+  const AgentConfig* agent = l2pop_agent(net, host);
+  if (!agent) return;
   NetworkFdb fdb{net.id, net.network_type, net.segmentation_id, {}};
   auto& entries = fdb.ports[agent->tunneling_ip];
   // The flooding entry goes with the host's last active port there; an

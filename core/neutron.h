@@ -42,8 +42,8 @@ struct Port {
   std::string ip;
   std::string device_id;       // instance uuid
   std::string status = "DOWN"; // DOWN | ACTIVE
-  std::map<std::string, std::string> profile;  // binding:profile (migrating_to)
-  std::vector<PortBinding> bindings;
+  std::map<std::string, std::string> profile{};  // binding:profile (migrating_to)
+  std::vector<PortBinding> bindings{};
 
   const PortBinding* active_binding() const;
   const PortBinding* binding_for(const std::string& host) const;
@@ -168,6 +168,9 @@ class NeutronServer {
   void set_status(Port& port, const std::string& status);
 
   void notify(const std::string& event, const Port& port, const std::string& why);
+  // The agent on 'host' when l2population acts for 'net' there (a vxlan
+  // network, an l2pop agent with a tunnel endpoint), else null.
+  const AgentConfig* l2pop_agent(const Network& net, const std::string& host) const;
   // l2population's update_port_up / removal of 'port' on 'host' (l2pop.h).
   void l2pop_port_up(const Port& port, const std::string& host);
   void l2pop_port_removed(const Port& port, const std::string& host);

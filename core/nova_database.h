@@ -15,21 +15,22 @@
 
 namespace lmh::core {
 
+// Members default to {} so designated initialisers may skip them.
 struct Instance {
-  std::string uuid;
-  std::string name;
-  std::string host;
+  std::string uuid{};
+  std::string name{};
+  std::string host{};
   std::string vm_state = "active";
-  std::string task_state;  // "" = None
-  std::vector<std::string> port_ids;
+  std::string task_state{};  // "" = None
+  std::vector<std::string> port_ids{};
   uint64_t memory_mb = 128;  // the flavor's RAM: what a live migration copies
 };
 
 struct Migration {
   int id = 0;
-  std::string instance_uuid;
-  std::string source;
-  std::string dest;
+  std::string instance_uuid{};
+  std::string source{};
+  std::string dest{};
   // nova's migration_type: nova_migration_type() spells it.
   MigrationKind migration_type = MigrationKind::kLive;
   MigrationStatus status = MigrationStatus::kAccepted;

@@ -40,7 +40,7 @@ struct TopologyHost {
   core::Backend backend = core::Backend::kLinuxBridge;
   std::string firewall_driver = "openvswitch";  // openvswitch: plain or "iptables_hybrid"
   std::string physical_interface = "eth1";      // the NIC, a trunk to the fabric
-  std::optional<TopologyTunnel> tunnel;         // a tunnel endpoint on the underlay
+  std::optional<TopologyTunnel> tunnel{};       // a tunnel endpoint on the underlay
 };
 
 // Where tunnel endpoints meet: a VLAN of the fabric, each endpoint on the

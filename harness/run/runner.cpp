@@ -109,17 +109,21 @@ Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
   // A peer on a compute host is a port bound there, like a VM's: the
   // host's agent plugs its tap (l2population then tells the others).
   std::vector<std::string> ports;
+  auto create_port = [&](const std::string& id, const std::string& network_id, const std::string& mac,
+                         const std::string& ip, const std::string& device_id) {
+    core::Port p;
+    p.id = id;
+    p.network_id = network_id;
+    p.mac = mac;
+    p.ip = ip;
+    p.device_id = device_id;
+    return cloud.neutron().create_port(p);
+  };
   for (const auto& peer : lab_->topology().peers) {
     if (peer.host.empty()) continue;
-    core::Port p;
-    p.id = peer.port_id;
-    p.network_id = peer.network_id;
-    p.mac = peer.mac;
-    p.ip = peer.ip;
-    p.device_id = "peer-" + peer.name;
-    LMH_RETURN_IF_ERROR(cloud.neutron().create_port(p));
-    LMH_RETURN_IF_ERROR(cloud.neutron().create_binding(p.id, peer.host));
-    ports.push_back(p.id);
+    LMH_RETURN_IF_ERROR(create_port(peer.port_id, peer.network_id, peer.mac, peer.ip, "peer-" + peer.name));
+    LMH_RETURN_IF_ERROR(cloud.neutron().create_binding(peer.port_id, peer.host));
+    ports.push_back(peer.port_id);
   }
   // The instance under test, and (warm destination) a bystander on the
   // destination that made the agent build bridge and uplink there before.
@@ -127,13 +131,7 @@ Status ScenarioSession::boot(const std::atomic<bool>* interrupt) {
   for (const auto& vm : vms) ports.push_back(vm.port_id);
   for (const auto& vm : vms) {
     const TopologyNetwork& net = *lab_->topology().network(vm.network_id);
-    core::Port p;
-    p.id = vm.port_id;
-    p.network_id = vm.network_id;
-    p.mac = vm.mac;
-    p.ip = vm.ip;
-    p.device_id = vm.instance_uuid;
-    LMH_RETURN_IF_ERROR(cloud.neutron().create_port(p));
+    LMH_RETURN_IF_ERROR(create_port(vm.port_id, vm.network_id, vm.mac, vm.ip, vm.instance_uuid));
     EmulatedGuestTiming timing;
     timing.precopy = std::chrono::milliseconds(sc.migration.precopy_ms);
     timing.pause = std::chrono::milliseconds(sc.migration.pause_ms);

@@ -14,7 +14,9 @@ class VxlanScenario : public ::testing::Test {
  protected:
   void SetUp() override { LMH_REQUIRE_ROOT(); }
   void TearDown() override {
-    if (::geteuid() == 0) EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    if (::geteuid() == 0) {
+      EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    }
   }
   // When the bystander's agent learnt that the guest is behind dst's endpoint.
   static double bystander_learns_dst(const json& s) {

@@ -122,13 +122,18 @@ TEST_F(ConductorTest, InvariantsNameTheHostsAGuestRunsOnAndANonTerminalRecord) {
   EXPECT_TRUE(by_name["no_pending_wait"].ok);
   // Ended, but not as the faults that fired imply.
   db.set_status(m, MigrationStatus::kCompleted);
-  for (const auto& r : checker.report("vm", m.id, {MigrationStatus::kError}))
-    if (r.name == "migration_terminal")
+  for (const auto& r : checker.report("vm", m.id, {MigrationStatus::kError})) {
+    if (r.name == "migration_terminal") {
       EXPECT_EQ(r.detail, "migration 1 ended completed; the faults that fired imply error");
+    }
+  }
   // A wait left open is reported.
   events.prepare("vm", {"network-vif-plugged-p"});
-  for (const auto& r : checker.report("vm", m.id))
-    if (r.name == "no_pending_wait") EXPECT_EQ(r.detail, "1 event wait(s) left pending");
+  for (const auto& r : checker.report("vm", m.id)) {
+    if (r.name == "no_pending_wait") {
+      EXPECT_EQ(r.detail, "1 event wait(s) left pending");
+    }
+  }
 }
 
 }  // namespace
