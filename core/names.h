@@ -2,6 +2,9 @@
 // (15 characters): a 3-letter prefix plus the first 11 characters of a UUID.
 #pragma once
 
+#include <arpa/inet.h>
+
+#include <cstdio>
 #include <string>
 
 namespace lmh::core {
@@ -24,5 +27,16 @@ inline std::string vlan_interface_name(const std::string& physical_interface, in
 
 // "vxlan-<vni>": the linuxbridge agent's VXLAN device of a network.
 inline std::string vxlan_device_name(int vni) { return "vxlan-" + std::to_string(vni); }
+
+// "vxlan-<remote IPv4 as 8 hex digits>": the OVS agent's br-tun port to a
+// remote tunnel endpoint (get_ip_in_hex): "vxlan-c613000c" for 198.19.0.12.
+// "" when 'remote_ip' is not an IPv4 address.
+inline std::string ovs_tunnel_port_name(const std::string& remote_ip) {
+  in_addr a{};
+  if (inet_pton(AF_INET, remote_ip.c_str(), &a) != 1) return "";
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", ntohl(a.s_addr));
+  return std::string("vxlan-") + hex;
+}
 
 }  // namespace lmh::core

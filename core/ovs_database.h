@@ -22,6 +22,16 @@ namespace lmh::core {
 // (neutron's DEAD_VLAN_TAG): all its traffic is dropped.
 inline constexpr int kDeadVlanTag = 4095;
 
+// A vxlan port of the tunnel bridge br-tun to one remote endpoint, as the
+// OVS agent's setup_tunnel_port adds it (options remote_ip, local_ip,
+// in_key=flow, out_key=flow, dst_port).
+struct OvsTunnelPort {
+  std::string name;       // core::ovs_tunnel_port_name(remote_ip)
+  std::string remote_ip;
+  std::string local_ip;
+  int dst_port = 4789;    // [agent] vxlan_udp_port
+};
+
 // One row of OvsDatabase::list_ports.
 struct OvsPort {
   std::string name;
@@ -71,6 +81,34 @@ class OvsDatabase {
   // Ok when nothing was programmed.
   virtual Status reclaim_local_vlan(int local_vlan, const std::string& physnet,
                                     const std::string& network_type, int segmentation_id) = 0;
+  // For network_type "vxlan" the two calls above program the tunnel bridge
+  // instead (physnet is ""): provision adds table 4 "tun_id=<vni> ->
+  // mod_vlan_vid:<local_vlan>, resubmit(,10)"; reclaim deletes that and
+  // every flow of tables 20, 21 and 22 for the local VLAN.
+
+  // The tunnel bridge br-tun (ovs_neutron_agent with tunnel_types), which
+  // the lab builds with its patch to br-int and neutron's base tables.
+  // Adds 'port' and its table 0 flow "in_port=<ofport> -> resubmit(,4)";
+  // ok when a port of that name exists.
+  virtual Status add_tunnel_port(const OvsTunnelPort& port) = 0;
+  // Removes tunnel port 'name' and its table 0 flow; ok when it is gone.
+  virtual Status delete_tunnel_port(const std::string& name) = 0;
+  // Table 22 (FLOOD_TO_TUN): broadcast and unknown unicast of 'local_vlan'
+  // leave as VNI 'vni' through every port of 'ports' (names); empty deletes
+  // the flow, so such frames are dropped.
+  virtual Status set_flood_to_tunnels(int local_vlan, int vni, const std::vector<std::string>& ports) = 0;
+  // Table 20 (UCAST_TO_TUN), priority 2, l2population's static entry:
+  // frames of 'local_vlan' to 'mac' leave as VNI 'vni' through 'port'
+  // (replacing any entry for that mac).
+  virtual Status install_unicast_to_tunnel(int local_vlan, int vni, const std::string& port,
+                                           const std::string& mac) = 0;
+  // Deletes the table 20 entry for 'mac' on 'local_vlan', whatever port it
+  // names (as neutron's delete_unicast_to_tun matches vlan and mac only).
+  virtual Status delete_unicast_to_tunnel(int local_vlan, const std::string& mac) = 0;
+  // Table 21 (ARP_RESPONDER): br-tun answers ARP requests for 'ip' on
+  // 'local_vlan' with 'mac' itself, without flooding them.
+  virtual Status install_arp_responder(int local_vlan, const std::string& ip, const std::string& mac) = 0;
+  virtual Status delete_arp_responder(int local_vlan, const std::string& ip) = 0;
 };
 
 }  // namespace lmh::core

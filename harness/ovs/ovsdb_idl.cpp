@@ -304,6 +304,23 @@ Status OvsdbIdlDatabase::reclaim_local_vlan(int local_vlan, const std::string& p
       .with_context("flow on " + options_.integration_bridge);
 }
 
+// br-tun: not built yet (issue 11, in progress).
+Status OvsdbIdlDatabase::add_tunnel_port(const core::OvsTunnelPort& port) {
+  return failed_precondition("tunnel port " + port.name + ": br-tun is not built yet");
+}
+Status OvsdbIdlDatabase::delete_tunnel_port(const std::string&) { return ok_status(); }
+Status OvsdbIdlDatabase::set_flood_to_tunnels(int, int, const std::vector<std::string>&) {
+  return failed_precondition("br-tun is not built yet");
+}
+Status OvsdbIdlDatabase::install_unicast_to_tunnel(int, int, const std::string&, const std::string&) {
+  return failed_precondition("br-tun is not built yet");
+}
+Status OvsdbIdlDatabase::delete_unicast_to_tunnel(int, const std::string&) { return ok_status(); }
+Status OvsdbIdlDatabase::install_arp_responder(int, const std::string&, const std::string&) {
+  return failed_precondition("br-tun is not built yet");
+}
+Status OvsdbIdlDatabase::delete_arp_responder(int, const std::string&) { return ok_status(); }
+
 StatusOr<std::vector<std::string>> OvsdbIdlDatabase::dump_flows(const std::string& bridge) {
   auto out = run_checked({"ovs-ofctl", "--names", "--no-stats", "dump-flows", mgmt_target(bridge)}, timeout());
   if (!out.ok()) return out.status();

@@ -75,6 +75,14 @@ class OvsdbIdlDatabase final : public core::OvsDatabase {
                               const std::string& network_type, int segmentation_id) override;
   Status reclaim_local_vlan(int local_vlan, const std::string& physnet,
                             const std::string& network_type, int segmentation_id) override;
+  Status add_tunnel_port(const core::OvsTunnelPort& port) override;
+  Status delete_tunnel_port(const std::string& name) override;
+  Status set_flood_to_tunnels(int local_vlan, int vni, const std::vector<std::string>& ports) override;
+  Status install_unicast_to_tunnel(int local_vlan, int vni, const std::string& port,
+                                   const std::string& mac) override;
+  Status delete_unicast_to_tunnel(int local_vlan, const std::string& mac) override;
+  Status install_arp_responder(int local_vlan, const std::string& ip, const std::string& mac) override;
+  Status delete_arp_responder(int local_vlan, const std::string& ip) override;
 
   // Sets Open_vSwitch other_config 'key' (e.g. "flow-limit") to 'value'.
   Status set_other_config(const std::string& key, const std::string& value);

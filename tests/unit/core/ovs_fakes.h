@@ -99,6 +99,56 @@ class FakeOvsDatabase : public OvsDatabase {
     calls.push_back("reclaim_local_vlan " + std::to_string(local_vlan));
     if (fail.count("reclaim_local_vlan")) return unavailable("reclaim_local_vlan");
     flows.erase(local_vlan);
+    std::erase_if(unicast, [&](const auto& e) { return e.first.first == local_vlan; });
+    std::erase_if(arp, [&](const auto& e) { return e.first.first == local_vlan; });
+    flood.erase(local_vlan);
+    return ok_status();
+  }
+
+  // br-tun: tunnel ports by name, table 20/21/22 by local vlan.
+  std::map<std::string, OvsTunnelPort> tunnel_ports;
+  std::map<std::pair<int, std::string>, std::string> unicast;  // (lvid, mac) -> tunnel port
+  std::map<std::pair<int, std::string>, std::string> arp;      // (lvid, ip) -> mac
+  std::map<int, std::vector<std::string>> flood;               // lvid -> tunnel ports
+
+  Status add_tunnel_port(const OvsTunnelPort& port) override {
+    calls.push_back("add_tunnel_port " + port.name + " " + port.remote_ip + " " + std::to_string(port.dst_port));
+    if (fail.count("add_tunnel_port")) return unavailable("add_tunnel_port " + port.name);
+    tunnel_ports.emplace(port.name, port);
+    return ok_status();
+  }
+  Status delete_tunnel_port(const std::string& name) override {
+    calls.push_back("delete_tunnel_port " + name);
+    tunnel_ports.erase(name);
+    return ok_status();
+  }
+  Status set_flood_to_tunnels(int local_vlan, int vni, const std::vector<std::string>& ports) override {
+    std::string c = "set_flood_to_tunnels " + std::to_string(local_vlan) + " " + std::to_string(vni);
+    for (const auto& p : ports) c += " " + p;
+    calls.push_back(c);
+    if (ports.empty()) flood.erase(local_vlan);
+    else flood[local_vlan] = ports;
+    return ok_status();
+  }
+  Status install_unicast_to_tunnel(int local_vlan, int, const std::string& port, const std::string& mac) override {
+    calls.push_back("install_unicast_to_tunnel " + std::to_string(local_vlan) + " " + mac + " " + port);
+    if (fail.count("install_unicast_to_tunnel")) return unavailable("install_unicast_to_tunnel");
+    unicast[{local_vlan, mac}] = port;
+    return ok_status();
+  }
+  Status delete_unicast_to_tunnel(int local_vlan, const std::string& mac) override {
+    calls.push_back("delete_unicast_to_tunnel " + std::to_string(local_vlan) + " " + mac);
+    unicast.erase({local_vlan, mac});
+    return ok_status();
+  }
+  Status install_arp_responder(int local_vlan, const std::string& ip, const std::string& mac) override {
+    calls.push_back("install_arp_responder " + std::to_string(local_vlan) + " " + ip + " " + mac);
+    arp[{local_vlan, ip}] = mac;
+    return ok_status();
+  }
+  Status delete_arp_responder(int local_vlan, const std::string& ip) override {
+    calls.push_back("delete_arp_responder " + std::to_string(local_vlan) + " " + ip);
+    arp.erase({local_vlan, ip});
     return ok_status();
   }
 };
