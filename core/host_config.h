@@ -16,15 +16,19 @@
 
 namespace lmh::core {
 
-// The linuxbridge agent's [vxlan] section.
+// An agent's VXLAN settings: the linuxbridge agent's [vxlan] section, or
+// the openvswitch agent's [ovs] local_ip with [agent] tunnel_types = vxlan,
+// l2_population, arp_responder and vxlan_udp_port.
 struct VxlanConfig {
   bool enable_vxlan = false;
   std::string local_ip{};         // this host's tunnel endpoint
-  std::string underlay{};         // the interface holding local_ip
+  std::string underlay{};         // the interface holding local_ip (linuxbridge)
   bool l2_population = false;
   bool arp_responder = false;     // only with l2_population
-  std::string vxlan_group{};      // multicast mode (without l2_population)
-  int udp_dstport = 0;            // 0: the kernel's default (8472)
+  std::string vxlan_group{};      // multicast mode (linuxbridge without l2_population)
+  // 0: the backend's default: linuxbridge leaves the kernel's 8472,
+  // openvswitch uses IANA's 4789 (seed 000's clouds mix both).
+  int udp_dstport = 0;
 };
 
 struct HostConfig {
@@ -42,7 +46,7 @@ struct HostConfig {
   std::string firewall_driver = "iptables_hybrid";  // openvswitch: or "openvswitch"
   std::string datapath_type = "system";
   std::map<std::string, std::string> bridge_mappings;  // physnet -> br-xxx (openvswitch)
-  VxlanConfig vxlan;  // linuxbridge
+  VxlanConfig vxlan;
   OvsDatabase* ovs = nullptr;
   LinkOps* links = nullptr;
   // nova.conf [libvirt] live_migration_* of this host, as source.

@@ -239,10 +239,13 @@ StatusOr<OvsAgent::LocalVlanMapping*> OvsAgent::provision_local_vlan(const Devic
   m.segmentation_id = d.segmentation_id;
   const std::string what = "local vlan " + std::to_string(m.vlan) + " net " + short_id(d.network_id) + " " +
                            d.network_type + " " + d.physnet + " " + std::to_string(d.segmentation_id);
-  if (uses_physical_bridge(d.network_type) && !config_.bridge_mappings.count(d.physnet)) {
+  if (!can_provision(d.network_type, d.physnet)) {
     // As neutron: an error in the log, no flows, and the port is still
     // bound and reported up (the server would not have bound it here).
-    timeline_.record(source(), "cannot provision " + what + ": no bridge for physical_network " + d.physnet);
+    timeline_.record(source(), "cannot provision " + what +
+                                   (uses_physical_bridge(d.network_type)
+                                        ? ": no bridge for physical_network " + d.physnet
+                                        : ": tunneling disabled"));
   } else if (d.network_type != "local") {
     LMH_RETURN_IF_ERROR(ovs_.provision_local_vlan(m.vlan, d.physnet, d.network_type, d.segmentation_id)
                             .with_context("provision_local_vlan " + std::to_string(m.vlan)));
@@ -257,17 +260,102 @@ void OvsAgent::reclaim_local_vlan(const std::string& network_id) {
   if (it == vlans_.end()) return;
   const LocalVlanMapping& m = it->second;
   const std::string what = "local vlan " + std::to_string(m.vlan) + " net " + short_id(network_id);
-  bool programmed = m.network_type != "local" &&
-                    (!uses_physical_bridge(m.network_type) || config_.bridge_mappings.count(m.physnet));
-  if (programmed) {
+  if (m.network_type != "local" && can_provision(m.network_type, m.physnet)) {
     Status s = ovs_.reclaim_local_vlan(m.vlan, m.physnet, m.network_type, m.segmentation_id);
     // The VLAN is freed either way: a later provision reprograms its flows.
     timeline_.record(source(), "reclaim " + what + (s.ok() ? "" : " failed: " + s.to_string()));
   } else {
     timeline_.record(source(), "reclaim " + what);
   }
+  const std::set<std::string> flood_ips = m.flood_ips;
   used_vlans_.erase(m.vlan);
   vlans_.erase(it);
+  // As neutron's reclaim: tunnel ports only this network flooded to go.
+  for (const auto& ip : flood_ips) cleanup_tunnel_port(ip);
+}
+
+bool OvsAgent::can_provision(const std::string& network_type, const std::string& physnet) const {
+  if (uses_physical_bridge(network_type)) return config_.bridge_mappings.count(physnet) > 0;
+  if (network_type == "vxlan") return config_.tunnel.enable_vxlan;
+  return true;
+}
+
+void OvsAgent::fdb_update(FdbOperation op, const NetworkFdb& fdb) {
+  auto lvm = vlans_.find(fdb.network_id);
+  if (!config_.tunnel.l2_population || lvm == vlans_.end() || fdb.network_type != "vxlan" ||
+      !config_.tunnel.enable_vxlan)
+    return;
+  const char* what = fdb_operation_name(op);
+  for (const auto& [remote_ip, entries] : fdb.ports) {
+    if (remote_ip == config_.tunnel.local_ip) continue;  // our own ports
+    Status s = op == FdbOperation::kAdd ? fdb_add_tun(lvm->second, remote_ip, entries)
+                                        : fdb_remove_tun(lvm->second, remote_ip, entries);
+    if (!s.ok()) timeline_.record(source(), std::string(what) + " " + remote_ip + " failed: " + s.to_string());
+  }
+  timeline_.record(source(), std::string(what) + " br-tun {" + describe_fdb(fdb) + "}");
+}
+
+Status OvsAgent::fdb_add_tun(LocalVlanMapping& lvm, const std::string& remote_ip,
+                             const std::vector<FdbPortInfo>& entries) {
+  LMH_RETURN_IF_ERROR(ensure_tunnel_port(remote_ip));
+  const std::string port = ovs_tunnel_port_name(remote_ip);
+  for (const auto& e : entries) {
+    if (e.is_flooding()) {
+      lvm.flood_ips.insert(remote_ip);
+      LMH_RETURN_IF_ERROR(set_flooding(lvm));
+      continue;
+    }
+    if (config_.tunnel.arp_responder) LMH_RETURN_IF_ERROR(ovs_.install_arp_responder(lvm.vlan, e.ip, e.mac));
+    LMH_RETURN_IF_ERROR(ovs_.install_unicast_to_tunnel(lvm.vlan, lvm.segmentation_id, port, e.mac));
+  }
+  return ok_status();
+}
+
+Status OvsAgent::fdb_remove_tun(LocalVlanMapping& lvm, const std::string& remote_ip,
+                                const std::vector<FdbPortInfo>& entries) {
+  if (!tunnel_ports_.count(remote_ip)) return ok_status();
+  for (const auto& e : entries) {
+    if (e.is_flooding()) {
+      if (lvm.flood_ips.erase(remote_ip)) LMH_RETURN_IF_ERROR(set_flooding(lvm));
+      continue;
+    }
+    // By VLAN and mac (and ip) only: a late remove of the old location
+    // takes the new location's entry with it.
+    if (config_.tunnel.arp_responder) LMH_RETURN_IF_ERROR(ovs_.delete_arp_responder(lvm.vlan, e.ip));
+    LMH_RETURN_IF_ERROR(ovs_.delete_unicast_to_tunnel(lvm.vlan, e.mac));
+  }
+  cleanup_tunnel_port(remote_ip);
+  return ok_status();
+}
+
+Status OvsAgent::ensure_tunnel_port(const std::string& remote_ip) {
+  if (tunnel_ports_.count(remote_ip)) return ok_status();
+  const VxlanConfig& t = config_.tunnel;
+  OvsTunnelPort port{ovs_tunnel_port_name(remote_ip), remote_ip, t.local_ip,
+                     t.udp_dstport ? t.udp_dstport : OvsAgentConfig::kDefaultVxlanUdpPort};
+  if (port.name.empty()) return invalid_argument("tunnel endpoint '" + remote_ip + "' is not an IPv4 address");
+  LMH_RETURN_IF_ERROR(ovs_.add_tunnel_port(port).with_context("tunnel port " + port.name));
+  tunnel_ports_.insert(remote_ip);
+  timeline_.record(source(), "setup tunnel port " + port.name + " remote " + remote_ip + " dst_port " +
+                                 std::to_string(port.dst_port));
+  return ok_status();
+}
+
+void OvsAgent::cleanup_tunnel_port(const std::string& remote_ip) {
+  if (!tunnel_ports_.count(remote_ip)) return;
+  for (const auto& [id, lvm] : vlans_) {
+    if (lvm.flood_ips.count(remote_ip)) return;
+  }
+  const std::string name = ovs_tunnel_port_name(remote_ip);
+  Status s = ovs_.delete_tunnel_port(name);
+  tunnel_ports_.erase(remote_ip);
+  timeline_.record(source(), "cleanup tunnel port " + name + (s.ok() ? "" : " failed: " + s.to_string()));
+}
+
+Status OvsAgent::set_flooding(const LocalVlanMapping& lvm) {
+  std::vector<std::string> ports;
+  for (const auto& ip : lvm.flood_ips) ports.push_back(ovs_tunnel_port_name(ip));
+  return ovs_.set_flood_to_tunnels(lvm.vlan, lvm.segmentation_id, ports);
 }
 
 std::string OvsAgent::wiring_problem(const Vif& vif, HostNetwork& net) {
@@ -309,6 +397,11 @@ AgentConfig openvswitch_agent_config(const HostConfig& host) {
   a.datapath_type = host.datapath_type;
   a.physical_interface_mappings = host.physical_interface_mappings;
   a.bridge_mappings = host.bridge_mappings;
+  if (host.vxlan.enable_vxlan) {
+    a.tunnel_types = {"vxlan"};
+    a.tunneling_ip = host.vxlan.local_ip;
+    a.l2_population = host.vxlan.l2_population;
+  }
   return a;
 }
 
@@ -322,6 +415,7 @@ StatusOr<std::unique_ptr<L2Agent>> create_openvswitch_agent(const HostConfig& ho
   config.bridge_mappings = host.bridge_mappings;
   config.honour_migrating_to = deps.behaviour.ovs_agent_wires_migrating_to;
   config.faults = deps.faults;
+  config.tunnel = host.vxlan;
   return std::unique_ptr<L2Agent>(
       std::make_unique<OvsAgent>(config, *host.ovs, deps.neutron, deps.loop, deps.timeline));
 }

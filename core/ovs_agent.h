@@ -11,6 +11,13 @@
 // A port gone from the bridge is reported down and unbound; the network's
 // local VLAN is reclaimed when its last port goes. A binding deactivated
 // here unplugs its port from the integration bridge at the next poll.
+//
+// With tunnel_types = vxlan and l2_population (the only tunnel mode
+// modelled) a vxlan network's local VLAN is translated to its VNI on br-tun,
+// and l2population's fdb updates add and remove the tunnel ports, the
+// flooding list (table 22), the unicast entries (table 20) and, with
+// arp_responder, the ARP answers (table 21), as the agent's fdb_add_tun and
+// fdb_remove_tun do.
 #pragma once
 
 #include <map>
@@ -20,6 +27,7 @@
 #include <vector>
 
 #include "core/event_loop.h"
+#include "core/host_config.h"
 #include "core/l2_agent.h"
 #include "core/neutron.h"
 #include "core/ovs_database.h"
@@ -38,6 +46,8 @@ struct OvsAgentConfig {
   // this host as ours before its binding here is activated.
   bool honour_migrating_to = false;
   faults::FaultPlan* faults = nullptr;  // agent.ovs.port_up
+  VxlanConfig tunnel;  // enable_vxlan: tunnel_types has vxlan
+  static constexpr int kDefaultVxlanUdpPort = 4789;
 };
 
 class OvsAgent : public L2Agent {
@@ -63,11 +73,11 @@ class OvsAgent : public L2Agent {
   // Ignored for other hosts; the port leaves the integration bridge at the
   // next poll (process_deactivated_bindings).
   void binding_deactivate(const std::string& port_id, const std::string& host) override;
+  // l2population's update: ignored without l2_population and for networks
+  // with no local VLAN here (get_agent_ports), entries behind our own
+  // endpoint skipped.
+  void fdb_update(FdbOperation op, const NetworkFdb& fdb) override;
   // Runs one polling iteration now (tests; the timer calls it too).
-  // No tunnel networks on this backend yet (br-tun is not modelled): an
-  // OVS host reports no tunnel types, so it never has a vxlan port and
-  // ignores every update, as the agent does for networks it has no port on.
-  void fdb_update(FdbOperation, const NetworkFdb&) override {}
   void poll() override;
 
   const std::string& host() const override { return config_.host; }
@@ -90,6 +100,7 @@ class OvsAgent : public L2Agent {
     std::string physnet;
     int segmentation_id = 0;
     std::set<std::string> ports;  // port ids bound to it
+    std::set<std::string> flood_ips;  // remote endpoints in the flooding list (tun_ofports)
   };
 
   // The ports of the integration bridge with an iface-id, by port id.
@@ -112,6 +123,15 @@ class OvsAgent : public L2Agent {
   void reclaim_local_vlan(const std::string& network_id);
   std::optional<int> lowest_free_vlan() const;
   std::string source() const { return "agent.ovs." + config_.host; }
+  // Can this host carry 'network_type' (a tunnel type needs tunnelling on)?
+  bool can_provision(const std::string& network_type, const std::string& physnet) const;
+  Status fdb_add_tun(LocalVlanMapping& lvm, const std::string& remote_ip, const std::vector<FdbPortInfo>& entries);
+  Status fdb_remove_tun(LocalVlanMapping& lvm, const std::string& remote_ip,
+                        const std::vector<FdbPortInfo>& entries);
+  Status ensure_tunnel_port(const std::string& remote_ip);
+  // Deletes the tunnel port to 'remote_ip' when no network floods to it.
+  void cleanup_tunnel_port(const std::string& remote_ip);
+  Status set_flooding(const LocalVlanMapping& lvm);
 
   OvsAgentConfig config_;
   OvsDatabase& ovs_;
@@ -127,6 +147,7 @@ class OvsAgent : public L2Agent {
   std::set<std::string> retry_;        // bound ports to re-process at the next poll
   std::set<std::string> deactivated_;  // ports to unplug at the next poll
   std::set<std::string> skipped_logged_;
+  std::set<std::string> tunnel_ports_;  // remote endpoints with a br-tun port
   std::optional<MonoTime> last_poll_;
 };
 

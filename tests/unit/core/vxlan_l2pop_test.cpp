@@ -1,12 +1,14 @@
-// VXLAN tenant networks on linuxbridge hosts with neutron's l2population:
-// which host learns what, and when, across a live migration, on fakes under
-// a simulated clock. Three hosts: the guest's source, its destination and a
-// bystander with another guest of the same network.
+// VXLAN tenant networks with neutron's l2population, on linuxbridge hosts
+// (vxlan devices) and openvswitch hosts (br-tun): which host learns what,
+// and when, across a live migration, on fakes under a simulated clock.
+// Three hosts: the guest's source, its destination and a bystander with
+// another guest of the same network.
 #include <gtest/gtest.h>
 
 #include "core/cloud.h"
 #include "core/names.h"
 #include "fakes.h"
+#include "ovs_fakes.h"
 
 namespace lmh::core {
 namespace {
@@ -14,6 +16,8 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeHostNetwork;
 using testing::FakeHypervisor;
+using testing::FakeLinkOps;
+using testing::FakeOvsDatabase;
 
 const std::string kNet = "7c1e0f5a-9d2b-4c3e-8f10-2a6b4d8e9c01";
 const std::string kGuestPort = "5b6e0c2a-7a11-4f3e-9c55-0d8e1f2a3b4c";
@@ -35,10 +39,14 @@ class VxlanL2pop : public ::testing::Test {
   std::unique_ptr<FakeHypervisor> hv;
   std::unique_ptr<Cloud> cloud;
   std::unique_ptr<faults::FaultPlan> plan;
+  std::map<std::string, FakeOvsDatabase> ovs;  // the openvswitch hosts' OVSDB
+  std::map<std::string, std::unique_ptr<FakeLinkOps>> links;
   const std::string dev = vxlan_device_name(kVni);
 
-  // 'vxlan' is each host's [vxlan] section (local_ip filled per host).
-  void build(VxlanConfig vxlan, const std::string& fault = "", Behaviour behaviour = {}) {
+  // 'vxlan' is each host's tunnel settings (local_ip filled per host); the
+  // hosts in 'ovs_hosts' run the openvswitch agent, the others linuxbridge.
+  void build(VxlanConfig vxlan, const std::string& fault = "", Behaviour behaviour = {},
+             const std::set<std::string>& ovs_hosts = {}) {
     if (!fault.empty()) {
       auto spec = faults::parse_fault_spec(fault);
       ASSERT_TRUE(spec.ok()) << spec.status().message();
@@ -47,6 +55,7 @@ class VxlanL2pop : public ::testing::Test {
     std::map<std::string, FakeHostNetwork*> by_host;
     for (const auto& [h, ip] : kIp) by_host[h] = &nets[h];
     hv = std::make_unique<FakeHypervisor>(loop, by_host);
+    for (const auto& h : ovs_hosts) hv->ovs_hosts[h] = &ovs[h];
     cloud = std::make_unique<Cloud>(loop, timeline, *hv, behaviour, plan.get());
     ASSERT_TRUE(cloud->neutron().create_network({kNet, "vxlan", "", kVni}).ok());
     ASSERT_TRUE(cloud->neutron().create_port({kGuestPort, kNet, kGuestMac, "10.0.0.5", kGuest}).ok());
@@ -59,6 +68,14 @@ class VxlanL2pop : public ::testing::Test {
       hc.vxlan.enable_vxlan = true;
       hc.vxlan.local_ip = ip;
       hc.vxlan.underlay = "eth1.4000";
+      if (ovs_hosts.count(h)) {
+        hc.backend = Backend::kOpenVswitch;
+        hc.firewall_driver = "openvswitch";
+        hc.vxlan.underlay = "";
+        hc.ovs = &ovs[h];
+        links[h] = std::make_unique<FakeLinkOps>(nets[h]);
+        hc.links = links[h].get();
+      }
       ASSERT_TRUE(cloud->add_host(hc, nets[h]).ok());
     }
     ASSERT_TRUE(cloud->boot({kGuest, "vm1", "", "active", "", {kGuestPort}}, "src").ok());
@@ -222,6 +239,103 @@ TEST_F(VxlanL2pop, UdpDstportIsTheConfiguredOne) {
   build({.l2_population = true, .udp_dstport = 4789});
   EXPECT_EQ(nets["src"].vxlans.at(dev).dstport, 4789);
 }
+
+// The same cloud on openvswitch hosts: br-tun's tunnel ports, flooding list
+// and unicast entries follow the guest as the vxlan devices do.
+class OvsVxlanL2pop : public VxlanL2pop {
+ protected:
+  const std::set<std::string> all_ovs = {"src", "dst", "by"};
+  std::string port_to(const std::string& host) { return ovs_tunnel_port_name(kIp.at(host)); }
+  // 'host''s table 20 entry for 'mac' ("" when none).
+  std::string unicast(const std::string& host, const std::string& mac) {
+    for (const auto& [key, port] : ovs[host].unicast)
+      if (key.second == mac) return port;
+    return "";
+  }
+  std::vector<std::string> flood(const std::string& host) {
+    const auto& f = ovs[host].flood;
+    return f.empty() ? std::vector<std::string>{} : f.begin()->second;
+  }
+};
+
+TEST_F(OvsVxlanL2pop, BootMakesTunnelPortsFloodingAndUnicastEntriesToTheOtherHost) {
+  build({.l2_population = true}, "", {}, all_ovs);
+  EXPECT_EQ(port_to("src"), "vxlan-c613000b");  // neutron's get_ip_in_hex
+  ASSERT_TRUE(ovs["by"].tunnel_ports.count(port_to("src")));
+  const OvsTunnelPort& t = ovs["by"].tunnel_ports.at(port_to("src"));
+  EXPECT_EQ(t.remote_ip, kIp.at("src"));
+  EXPECT_EQ(t.local_ip, kIp.at("by"));
+  EXPECT_EQ(t.dst_port, 4789);  // the OVS agent's vxlan_udp_port, not the kernel's 8472
+  EXPECT_EQ(unicast("by", kGuestMac), port_to("src"));
+  EXPECT_EQ(flood("by"), std::vector<std::string>{port_to("src")});
+  EXPECT_EQ(unicast("src", kByMac), port_to("by"));
+  // The network was provisioned on br-tun: VNI <-> the local VLAN.
+  ASSERT_EQ(ovs["by"].flows.size(), 1u);
+  EXPECT_EQ(ovs["by"].flows.begin()->second.network_type, "vxlan");
+  EXPECT_EQ(ovs["by"].flows.begin()->second.segmentation_id, kVni);
+  EXPECT_TRUE(ovs["dst"].tunnel_ports.empty()) << "dst has no port on the network";
+}
+
+TEST_F(OvsVxlanL2pop, AfterLiveMigrationTheBystanderTunnelsToTheDestinationAndDropsTheSourcePort) {
+  // The source's remove first, then the destination's add (both agents
+  // poll at the same instants here; the add is held back 500 ms).
+  build({.l2_population = true}, "l2pop.fdb_add=delay:500", {}, all_ovs);
+  int id = migrate();
+  ASSERT_TRUE(loop.run_for(5s).ok());
+  EXPECT_EQ(cloud->migration(id)->status, MigrationStatus::kCompleted);
+  EXPECT_EQ(unicast("by", kGuestMac), port_to("dst"));
+  EXPECT_EQ(flood("by"), std::vector<std::string>{port_to("dst")});
+  // No network floods to src any more: its tunnel port is cleaned up.
+  EXPECT_FALSE(ovs["by"].tunnel_ports.count(port_to("src")));
+  EXPECT_EQ(ovs["by"].count("delete_tunnel_port " + port_to("src")), 1);
+  // dst got the whole network when its port went up.
+  EXPECT_EQ(unicast("dst", kByMac), port_to("by"));
+  // src reclaimed the network's local VLAN with its last port.
+  EXPECT_TRUE(ovs["src"].flows.empty());
+  EXPECT_TRUE(ovs["src"].tunnel_ports.empty());
+}
+
+TEST_F(OvsVxlanL2pop, ALateRemoveOfTheSourceDeletesTheDestinationsEntryByMac) {
+  // The add for dst arrives, then the remove for src (delayed): neutron's
+  // delete_unicast_to_tun matches VLAN and MAC, so the new entry goes and
+  // the bystander floods the guest's frames (to dst only, the one flooding
+  // entry left) instead of tunnelling them. A linuxbridge host deletes the
+  // (mac, destination) pair and keeps the new entry.
+  build({.l2_population = true, .arp_responder = true}, "l2pop.fdb_remove=delay:4000", {}, all_ovs);
+  migrate();
+  ASSERT_TRUE(loop.run_for(2s).ok());
+  ASSERT_EQ(unicast("by", kGuestMac), port_to("dst"));
+  ASSERT_EQ(ovs["by"].arp.count({1, "10.0.0.5"}), 1u);
+  ASSERT_TRUE(loop.run_for(6s).ok());
+  EXPECT_EQ(unicast("by", kGuestMac), "");
+  EXPECT_EQ(ovs["by"].arp.count({1, "10.0.0.5"}), 0u) << "the ARP answer goes with it";
+  EXPECT_EQ(flood("by"), std::vector<std::string>{port_to("dst")});
+}
+
+TEST_F(OvsVxlanL2pop, TheAgentReportsItsTunnelEndpointToTheServer) {
+  build({.l2_population = true}, "", {}, all_ovs);
+  const AgentConfig* a = cloud->neutron().agent("by");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->tunnel_types, std::set<std::string>{"vxlan"});
+  EXPECT_EQ(a->tunneling_ip, kIp.at("by"));
+  EXPECT_TRUE(a->l2_population);
+}
+
+TEST_F(OvsVxlanL2pop, LinuxbridgeSourceAndOvsDestinationUseDifferentUdpPorts) {
+  // Seed 000's cloud: both backends on one vxlan network, each with its
+  // default port, so their tunnels cannot meet.
+  Behaviour fixed;  // the tap on br-int (seed 000's first fix)
+  fixed.dest_xml_bridge = DestXmlBridge::kDestination;
+  build({.l2_population = true}, "", fixed, {"dst"});
+  migrate();
+  ASSERT_TRUE(loop.run_for(5s).ok());
+  ASSERT_TRUE(ovs["dst"].tunnel_ports.count(port_to("by")));
+  EXPECT_EQ(ovs["dst"].tunnel_ports.at(port_to("by")).dst_port, 4789);
+  EXPECT_EQ(nets["by"].vxlans.at(dev).dstport, 8472);
+  // The linuxbridge bystander still learned the guest behind dst's endpoint.
+  EXPECT_TRUE(has("by", {kGuestMac, kIp.at("dst")}));
+}
+
 
 }  // namespace
 }  // namespace lmh::core
