@@ -7,12 +7,14 @@ const faults::FaultPointDescriptor kL2popFdbAdd = faults::define_fault_point({
     .description = "neutron l2population casts add_fdb_entries to one agent (a port's new location)",
     .actions = {faults::ActionKind::kDelay, faults::ActionKind::kDrop},
     .phase = faults::MigrationPhase::kAgent,
+    .needs_network_type = "vxlan",
 });
 const faults::FaultPointDescriptor kL2popFdbRemove = faults::define_fault_point({
     .name = "l2pop.fdb_remove",
     .description = "neutron l2population casts remove_fdb_entries to one agent (a port left a host)",
     .actions = {faults::ActionKind::kDelay, faults::ActionKind::kDrop},
     .phase = faults::MigrationPhase::kAgent,
+    .needs_network_type = "vxlan",
 });
 
 const char* fdb_operation_name(FdbOperation op) {

@@ -70,6 +70,9 @@ struct FaultPointDescriptor {
   // A backend that at least one host of the lab must have ("openvswitch"),
   // or "" when any lab has what the point acts on.
   std::string needs_backend{};
+  // A network type the scenario's network must have ("vxlan" for
+  // l2population's casts), or "" for any.
+  std::string needs_network_type{};
 
   bool implements(ActionKind kind) const;
   // The actions' names joined by 'separator' ("delay,drop,fail").

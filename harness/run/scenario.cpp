@@ -402,6 +402,9 @@ std::string fault_not_applicable(const Scenario& sc, const faults::FaultSpec& sp
   if (!needs.empty() &&
       std::none_of(sc.hosts.begin(), sc.hosts.end(), [&](const HostSpec& h) { return core::to_string(h.backend) == needs; }))
     return "fault point '" + spec.point + "' needs a host with backend " + needs + "; this scenario has none";
+  if (!point->needs_network_type.empty() && sc.network.type != point->needs_network_type)
+    return "fault point '" + spec.point + "' needs a " + point->needs_network_type + " network; this scenario's is " +
+           sc.network.type;
   const faults::Tiers tier = sc.tier == Tier::kLibvirt ? faults::kLibvirtTier : faults::kEmulatedTier;
   if (!(point->tiers & tier)) {
     // On the libvirt tier QEMU switches over and announces by itself.
@@ -660,11 +663,13 @@ Status Reader::check_topology(const Scenario& sc) {
                    "a vxlan network's peer sits on a compute host: name one that is neither migration.source "
                    "nor migration.destination",
                    /*names_keys=*/true);
+    // Without l2population the OVS agent floods to every endpoint from
+    // tunnel_sync, which the model has no server side for.
     for (const auto& h : sc.hosts)
-      if (h.backend != core::Backend::kLinuxBridge)
-        return blame("network.type", {"hosts"},
-                     "vxlan is modelled on linuxbridge hosts only so far; host '" + h.name + "' runs " +
-                         core::to_string(h.backend));
+      if (h.backend == core::Backend::kOpenVswitch && !sc.agent.l2_population)
+        return blame("agent.l2_population", {"hosts"},
+                     "vxlan on openvswitch hosts is modelled with l2_population only; host '" + h.name +
+                         "' runs openvswitch");
   }
   if (!sc.peer.host.empty()) {
     if (sc.host(sc.peer.host) == nullptr)

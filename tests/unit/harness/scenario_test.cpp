@@ -138,6 +138,9 @@ TEST(ScenarioFaults, PointTheLabNeverReachesIsRefusedWithItsLine) {
   EXPECT_EQ(error_of(with("faults:\n  - agent.ovs.port_up=drop\n")),
             "t.yaml:3: faults[0]: fault point 'agent.ovs.port_up' needs a host with backend openvswitch; this "
             "scenario has none");
+  // l2population's casts only exist on a tunnel network.
+  EXPECT_EQ(error_of(with("faults:\n  - l2pop.fdb_add=drop\n")),
+            "t.yaml:3: faults[0]: fault point 'l2pop.fdb_add' needs a vxlan network; this scenario's is vlan");
   EXPECT_EQ(error_of(with("faults:\n  - guest.announce=fail\n")),
             "t.yaml:3: faults[0]: fault 'guest.announce=fail': 'guest.announce' does not implement fail (it "
             "implements: delay, drop, duplicate)");
@@ -423,8 +426,10 @@ TEST(ScenarioVxlan, VniUnderlayPeerAndBackendAreChecked) {
             "t.yaml: --set agent.vxlan_group: expected an IPv4 multicast address (224.0.0.0/4), got '10.0.0.1'");
   std::string ovs = kVxlan;
   ovs.replace(ovs.find("{name: by}"), 10, "{name: by, backend: openvswitch}");
-  EXPECT_EQ(error_of(with(ovs)),
-            "t.yaml:7: network.type: vxlan is modelled on linuxbridge hosts only so far; host 'by' runs openvswitch");
+  EXPECT_TRUE(parse_scenario(with(ovs), "t.yaml").ok()) << error_of(with(ovs));
+  EXPECT_EQ(error_of(with(ovs), {"agent.l2_population=false"}),
+            "t.yaml: --set agent.l2_population: vxlan on openvswitch hosts is modelled with l2_population only; "
+            "host 'by' runs openvswitch");
 }
 
 TEST(ScenarioEnums, BackendAndKindParseIntoEnums) {
