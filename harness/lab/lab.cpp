@@ -304,7 +304,10 @@ Status Lab::build_peer(const TopologyPeer& peer) {
   LMH_RETURN_IF_ERROR((*pnl)->add_address("eth0", peer.ip + net.prefix_length()));
   LMH_RETURN_IF_ERROR((*pnl)->set_up("eth0"));
   // On a host the tap waits for the host's agent, as a VM's does.
-  if (on_host) return on_host->net->netlink().set_up(tap);
+  if (on_host) {
+    LMH_RETURN_IF_ERROR(on_host->net->netlink().set_up(tap));
+    return lab_backend(on_host->spec.backend).plug_peer(*on_host, peer, tap);
+  }
   LMH_RETURN_IF_ERROR(fabric_nl_->set_up(peer.name));
   return net.fabric_vlan() ? fabric_->add_access_port(peer.name, net.fabric_vlan())
                            : fabric_->add_trunk_port(peer.name);
@@ -327,7 +330,6 @@ Status Lab::build_host(const TopologyHost& spec) {
   LMH_RETURN_IF_ERROR(fabric_nl_->set_up(port));
   LMH_RETURN_IF_ERROR(fabric_->add_trunk_port(port));
   LMH_RETURN_IF_ERROR(lab_backend(spec.backend).build(*this, h));
-  if (spec.tunnel) LMH_RETURN_IF_ERROR(build_underlay(h));
   if (topology_.libvirt) {
     LibvirtHost::Options lo;
     lo.name = prefix() + "-" + spec.name;
@@ -343,7 +345,7 @@ Status Lab::build_host(const TopologyHost& spec) {
   return ok_status();
 }
 
-Status Lab::build_underlay(LabHost& h) {
+Status Lab::build_vlan_underlay(LabHost& h) {
   const std::string& phys = h.spec.physical_interface;
   const int vlan = topology_.underlay.vlan;
   const std::string name = core::vlan_interface_name(phys, vlan);

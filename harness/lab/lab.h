@@ -126,6 +126,9 @@ class Lab {
   // ovs.vswitchd (crash).
   void switchover_faults(const std::string& destination, faults::FaultPlan* faults, core::EventLoop& loop,
                          core::Timeline& timeline);
+  // A Linux host's tunnel endpoint: "<phys>.<underlay vlan>" (a real VLAN
+  // device or the veth fallback) with its local_ip.
+  Status build_vlan_underlay(LabHost& host);
   // Creates a namespace of this run ("<prefix>-<suffix>") with IPv6 off.
   StatusOr<NamedNetns> make_namespace(const std::string& suffix);
 
@@ -135,8 +138,6 @@ class Lab {
   Status build_all();
   Status build_peer(const TopologyPeer& peer);
   Status build_host(const TopologyHost& spec);
-  // A tunnel endpoint's underlay: "<phys>.<underlay vlan>" with local_ip.
-  Status build_underlay(LabHost& host);
 
   Topology topology_;
   std::string run_id_;

@@ -22,7 +22,11 @@ std::map<std::string, std::string> ovs_bridge_mappings(const Topology& topology)
 // of that VLAN where the kernel has no 8021q), made by the agent itself.
 class LinuxBridgeLabBackend final : public LabBackend {
  public:
-  Status build(Lab&, LabHost&) const override { return ok_status(); }
+  // A tunnel endpoint on "<phys>.<underlay vlan>", as the agent's
+  // local_ip is usually configured on such an interface.
+  Status build(Lab& lab, LabHost& host) const override {
+    return host.spec.tunnel ? lab.build_vlan_underlay(host) : ok_status();
+  }
   // A tunnel network's frames leave encapsulated through the underlay's
   // VLAN interface: its fabric VLAN is the underlay's.
   std::string uplink_name(const TopologyHost& host, const TopologyNetwork& net) const override {
@@ -34,6 +38,8 @@ class LinuxBridgeLabBackend final : public LabBackend {
     if (net.fabric_vlan() && !caps.vlan_8021q) return Lab::fabric_vlan_port(host.name, net.fabric_vlan());
     return Lab::fabric_nic_port(host.name);
   }
+  // The agent finds the tap by its name.
+  Status plug_peer(LabHost&, const TopologyPeer&, const std::string&) const override { return ok_status(); }
   // The agent's [vxlan] section from the host's tunnel endpoint.
   void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
     if (!host.spec.tunnel) return;
@@ -71,12 +77,26 @@ class OvsLabBackend final : public LabBackend {
   std::string fabric_port(const Capabilities&, const TopologyHost& host, const TopologyNetwork&) const override {
     return Lab::fabric_nic_port(host.name);
   }
+  // On br-int with the port's iface-id, as os-vif's plain OVS plug leaves
+  // a VM's tap: the agent wires what carries an iface-id.
+  Status plug_peer(LabHost& host, const TopologyPeer& peer, const std::string& tap) const override {
+    return host.ovs->database().add_port(
+        host.ovs->options().integration_bridge, tap, {{"iface-id", peer.port_id}, {"iface-status", "active"}, {"attached-mac", peer.mac}},
+        std::nullopt);
+  }
   void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
     config.firewall_driver = host.spec.firewall_driver;
     config.datapath_type = host.ovs->options().datapath_type;
     config.bridge_mappings = ovs_bridge_mappings(topology);
     config.ovs = &host.ovs->database();
     config.links = host.net.get();
+    if (!host.spec.tunnel) return;
+    const TopologyTunnel& t = *host.spec.tunnel;
+    config.vxlan = {.enable_vxlan = true,
+                    .local_ip = t.local_ip,
+                    .l2_population = t.l2_population,
+                    .arp_responder = t.arp_responder,
+                    .udp_dstport = t.udp_dstport};
   }
 };
 

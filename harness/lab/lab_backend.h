@@ -32,6 +32,9 @@ class LabBackend {
   // The fabric port 'net''s frames from 'host' cross.
   virtual std::string fabric_port(const Capabilities& caps, const TopologyHost& host,
                                   const TopologyNetwork& net) const = 0;
+  // Plugs the host side 'tap' of 'peer', a port on 'host', where this
+  // backend's agent looks for it (as os-vif would a VM's tap).
+  virtual Status plug_peer(LabHost& host, const TopologyPeer& peer, const std::string& tap) const = 0;
   // Fills what core's compute and agent on 'host' need from this backend.
   virtual void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const = 0;
 };
