@@ -128,6 +128,22 @@ TEST(OvsdbIdlDatabase, RefusesMalformedTunnelRequestsBeforeSendingThem) {
   EXPECT_NE(db.provision_local_vlan(4094, "", "vxlan", (1 << 24) - 1).code(), bad);
 }
 
+TEST(OvsHostOptions, RejectsTunnelEndpointsThatCannotBeBuilt) {
+  OvsHost::Options o;
+  o.state_dir = "/nonexistent/lmh-unit";
+  o.bridge_mappings = {{"provider", "br-ex"}};
+  auto refused = [&](OvsHost::Options::TunnelEndpoint t) {
+    o.tunnel = t;
+    return OvsHost::start(o).status().code() == StatusCode::kInvalidArgument;
+  };
+  EXPECT_TRUE(refused({.local_ip = "198.19.0"}));
+  EXPECT_TRUE(refused({.local_ip = "198.19.0.11", .prefix_length = "24"}));
+  EXPECT_TRUE(refused({.local_ip = "198.19.0.11", .prefix_length = "/33"}));
+  EXPECT_TRUE(refused({.local_ip = "198.19.0.11", .vlan = 4095}));
+  EXPECT_TRUE(refused({.local_ip = "198.19.0.11", .bridge = "br-phys"}));  // no physnet maps to it
+  EXPECT_TRUE(refused({.local_ip = "198.19.0.11", .bridge = "br-int"}));
+}
+
 TEST(OvsdbIdlDatabase, GivesUpOnAnAbsentServerWithinItsTimeout) {
   OvsdbIdlDatabase db(unreachable_db());
   auto t0 = std::chrono::steady_clock::now();
