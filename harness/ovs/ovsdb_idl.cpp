@@ -1,6 +1,7 @@
 #include "harness/ovs/ovsdb_idl.h"
 
 #include <arpa/inet.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <cctype>
@@ -341,10 +342,14 @@ Status check_vni(int vni) {
 }
 
 // Port names go into flow text, so only what a device name may hold and
-// nothing ovs-ofctl would read as syntax (',', '=', ':', spaces, '(').
+// nothing ovs-ofctl would read as syntax (',', '=', ':', spaces, '('), nor
+// as another port: it takes a number, or a reserved name in any case, for
+// that port before it looks names up.
 Status check_port_name(const std::string& name) {
-  bool ok = !name.empty() && name.size() <= 15;
+  bool ok = !name.empty() && name.size() <= 15 && name.find_first_not_of("0123456789") != std::string::npos;
   for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+  for (const char* reserved : {"in_port", "table", "normal", "flood", "all", "controller", "local", "none"})
+    ok = ok && ::strcasecmp(name.c_str(), reserved) != 0;
   return ok ? ok_status() : invalid_argument("port name '" + name + "'");
 }
 

@@ -112,8 +112,10 @@ TEST(OvsdbIdlDatabase, RefusesMalformedTunnelRequestsBeforeSendingThem) {
     EXPECT_EQ(db.add_tunnel_port({port, ip, "198.19.0.11"}).code(), bad) << ip;
     EXPECT_EQ(db.add_tunnel_port({port, "198.19.0.12", ip}).code(), bad) << ip;
   }
-  // Port names end up in flow text: nothing ovs-ofctl would read as syntax.
-  for (std::string name : {"", "vxlan-c613000c123", "a,b", "vx:1", "vx 1", "vx(1)", "in_port=1"}) {
+  // Port names end up in flow text: nothing ovs-ofctl would read as syntax
+  // or as another port (a number, a reserved name).
+  for (std::string name : {"", "vxlan-c613000c123", "a,b", "vx:1", "vx 1", "vx(1)", "in_port=1", "12", "LOCAL",
+                           "normal", "In_Port"}) {
     EXPECT_EQ(db.add_tunnel_port({name, "198.19.0.12", "198.19.0.11"}).code(), bad) << name;
     EXPECT_EQ(db.delete_tunnel_port(name).code(), bad) << name;
     EXPECT_EQ(db.set_flood_to_tunnels(1, 100, {port, name}).code(), bad) << name;
