@@ -3,9 +3,13 @@
 // the integration bridge br-int, one physical bridge per bridge mapping
 // (br-ex) holding the host's NIC (a trunk to the fabric), the patch pair
 // int-br-ex / phy-br-ex between them, and the agent's base flows (NORMAL,
-// drop of untranslated traffic on the patch ports). Both bridges are in
-// fail_mode secure, as the agent sets them: what they forward is what the
-// flows say. The OVS agent and os-vif drive it through database().
+// drop of untranslated traffic on the patch ports). With a tunnel endpoint
+// also the tunnel bridge br-tun, its patch pair patch-tun / patch-int and
+// neutron's br-tun tables, and the underlay: the endpoint's address on the
+// internal port of the physical bridge, in the underlay's VLAN of the
+// fabric. Every bridge is in fail_mode secure, as the agent sets them: what
+// they forward is what the flows say. The OVS agent and os-vif drive it
+// through database().
 #pragma once
 
 #include <sys/types.h>
@@ -13,6 +17,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -32,6 +37,20 @@ class OvsHost {
     std::string integration_bridge = "br-int";
     std::map<std::string, std::string> bridge_mappings;  // physnet -> bridge ("provider" -> "br-ex")
     std::map<std::string, std::string> nic_for_bridge;   // bridge -> NIC in the namespace ("br-ex" -> "eth1")
+    // Where VXLAN leaves and enters this host (the agent's [ovs] local_ip
+    // with tunnel_types = vxlan). The userspace datapath tunnels natively:
+    // ovs-vswitchd routes the outer packet itself (its routes come from the
+    // namespace's kernel table) out of the bridge whose internal port holds
+    // local_ip, and resolves the next hop by ARP itself (tnl/neigh): the
+    // first packet to an endpoint whose MAC it has not learned is dropped
+    // while it asks, unlike the kernel, which queues it.
+    struct TunnelEndpoint {
+      std::string local_ip;               // "198.19.0.11"
+      std::string prefix_length = "/24";  // of the underlay subnet
+      int vlan = 4000;                    // the underlay's fabric VLAN, 1..4094 (0: untagged)
+      std::string bridge = "br-ex";       // a physical bridge (its NIC reaches the fabric)
+    };
+    std::optional<TunnelEndpoint> tunnel{};
     std::chrono::milliseconds ovsdb_timeout = std::chrono::seconds(10);  // per OVSDB call
   };
   // Starts the daemons and builds the bridges, ports and base flows; returns
@@ -55,7 +74,11 @@ class OvsHost {
 
  private:
   explicit OvsHost(Options options) : options_(std::move(options)) {}
+  static Status validate(const Options& options);
   Status build_bridges();
+  Status build_tunnel_bridge();
+  Status build_underlay();
+  Status wait_for_underlay_route();
 
   Options options_;
   // Declaration order: the IDL connection closes before the daemons stop.

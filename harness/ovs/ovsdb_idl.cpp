@@ -1,6 +1,12 @@
 #include "harness/ovs/ovsdb_idl.h"
 
+#include <arpa/inet.h>
+#include <strings.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cinttypes>
+#include <cstdio>
 #include <sstream>
 
 #include "harness/ovs/ovsdb_c.h"
@@ -275,6 +281,7 @@ StatusOr<TranslationMatches> translation_matches(const PhysnetBridge& p, int loc
 
 Status OvsdbIdlDatabase::provision_local_vlan(int local_vlan, const std::string& physnet,
                                               const std::string& network_type, int segmentation_id) {
+  if (network_type == "vxlan") return provision_tunnel(local_vlan, physnet, segmentation_id);
   auto phys = physnet_bridge(physnet);
   if (!phys.ok()) return phys.status();
   if (local_vlan < 1 || local_vlan > 4094) return invalid_argument("local VLAN " + std::to_string(local_vlan));
@@ -293,6 +300,7 @@ Status OvsdbIdlDatabase::provision_local_vlan(int local_vlan, const std::string&
 
 Status OvsdbIdlDatabase::reclaim_local_vlan(int local_vlan, const std::string& physnet,
                                             const std::string& network_type, int segmentation_id) {
+  if (network_type == "vxlan") return reclaim_tunnel(local_vlan, physnet, segmentation_id);
   auto phys = physnet_bridge(physnet);
   if (!phys.ok()) return phys.status();
   auto m = translation_matches(**phys, local_vlan, network_type, segmentation_id);
@@ -304,22 +312,263 @@ Status OvsdbIdlDatabase::reclaim_local_vlan(int local_vlan, const std::string& p
       .with_context("flow on " + options_.integration_bridge);
 }
 
-// br-tun: not built yet (issue 11, in progress).
+// The tunnel bridge (br-tun), as neutron's OVS agent programs it for VXLAN
+// (openflow/native/br_tun.py, constants.py). Flows name ports, as the other
+// flows here do; ovs-ofctl resolves them against the switch.
+
+namespace {
+
+// neutron's br-tun tables (constants.py).
+constexpr int kPatchLvToTun = 2;
+constexpr int kGreTunToLv = 3;
+constexpr int kVxlanTunToLv = 4;
+constexpr int kGeneveTunToLv = 6;
+constexpr int kLearnFromTun = 10;
+constexpr int kUcastToTun = 20;
+constexpr int kArpResponder = 21;
+constexpr int kFloodToTun = 22;
+constexpr int kMaxVni = (1 << 24) - 1;  // VXLAN's 24-bit network identifier
+
+std::string table(int t) { return "table=" + std::to_string(t); }
+
+Status check_local_vlan(int local_vlan) {
+  if (local_vlan < 1 || local_vlan > 4094) return invalid_argument("local VLAN " + std::to_string(local_vlan));
+  return ok_status();
+}
+
+Status check_vni(int vni) {
+  if (vni < 1 || vni > kMaxVni) return invalid_argument("VNI " + std::to_string(vni) + " is outside 1..16777215");
+  return ok_status();
+}
+
+// Port names go into flow text, so only what a device name may hold and
+// nothing ovs-ofctl would read as syntax (',', '=', ':', spaces, '('), nor
+// as another port: it takes a number, or a reserved name in any case, for
+// that port before it looks names up.
+Status check_port_name(const std::string& name) {
+  bool ok = !name.empty() && name.size() <= 15 && name.find_first_not_of("0123456789") != std::string::npos;
+  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+  for (const char* reserved : {"in_port", "table", "normal", "flood", "all", "controller", "local", "none"})
+    ok = ok && ::strcasecmp(name.c_str(), reserved) != 0;
+  return ok ? ok_status() : invalid_argument("port name '" + name + "'");
+}
+
+// 'ip' as a 32-bit number (host order); nullopt unless dotted IPv4.
+std::optional<uint32_t> parse_ipv4(const std::string& ip) {
+  in_addr a{};
+  if (inet_pton(AF_INET, ip.c_str(), &a) != 1) return std::nullopt;
+  return ntohl(a.s_addr);
+}
+
+// 'mac' ("fa:16:3e:00:00:01", either case) as a 48-bit number; nullopt
+// unless six colon-separated pairs of hex digits.
+std::optional<uint64_t> parse_mac(const std::string& mac) {
+  if (mac.size() != 17) return std::nullopt;
+  uint64_t v = 0;
+  for (size_t i = 0; i < mac.size(); ++i) {
+    const unsigned char c = mac[i];
+    if (i % 3 == 2) {
+      if (c != ':') return std::nullopt;
+      continue;
+    }
+    if (!std::isxdigit(c)) return std::nullopt;
+    v = v << 4 | static_cast<uint64_t>(std::isdigit(c) ? c - '0' : std::tolower(c) - 'a' + 10);
+  }
+  return v;
+}
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+// Leaves br-tun as VNI 'vni': the VLAN tag off, the tunnel key set (the
+// ports' out_key=flow reads it).
+std::string to_tunnel(int vni) { return "strip_vlan,load:" + std::to_string(vni) + "->NXM_NX_TUN_ID[]"; }
+
+Status check_tunnel_port(const core::OvsTunnelPort& p) {
+  LMH_RETURN_IF_ERROR(check_port_name(p.name));
+  if (!parse_ipv4(p.remote_ip)) return invalid_argument("tunnel port " + p.name + ": remote_ip '" + p.remote_ip + "'");
+  if (!parse_ipv4(p.local_ip)) return invalid_argument("tunnel port " + p.name + ": local_ip '" + p.local_ip + "'");
+  if (p.dst_port < 1 || p.dst_port > 65535)
+    return invalid_argument("tunnel port " + p.name + ": dst_port " + std::to_string(p.dst_port));
+  return ok_status();
+}
+
+}  // namespace
+
+StatusOr<const TunnelBridge*> OvsdbIdlDatabase::tunnel_bridge() const {
+  if (!options_.tunnel) return failed_precondition("this host has no tunnel bridge");
+  return &*options_.tunnel;
+}
+
+Status OvsdbIdlDatabase::tun_ofctl(const std::string& command, const std::string& flow, bool strict) {
+  auto tun = tunnel_bridge();
+  if (!tun.ok()) return tun.status();
+  std::vector<std::string> args;
+  if (strict) args.push_back("--strict");
+  args.insert(args.end(), {command, mgmt_target((*tun)->bridge), flow});
+  return ofctl(args).with_context("flow on " + (*tun)->bridge);
+}
+
+// kNotFound unless every port of 'ports' is on br-tun: a flow to a port of
+// another bridge would be refused, or worse, mean a different port.
+Status OvsdbIdlDatabase::require_tunnel_ports(const std::vector<std::string>& ports) {
+  auto tun = tunnel_bridge();
+  if (!tun.ok()) return tun.status();
+  for (const auto& p : ports) {
+    auto bridge = port_bridge(p);
+    if (!bridge.ok()) return bridge.status();
+    if (*bridge != (*tun)->bridge) return not_found("no tunnel port " + p + " on " + (*tun)->bridge);
+  }
+  return ok_status();
+}
+
+Status OvsdbIdlDatabase::install_tunnel_base_flows() {
+  auto tun = tunnel_bridge();
+  if (!tun.ok()) return tun.status();
+  const std::string patch = (*tun)->tun_patch_port;
+  const std::string learn =
+      "learn(table=20,hard_timeout=300,priority=1,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],"
+      "load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[])";
+  const std::vector<std::string> flows = {
+      "table=0,priority=1,in_port=" + patch + ",actions=resubmit(,2)",
+      "table=0,priority=0,actions=drop",
+      table(kPatchLvToTun) + ",priority=1,arp,dl_dst=ff:ff:ff:ff:ff:ff,actions=resubmit(,21)",
+      table(kPatchLvToTun) + ",priority=0,dl_dst=00:00:00:00:00:00/01:00:00:00:00:00,actions=resubmit(,20)",
+      table(kPatchLvToTun) + ",priority=0,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=resubmit(,22)",
+      table(kGreTunToLv) + ",priority=0,actions=drop",
+      table(kVxlanTunToLv) + ",priority=0,actions=drop",
+      table(kGeneveTunToLv) + ",priority=0,actions=drop",
+      table(kLearnFromTun) + ",priority=1,actions=" + learn + ",output:" + patch,
+      table(kUcastToTun) + ",priority=0,actions=resubmit(,22)",
+      table(kArpResponder) + ",priority=0,actions=resubmit(,22)",
+      table(kFloodToTun) + ",priority=0,actions=drop",
+  };
+  for (const auto& f : flows) LMH_RETURN_IF_ERROR(tun_ofctl("add-flow", f));
+  return ok_status();
+}
+
+Status OvsdbIdlDatabase::provision_tunnel(int local_vlan, const std::string& physnet, int vni) {
+  if (!physnet.empty()) return invalid_argument("a vxlan network has no physical network (got " + physnet + ")");
+  LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
+  LMH_RETURN_IF_ERROR(check_vni(vni));
+  return tun_ofctl("add-flow", table(kVxlanTunToLv) + ",priority=1,tun_id=" + std::to_string(vni) +
+                                   ",actions=mod_vlan_vid:" + std::to_string(local_vlan) + ",resubmit(,10)");
+}
+
+Status OvsdbIdlDatabase::reclaim_tunnel(int local_vlan, const std::string& physnet, int vni) {
+  if (!physnet.empty()) return invalid_argument("a vxlan network has no physical network (got " + physnet + ")");
+  LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
+  LMH_RETURN_IF_ERROR(check_vni(vni));
+  LMH_RETURN_IF_ERROR(
+      tun_ofctl("del-flows", table(kVxlanTunToLv) + ",priority=1,tun_id=" + std::to_string(vni), true));
+  // Not strict: every entry of the local VLAN, whatever its mac, ip or
+  // ports (neutron's delete_flood_to_tun, delete_unicast_to_tun and
+  // delete_arp_responder with no mac or ip). Learned entries (matching
+  // the VLAN id bits only) are left to their hard_timeout, as in neutron.
+  for (int t : {kUcastToTun, kArpResponder, kFloodToTun})
+    LMH_RETURN_IF_ERROR(tun_ofctl("del-flows", table(t) + ",dl_vlan=" + std::to_string(local_vlan)));
+  return ok_status();
+}
+
 Status OvsdbIdlDatabase::add_tunnel_port(const core::OvsTunnelPort& port) {
-  return failed_precondition("tunnel port " + port.name + ": br-tun is not built yet");
+  LMH_RETURN_IF_ERROR(check_tunnel_port(port));
+  auto tun = tunnel_bridge();
+  if (!tun.ok()) return tun.status();
+  const std::string dst_port = std::to_string(port.dst_port);
+  // The agent's options (ovs_lib add_tunnel_port) with its default
+  // dont_fragment = True; dst_port always, so the port says what it uses.
+  const lmh_ovsdb_kv options[] = {{"remote_ip", port.remote_ip.c_str()}, {"local_ip", port.local_ip.c_str()},
+                                  {"in_key", "flow"},                    {"out_key", "flow"},
+                                  {"dst_port", dst_port.c_str()},        {"df_default", "true"}};
+  lmh_ovsdb_port_spec spec{};
+  spec.bridge = (*tun)->bridge.c_str();
+  spec.name = port.name.c_str();
+  spec.type = "vxlan";
+  spec.options = options;
+  spec.n_options = std::size(options);
+  spec.tag = -1;
+  {
+    std::lock_guard lock(mu_);
+    LMH_RETURN_IF_ERROR(to_status(lmh_ovsdb_add_ports(db_.get(), &spec, 1), db_.get()));
+  }
+  return tun_ofctl("add-flow", "table=0,priority=1,in_port=" + port.name + ",actions=resubmit(," +
+                                   std::to_string(kVxlanTunToLv) + ")");
 }
-Status OvsdbIdlDatabase::delete_tunnel_port(const std::string&) { return ok_status(); }
-Status OvsdbIdlDatabase::set_flood_to_tunnels(int, int, const std::vector<std::string>&) {
-  return failed_precondition("br-tun is not built yet");
+
+Status OvsdbIdlDatabase::delete_tunnel_port(const std::string& name) {
+  LMH_RETURN_IF_ERROR(check_port_name(name));
+  auto tun = tunnel_bridge();
+  if (!tun.ok()) return tun.status();
+  auto bridge = port_bridge(name);
+  if (!bridge.ok()) return bridge.status();
+  if (bridge->empty()) return ok_status();
+  auto interfaces = list_interfaces();
+  if (!interfaces.ok()) return interfaces.status();
+  auto it = std::find_if(interfaces->begin(), interfaces->end(), [&](const auto& i) { return i.name == name; });
+  // Only br-tun's vxlan ports: never its patch to br-int, nor a VM's port.
+  if (*bridge != (*tun)->bridge || it == interfaces->end() || it->type != "vxlan")
+    return failed_precondition("port " + name + " on " + *bridge + " is not a tunnel port of " + (*tun)->bridge);
+  // The flow first: ovs-ofctl resolves the name only while the port exists.
+  LMH_RETURN_IF_ERROR(tun_ofctl("del-flows", "table=0,in_port=" + name));
+  return delete_port(name);
 }
-Status OvsdbIdlDatabase::install_unicast_to_tunnel(int, int, const std::string&, const std::string&) {
-  return failed_precondition("br-tun is not built yet");
+
+Status OvsdbIdlDatabase::set_flood_to_tunnels(int local_vlan, int vni, const std::vector<std::string>& ports) {
+  LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
+  LMH_RETURN_IF_ERROR(check_vni(vni));
+  for (const auto& p : ports) LMH_RETURN_IF_ERROR(check_port_name(p));
+  const std::string match = table(kFloodToTun) + ",priority=1,dl_vlan=" + std::to_string(local_vlan);
+  if (ports.empty()) return tun_ofctl("del-flows", match, true);
+  LMH_RETURN_IF_ERROR(require_tunnel_ports(ports));
+  std::string actions = to_tunnel(vni);
+  for (const auto& p : ports) actions += ",output:" + p;
+  return tun_ofctl("add-flow", match + ",actions=" + actions);
 }
-Status OvsdbIdlDatabase::delete_unicast_to_tunnel(int, const std::string&) { return ok_status(); }
-Status OvsdbIdlDatabase::install_arp_responder(int, const std::string&, const std::string&) {
-  return failed_precondition("br-tun is not built yet");
+
+Status OvsdbIdlDatabase::install_unicast_to_tunnel(int local_vlan, int vni, const std::string& port,
+                                                   const std::string& mac) {
+  LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
+  LMH_RETURN_IF_ERROR(check_vni(vni));
+  LMH_RETURN_IF_ERROR(check_port_name(port));
+  if (!parse_mac(mac)) return invalid_argument("MAC '" + mac + "'");
+  LMH_RETURN_IF_ERROR(require_tunnel_ports({port}));
+  // Same match and priority: add-flow replaces the entry of that mac.
+  return tun_ofctl("add-flow", table(kUcastToTun) + ",priority=2,dl_vlan=" + std::to_string(local_vlan) +
+                                   ",dl_dst=" + mac + ",actions=" + to_tunnel(vni) + ",output:" + port);
 }
-Status OvsdbIdlDatabase::delete_arp_responder(int, const std::string&) { return ok_status(); }
+
+Status OvsdbIdlDatabase::delete_unicast_to_tunnel(int local_vlan, const std::string& mac) {
+  LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
+  if (!parse_mac(mac)) return invalid_argument("MAC '" + mac + "'");
+  return tun_ofctl("del-flows", table(kUcastToTun) + ",dl_vlan=" + std::to_string(local_vlan) + ",dl_dst=" + mac);
+}
+
+Status OvsdbIdlDatabase::install_arp_responder(int local_vlan, const std::string& ip, const std::string& mac) {
+  LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
+  auto ip_value = parse_ipv4(ip);
+  if (!ip_value) return invalid_argument("IPv4 address '" + ip + "'");
+  auto mac_value = parse_mac(mac);
+  if (!mac_value) return invalid_argument("MAC '" + mac + "'");
+  // The request turned into its reply in place (ARP_RESPONDER_ACTIONS) and
+  // sent back where it came from, still tagged with the local VLAN.
+  const std::string actions = "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],mod_dl_src:" + mac +
+                              ",load:0x2->NXM_OF_ARP_OP[],move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+                              "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],load:" +
+                              hex(*mac_value) + "->NXM_NX_ARP_SHA[],load:" + hex(*ip_value) +
+                              "->NXM_OF_ARP_SPA[],in_port";
+  return tun_ofctl("add-flow", table(kArpResponder) + ",priority=1,arp,dl_vlan=" + std::to_string(local_vlan) +
+                                   ",arp_tpa=" + ip + ",actions=" + actions);
+}
+
+Status OvsdbIdlDatabase::delete_arp_responder(int local_vlan, const std::string& ip) {
+  LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
+  if (!parse_ipv4(ip)) return invalid_argument("IPv4 address '" + ip + "'");
+  return tun_ofctl("del-flows",
+                   table(kArpResponder) + ",arp,dl_vlan=" + std::to_string(local_vlan) + ",arp_tpa=" + ip);
+}
 
 StatusOr<std::vector<std::string>> OvsdbIdlDatabase::dump_flows(const std::string& bridge) {
   auto out = run_checked({"ovs-ofctl", "--names", "--no-stats", "dump-flows", mgmt_target(bridge)}, timeout());

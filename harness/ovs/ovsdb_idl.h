@@ -7,7 +7,7 @@
 //
 // Besides the core interface it has what building a lab host needs: bridge
 // settings, internal and patch ports, Open_vSwitch other_config, and the
-// OVS agent's base flows.
+// OVS agent's base flows (br-int, physical bridges, br-tun).
 #pragma once
 
 #include <chrono>
@@ -36,6 +36,14 @@ struct PhysnetBridge {
 // neutron's names for the patch ports of physical bridge 'bridge'.
 PhysnetBridge neutron_physnet_bridge(const std::string& bridge);
 
+// The tunnel bridge and its patch pair to br-int, with neutron's default
+// names ([ovs] tunnel_bridge, int_peer_patch_port, tun_peer_patch_port).
+struct TunnelBridge {
+  std::string bridge = "br-tun";
+  std::string int_patch_port = "patch-tun";  // on br-int, peer of tun_patch_port
+  std::string tun_patch_port = "patch-int";  // on br-tun, peer of int_patch_port
+};
+
 // One Interface as list_interfaces reports it.
 struct OvsInterface {
   std::string name;
@@ -50,6 +58,9 @@ class OvsdbIdlDatabase final : public core::OvsDatabase {
     std::string run_dir;    // ovs-vswitchd's OVS_RUNDIR: <bridge>.mgmt sockets
     std::string integration_bridge = "br-int";
     std::map<std::string, PhysnetBridge> physnets;  // physnet -> its bridge
+    // The host's tunnel bridge; none: the tunnel calls (and vxlan
+    // provisioning) fail with kFailedPrecondition.
+    std::optional<TunnelBridge> tunnel{};
     std::chrono::milliseconds timeout = std::chrono::seconds(10);
     bool wait_for_vswitchd = true;  // false while ovs-vswitchd is not started
   };
@@ -61,7 +72,14 @@ class OvsdbIdlDatabase final : public core::OvsDatabase {
   // core::OvsDatabase (semantics in core/ovs_database.h; list_ports leaves
   // out the bridge's own internal port, as ovs-vsctl list-ports). Errors:
   // kUnavailable (ovsdb-server unreachable), kDeadlineExceeded (no reply, or
-  // ovs-vswitchd did not apply the change, within the timeout).
+  // ovs-vswitchd did not apply the change, within the timeout). The tunnel
+  // calls check their arguments before anything is sent (kInvalidArgument:
+  // a local VLAN outside 1..4094, a VNI outside 1..2^24-1, a malformed MAC
+  // or IPv4 address, an empty or over-long port name, vxlan with a
+  // physnet), then need br-tun (kFailedPrecondition without it). Ports that
+  // flows send to must be br-tun's (kNotFound otherwise); add_tunnel_port
+  // refuses a name another bridge has, delete_tunnel_port anything but a
+  // vxlan port of br-tun (kFailedPrecondition).
   Status ensure_bridge(const std::string& name, const std::string& datapath_type) override;
   bool bridge_exists(const std::string& name) override;
   Status add_port(const std::string& bridge, const std::string& port,
@@ -111,6 +129,13 @@ class OvsdbIdlDatabase final : public core::OvsDatabase {
   // physical bridge, and on both ends of each patch pair a drop of what no
   // provision_local_vlan translated.
   Status install_base_flows();
+  // br-tun's tables as the OVS agent's setup_tunnel_br leaves them
+  // (br_tun.py setup_default_table, with arp_responder on): patch traffic
+  // to tables 2 -> 20 (unicast), 21 (ARP broadcast), 22 (flood); tunnel
+  // traffic (table 0 flows per port) to 4 -> 10 (learn into 20, out to
+  // br-int); every table's default drops or falls through to flooding.
+  // kFailedPrecondition without a tunnel bridge.
+  Status install_tunnel_base_flows();
   // ovs-ofctl dump-flows of 'bridge' (without statistics), one flow a line.
   StatusOr<std::vector<std::string>> dump_flows(const std::string& bridge);
 
@@ -123,6 +148,11 @@ class OvsdbIdlDatabase final : public core::OvsDatabase {
   Status ofctl(std::vector<std::string> args);
   std::chrono::milliseconds timeout();
   StatusOr<const PhysnetBridge*> physnet_bridge(const std::string& physnet) const;
+  StatusOr<const TunnelBridge*> tunnel_bridge() const;
+  Status require_tunnel_ports(const std::vector<std::string>& ports);
+  Status provision_tunnel(int local_vlan, const std::string& physnet, int vni);
+  Status reclaim_tunnel(int local_vlan, const std::string& physnet, int vni);
+  Status tun_ofctl(const std::string& command, const std::string& flow, bool strict = false);
   std::string mgmt_target(const std::string& bridge) const;
 
   Options options_;
