@@ -29,10 +29,14 @@ bool skip_without_root(benchmark::State& state) {
   return true;
 }
 
-// Lab up (namespaces, OVS fabric, hosts), guests booted and ACTIVE, teardown.
-void BM_LabSetupBootTeardown(benchmark::State& state) {
+// Lab up (namespaces, OVS fabric, hosts), guests booted and ACTIVE, teardown:
+// two linuxbridge hosts on a VLAN, three linuxbridge hosts on VXLAN (one
+// tunnel endpoint each), three OVS hosts on VXLAN (each its own ovsdb-server,
+// ovs-vswitchd, br-int, br-ex and br-tun).
+void BM_LabSetupBootTeardown(benchmark::State& state, std::string file) {
   if (skip_without_root(state)) return;
-  auto sc = harness::load_scenario(scenario_file("lb-vlan-warm-destination.yaml"));
+  auto sc = harness::load_scenario(scenario_file(file));
+  if (!sc.ok()) { state.SkipWithError(sc.status().to_string().c_str()); return; }
   double setup = 0, boot = 0, teardown = 0;
   for (auto _ : state) {
     auto t0 = MonoClock::now();
@@ -53,7 +57,12 @@ void BM_LabSetupBootTeardown(benchmark::State& state) {
   state.counters["boot_ms"] = boot / n;
   state.counters["teardown_ms"] = teardown / n;
 }
-BENCHMARK(BM_LabSetupBootTeardown)->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, lb_vlan_2_hosts, std::string("lb-vlan-warm-destination.yaml"))
+    ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, lb_vxlan_3_hosts, std::string("lb-vxlan-live.yaml"))
+    ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, ovs_vxlan_3_hosts, std::string("ovs-vxlan-live.yaml"))
+    ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // One scenario from lab up to teardown, as `lmh run` does it.
 void BM_ScenarioWallTime(benchmark::State& state, std::string file, std::vector<std::string> sets) {

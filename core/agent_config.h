@@ -22,6 +22,10 @@ struct AgentConfig {
   std::set<std::string> tunnel_types;  // "vxlan", "gre", "geneve": allowed besides flat/vlan/local
   std::string tunneling_ip;            // local_ip: this host's tunnel endpoint
   bool l2_population = false;          // the agent takes l2pop's fdb updates
+  // The UDP port its VXLAN endpoint sends to and listens on (0: no vxlan):
+  // linuxbridge leaves the kernel's 8472 unless udp_dstport is set,
+  // openvswitch uses vxlan_udp_port, 4789.
+  int vxlan_udp_port = 0;
 };
 
 }  // namespace lmh::core

@@ -1,5 +1,7 @@
 #include "core/invariants.h"
 
+#include <map>
+
 #include "core/compute_manager.h"
 #include "core/names.h"
 
@@ -7,7 +9,8 @@ namespace lmh::core {
 
 std::vector<InvariantResult> InvariantChecker::report(const std::string& uuid, int migration_id,
                                                       const std::set<MigrationStatus>& expected) {
-  std::vector<std::string> one_host, binding_host, leftover, terminal, waits, wired;
+  std::vector<std::string> one_host, binding_host, leftover, terminal, waits, wired, tunnel;
+  bool on_vxlan = false;
   const Instance* inst = s_.db.instance(uuid);
   if (!inst) {
     one_host.push_back("instance " + uuid + " is not in the database");
@@ -27,6 +30,11 @@ std::vector<InvariantResult> InvariantChecker::report(const std::string& uuid, i
       else if (b->host != inst->host)
         binding_host.push_back("port " + port_id + " ACTIVE binding on " + b->host + ", instance on " + inst->host);
       if (std::string why = vif_wiring_problem(port_id, inst->host); !why.empty()) wired.push_back(why);
+      const Network* net = p ? s_.neutron.network(p->network_id) : nullptr;
+      if (net && net->network_type == "vxlan") {
+        on_vxlan = true;
+        if (std::string why = tunnel_port_problem(net->id, inst->host); !why.empty()) tunnel.push_back(why);
+      }
       for (const auto& host : s_.hosts.host_names()) {
         if (host == inst->host) continue;
         if (s_.hosts.compute(host)->network().link_exists(tap_name(port_id)))
@@ -49,8 +57,29 @@ std::vector<InvariantResult> InvariantChecker::report(const std::string& uuid, i
     for (const auto& p : problems) detail += (detail.empty() ? "" : "; ") + p;
     return InvariantResult{std::move(name), problems.empty(), detail};
   };
-  return {entry("one_host", one_host), entry("binding_host", binding_host), entry("no_leftover_vif", leftover),
-          entry("migration_terminal", terminal), entry("no_pending_wait", waits), entry("vif_wired", wired)};
+  std::vector<InvariantResult> out = {entry("one_host", one_host),        entry("binding_host", binding_host),
+                                      entry("no_leftover_vif", leftover),  entry("migration_terminal", terminal),
+                                      entry("no_pending_wait", waits),     entry("vif_wired", wired)};
+  if (on_vxlan) out.push_back(entry("tunnel_udp_port", tunnel));
+  return out;
+}
+
+std::string InvariantChecker::tunnel_port_problem(const std::string& network_id, const std::string& host) {
+  std::map<int, std::vector<std::string>> hosts_by_port;
+  for (const auto& h : s_.hosts.host_names()) {
+    if (h != host && s_.neutron.active_port_count(network_id, h) == 0) continue;
+    const AgentConfig* a = s_.neutron.agent(h);
+    hosts_by_port[a ? a->vxlan_udp_port : 0].push_back(h);
+  }
+  if (hosts_by_port.size() < 2) return "";
+  std::string out = "vxlan network " + network_id.substr(0, kDeviceIdLen) + ":";
+  for (const auto& [port, hosts] : hosts_by_port) {
+    std::string names;
+    for (const auto& h : hosts) names += (names.empty() ? "" : ",") + h;
+    out += " " + names + (port ? " on UDP " + std::to_string(port) : " without vxlan") + ";";
+  }
+  out.pop_back();
+  return out + " (their endpoints drop each other's frames)";
 }
 
 std::string InvariantChecker::vif_wiring_problem(const std::string& port_id, const std::string& host) {

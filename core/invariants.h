@@ -2,7 +2,10 @@
 // one_host (one host runs the instance and the database agrees),
 // binding_host (the ACTIVE binding is on that host), no_leftover_vif (no
 // tap of the instance elsewhere), migration_terminal, no_pending_wait,
-// vif_wired (on its host the port is plugged where its binding says).
+// vif_wired (on its host the port is plugged where its binding says), and
+// on a vxlan network tunnel_udp_port (the hosts with its active ports send
+// VXLAN to the same UDP port: seed 000's linuxbridge 8472 and OVS 4789
+// endpoints drop each other's frames).
 #pragma once
 
 #include <set>
@@ -31,6 +34,9 @@ class InvariantChecker {
   // Why port 'port_id' is not wired on 'host' as its binding says (the
   // host's agent judges: L2Agent::wiring_problem), or "" when it is.
   std::string vif_wiring_problem(const std::string& port_id, const std::string& host);
+  // "" when every host with an active port of vxlan network 'network_id'
+  // (and 'host') uses one UDP port, else which host uses which.
+  std::string tunnel_port_problem(const std::string& network_id, const std::string& host);
 
  private:
   NovaServices s_;

@@ -270,6 +270,7 @@ AgentConfig linuxbridge_agent_config(const HostConfig& host) {
     a.tunnel_types = {"vxlan"};
     a.tunneling_ip = host.vxlan.local_ip;
     a.l2_population = host.vxlan.l2_population;
+    a.vxlan_udp_port = host.vxlan.udp_dstport ? host.vxlan.udp_dstport : VxlanDevice{}.dstport;
   }
   return a;
 }

@@ -401,6 +401,7 @@ AgentConfig openvswitch_agent_config(const HostConfig& host) {
     a.tunnel_types = {"vxlan"};
     a.tunneling_ip = host.vxlan.local_ip;
     a.l2_population = host.vxlan.l2_population;
+    a.vxlan_udp_port = host.vxlan.udp_dstport ? host.vxlan.udp_dstport : OvsAgentConfig::kDefaultVxlanUdpPort;
   }
   return a;
 }

@@ -272,6 +272,19 @@ Status Lab::build_all() {
   // Peers on a host plug into it like a VM: after the hosts.
   for (const auto& peer : topology_.peers)
     if (!peer.host.empty()) LMH_RETURN_IF_ERROR(build_peer(peer));
+  return learn_tunnel_neighbours();
+}
+
+Status Lab::learn_tunnel_neighbours() {
+  std::map<std::string, std::string> endpoints;  // local_ip -> MAC
+  for (auto& [name, h] : hosts_) {
+    if (h.tunnel_device.empty()) continue;
+    auto mac = h.net->netlink().mac_of(h.tunnel_device);
+    if (!mac.ok()) return mac.status().with_context("tunnel endpoint of " + name);
+    endpoints[h.spec.tunnel->local_ip] = *mac;
+  }
+  for (auto& [name, h] : hosts_)
+    if (!h.tunnel_device.empty()) LMH_RETURN_IF_ERROR(lab_backend(h.spec.backend).learn_tunnel_neighbours(h, endpoints));
   return ok_status();
 }
 
@@ -352,6 +365,7 @@ Status Lab::build_vlan_underlay(LabHost& h) {
   if (caps_.vlan_8021q) LMH_RETURN_IF_ERROR(h.net->netlink().create_vlan(name, phys, vlan));
   else LMH_RETURN_IF_ERROR(create_vlan_uplink_veth(h, phys, vlan));
   LMH_RETURN_IF_ERROR(h.net->netlink().add_address(name, h.spec.tunnel->local_ip + topology_.underlay.prefix_length));
+  h.tunnel_device = name;
   return h.net->netlink().set_up(name);
 }
 

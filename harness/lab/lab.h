@@ -80,6 +80,8 @@ struct LabHost {
   // backend openvswitch: the host's own ovsdb-server and ovs-vswitchd with
   // br-int, br-ex (the NIC) and their patch ports. Destroyed first.
   std::unique_ptr<OvsHost> ovs;
+  // The device holding the tunnel endpoint's local_ip ("" without one).
+  std::string tunnel_device;
   // tier libvirt: the host's own libvirtd (and the QEMUs it runs), state
   // in <lab state dir>/libvirt-<host>. Declared last: destroyed first.
   std::unique_ptr<LibvirtHost> libvirt;
@@ -138,6 +140,8 @@ class Lab {
   Status build_all();
   Status build_peer(const TopologyPeer& peer);
   Status build_host(const TopologyHost& spec);
+  // Every host's backend learns where the other tunnel endpoints are.
+  Status learn_tunnel_neighbours();
 
   Topology topology_;
   std::string run_id_;

@@ -38,6 +38,10 @@ class LinuxBridgeLabBackend final : public LabBackend {
     if (net.fabric_vlan() && !caps.vlan_8021q) return Lab::fabric_vlan_port(host.name, net.fabric_vlan());
     return Lab::fabric_nic_port(host.name);
   }
+  // The kernel queues a packet while it resolves the next hop.
+  Status learn_tunnel_neighbours(LabHost&, const std::map<std::string, std::string>&) const override {
+    return ok_status();
+  }
   // The agent finds the tap by its name.
   Status plug_peer(LabHost&, const TopologyPeer&, const std::string&) const override { return ok_status(); }
   // The agent's [vxlan] section from the host's tunnel endpoint.
@@ -66,9 +70,15 @@ class OvsLabBackend final : public LabBackend {
     o.datapath_type = lab.capabilities().ovs_kernel ? "system" : "netdev";
     o.bridge_mappings = ovs_bridge_mappings(lab.topology());
     o.nic_for_bridge = {{Lab::ovs_physical_bridge(), host.spec.physical_interface}};
+    // The tunnel endpoint on br-ex's own port in the underlay's VLAN: the
+    // userspace datapath routes VXLAN out of the bridge holding local_ip.
+    if (host.spec.tunnel)
+      o.tunnel = OvsHost::Options::TunnelEndpoint{host.spec.tunnel->local_ip, lab.topology().underlay.prefix_length,
+                                                  lab.topology().underlay.vlan, Lab::ovs_physical_bridge()};
     auto ovs = OvsHost::start(o);
     if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + host.spec.name);
     host.ovs = std::move(ovs).value();
+    if (o.tunnel) host.tunnel_device = o.tunnel->bridge;
     return ok_status();
   }
   std::string uplink_name(const TopologyHost& host, const TopologyNetwork&) const override {
@@ -76,6 +86,15 @@ class OvsLabBackend final : public LabBackend {
   }
   std::string fabric_port(const Capabilities&, const TopologyHost& host, const TopologyNetwork&) const override {
     return Lab::fabric_nic_port(host.name);
+  }
+  // ovs-vswitchd drops what it sends to an unresolved endpoint while it
+  // ARPs: a running cloud's underlay neighbours are warm, so the lab's are.
+  Status learn_tunnel_neighbours(LabHost& host, const std::map<std::string, std::string>& endpoints) const override {
+    for (const auto& [ip, mac] : endpoints) {
+      if (ip == host.spec.tunnel->local_ip) continue;
+      LMH_RETURN_IF_ERROR(host.ovs->set_tunnel_neighbour(ip, mac));
+    }
+    return ok_status();
   }
   // On br-int with the port's iface-id, as os-vif's plain OVS plug leaves
   // a VM's tap: the agent wires what carries an iface-id.

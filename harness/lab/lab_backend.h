@@ -6,6 +6,7 @@
 // runner never ask which backend a host runs.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "common/status.h"
@@ -35,6 +36,9 @@ class LabBackend {
   // Plugs the host side 'tap' of 'peer', a port on 'host', where this
   // backend's agent looks for it (as os-vif would a VM's tap).
   virtual Status plug_peer(LabHost& host, const TopologyPeer& peer, const std::string& tap) const = 0;
+  // Tells 'host''s datapath where the tunnel endpoints of 'endpoints'
+  // (local_ip -> MAC, its own included) are, where it cannot wait for ARP.
+  virtual Status learn_tunnel_neighbours(LabHost& host, const std::map<std::string, std::string>& endpoints) const = 0;
   // Fills what core's compute and agent on 'host' need from this backend.
   virtual void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const = 0;
 };

@@ -160,4 +160,11 @@ Status OvsHost::wait_for_underlay_route() {
   return ok_status();
 }
 
+Status OvsHost::set_tunnel_neighbour(const std::string& ip, const std::string& mac) {
+  if (!options_.tunnel) return failed_precondition("no tunnel endpoint on " + options_.state_dir);
+  auto out = run_checked({"ovs-appctl", "-t", daemons_->vswitchd_ctl(), "tnl/neigh/set", options_.tunnel->bridge, ip, mac},
+                         options_.ovsdb_timeout);
+  return out.ok() ? ok_status() : out.status().with_context("tunnel neighbour " + ip);
+}
+
 }  // namespace lmh::harness

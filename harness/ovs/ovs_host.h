@@ -69,6 +69,11 @@ class OvsHost {
   void kill_vswitchd() { daemons_->kill_vswitchd(); }
   const OvsDaemons& daemons() const { return *daemons_; }
   const Options& options() const { return options_; }
+  // Puts 'ip' -> 'mac' in ovs-vswitchd's tunnel neighbour cache on the
+  // tunnel endpoint's bridge (`ovs-appctl tnl/neigh/set`), as a running
+  // cloud's underlay has it: the userspace datapath drops a packet to an
+  // endpoint it has not resolved yet, where the kernel would queue it.
+  Status set_tunnel_neighbour(const std::string& ip, const std::string& mac);
   // From start() to bridges ready: daemons up, bridges, ports and flows applied.
   std::chrono::milliseconds bringup_time() const { return bringup_time_; }
 

@@ -252,6 +252,16 @@ StatusOr<int> Netlink::ifindex(const std::string& name) {
   return rtnl_link_get_ifindex(link.p);
 }
 
+StatusOr<std::string> Netlink::mac_of(const std::string& name) {
+  LinkPtr link;
+  int err = rtnl_link_get_kernel(sk_, 0, name.c_str(), &link.p);
+  if (err < 0) return nl_status(err, "get " + name);
+  nl_addr* addr = rtnl_link_get_addr(link.p);
+  if (!addr) return not_found(name + " has no MAC address");
+  char buf[64];
+  return std::string(nl_addr2str(addr, buf, sizeof buf));
+}
+
 StatusOr<std::vector<std::string>> Netlink::list(const std::string& prefix) {
   nl_cache* cache = nullptr;
   int err = rtnl_link_alloc_cache(sk_, AF_UNSPEC, &cache);

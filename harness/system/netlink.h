@@ -72,6 +72,8 @@ class Netlink {
   StatusOr<std::string> master_of(const std::string& name);
   bool exists(const std::string& name);
   StatusOr<int> ifindex(const std::string& name);
+  // The link's MAC address, "aa:bb:cc:dd:ee:ff".
+  StatusOr<std::string> mac_of(const std::string& name);
   // Link names starting with 'prefix'.
   StatusOr<std::vector<std::string>> list(const std::string& prefix = "");
   // Moves 'name' into namespace 'netns_fd'.

@@ -336,6 +336,38 @@ TEST_F(OvsVxlanL2pop, LinuxbridgeSourceAndOvsDestinationUseDifferentUdpPorts) {
   EXPECT_TRUE(has("by", {kGuestMac, kIp.at("dst")}));
 }
 
+TEST_F(OvsVxlanL2pop, TunnelUdpPortInvariantNamesTheHostsThatDisagree) {
+  Behaviour fixed;
+  fixed.dest_xml_bridge = DestXmlBridge::kDestination;
+  build({.l2_population = true}, "", fixed, {"dst"});
+  int id = migrate();
+  ASSERT_TRUE(loop.run_for(5s).ok());
+  auto find = [&](int migration) {
+    for (const auto& r : cloud->invariant_report(kGuest, migration))
+      if (r.name == "tunnel_udp_port") return r;
+    return InvariantResult{"(missing)", true, ""};
+  };
+  InvariantResult r = find(id);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.detail, "vxlan network 7c1e0f5a-9d: dst on UDP 4789; by on UDP 8472 (their endpoints drop each "
+                      "other's frames)");
+}
+
+TEST_F(OvsVxlanL2pop, TunnelUdpPortInvariantHoldsWhenEveryHostUsesTheSamePort) {
+  Behaviour fixed;
+  fixed.dest_xml_bridge = DestXmlBridge::kDestination;
+  build({.l2_population = true, .udp_dstport = 4789}, "", fixed, {"dst"});
+  int id = migrate();
+  ASSERT_TRUE(loop.run_for(5s).ok());
+  bool seen = false;
+  for (const auto& r : cloud->invariant_report(kGuest, id)) {
+    if (r.name != "tunnel_udp_port") continue;
+    seen = true;
+    EXPECT_TRUE(r.ok) << r.detail;
+  }
+  EXPECT_TRUE(seen) << "a vxlan port gets the invariant";
+}
+
 
 }  // namespace
 }  // namespace lmh::core
