@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "capture/analysis.h"
 #include "capture/pcap_capture.h"
 #include "capture/prober.h"
@@ -180,6 +182,7 @@ struct RunState {
   std::unique_ptr<capture::CaptureSession> capture;
   std::unique_ptr<capture::Prober> prober;
   MonoTime probe_start;
+  MonoTime window_start;  // the first reply: the path was up
   MonoTime probe_end;
   ~RunState() {
     if (prober) prober->stop();
@@ -262,6 +265,27 @@ Status start_measuring(const RunContext& ctx, RunState& st, const std::vector<ca
   st.prober = std::move(prober).value();
   st.probe_start = MonoClock::now();
   st.session->timeline().record("prober", "start, every " + std::to_string(ctx.sc.probe.interval_ms) + " ms");
+  return ok_status();
+}
+
+// The measurement starts once the guest answers: a path still being built
+// when probing starts (an agent applying its first forwarding entries, a
+// neighbour being resolved) is not an outage of the move. Bounded: a guest
+// that never answers is the baseline error below.
+Status wait_for_path(const RunContext& ctx, RunState& st) {
+  constexpr auto kPathTimeout = 10s;
+  core::EventLoop& loop = st.session->loop();
+  auto first_answered = [&]() -> std::optional<MonoTime> {
+    for (const auto& rec : st.prober->records())
+      if (rec.replied) return rec.replied;
+    return std::nullopt;
+  };
+  Status s = loop.run_until([&] { return first_answered().has_value(); }, loop.now() + kPathTimeout, ctx.opt.interrupt);
+  if (s.code() == StatusCode::kCancelled) return s;
+  st.window_start = first_answered().value_or(st.probe_start);
+  st.session->timeline().record(
+      "prober", fmt::format("first reply {:.1f} ms after the start: measuring from there",
+                            std::chrono::duration<double, std::milli>(st.window_start - st.probe_start).count()));
   return ok_status();
 }
 
@@ -350,6 +374,7 @@ Status wait_and_observe(const RunContext& ctx, RunState& st, int mid) {
 // The migration from request to the end of the observation; returns the
 // migration id.
 StatusOr<int> drive_migration(const RunContext& ctx, RunState& st) {
+  LMH_RETURN_IF_ERROR(wait_for_path(ctx, st));
   LMH_RETURN_IF_ERROR(settle(ctx, st));
   LMH_RETURN_IF_ERROR(check_baseline(*st.prober));
   auto mid = request_migration(ctx, st);
@@ -442,7 +467,7 @@ capture::Metrics analyse(const RunContext& ctx, RunState& st) {
   in.interval = std::chrono::milliseconds(sc.probe.interval_ms);
   in.reply_timeout = std::chrono::milliseconds(sc.probe.reply_timeout_ms);
   in.origin = ctx.origin;
-  in.window_start = st.probe_start;
+  in.window_start = st.window_start;
   in.window_end = st.probe_end;
   std::optional<MonoTime> resume;
   for (const auto& e : timeline.events())
