@@ -15,7 +15,8 @@ DEBS    := build-essential cmake pkg-config iproute2 apt \
            qemu-system-x86 busybox-static cpio kmod
 # The default matrix: seed 001 (warm, cold as shipped, cold fixed), OVS to
 # OVS (plain, hybrid), seed 000 (as shipped, fixed), VXLAN with
-# l2population seen from a third host, then seed 001 again
+# l2population seen from a third host (linuxbridge, OVS, seed 000's
+# linuxbridge-to-OVS; as shipped and fixed), then seed 001 again
 # with real QEMU guests under libvirt (cold as shipped, cold fixed).
 MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/lb-vlan-cold-destination.yaml \
@@ -26,6 +27,10 @@ MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            'scenarios/lb-to-ovs-live.yaml[behaviour.dest_xml_bridge=destination]' \
            scenarios/lb-vxlan-live.yaml \
            'scenarios/lb-vxlan-live.yaml[behaviour.lb_agent_honours_migrating_to=true,behaviour.l2pop_on_binding_activate=true]' \
+           scenarios/ovs-vxlan-live.yaml \
+           'scenarios/ovs-vxlan-live.yaml[behaviour.l2pop_on_binding_activate=true]' \
+           scenarios/lb-to-ovs-vxlan-live.yaml \
+           'scenarios/lb-to-ovs-vxlan-live.yaml[behaviour.dest_xml_bridge=destination,agent.udp_dstport=4789,behaviour.l2pop_on_binding_activate=true]' \
            scenarios/real-lb-vlan-cold-destination.yaml \
            'scenarios/real-lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
 

@@ -1,6 +1,7 @@
-// VXLAN with l2population between linuxbridge hosts, run by the lmh binary
-// on real namespaces, kernel vxlan devices and the OVS fabric as underlay:
-// assertions on what the bystander host's peer measured.
+// VXLAN with l2population, run by the lmh binary on real namespaces: kernel
+// vxlan devices on linuxbridge hosts, br-tun on each OVS host's own
+// userspace Open vSwitch, the OVS fabric as underlay. Assertions on what the
+// bystander host's peer measured.
 #include <gtest/gtest.h>
 
 #include "integration_util.h"
@@ -25,6 +26,19 @@ class VxlanScenario : public ::testing::Test {
           e["event"].get<std::string>().rfind("add_fdb_entries vxlan-1001 {198.19.0.12: flood, fa:16:3e:3a:7b:01", 0) == 0)
         return e["t_ms"];
     return -1;
+  }
+  // The same on an OVS bystander (its br-tun).
+  static double ovs_bystander_learns_dst(const json& s) {
+    for (const auto& e : s["timeline"])
+      if (e["source"] == "agent.ovs.by" &&
+          e["event"].get<std::string>().rfind("add_fdb_entries br-tun {198.19.0.12: flood, fa:16:3e:3a:7b:01", 0) == 0)
+        return e["t_ms"];
+    return -1;
+  }
+  static json invariant(const json& s, const std::string& name) {
+    for (const auto& i : s["invariants"])
+      if (i["name"] == name) return i;
+    return json{{"name", "(missing)"}};
   }
 };
 
@@ -97,6 +111,59 @@ TEST_F(VxlanScenario, WithTheFixTheBystanderMovesAtActivation) {
   EXPECT_LT(activated - resumed, 40.0);
   EXPECT_LT(m["recovery_ms"].get<double>(), 60.0);
   EXPECT_LT(m["stale_forwarding_by_host_ms"]["by"].get<double>(), 40.0);
+}
+
+// OVS hosts: the bystander's br-tun keeps the guest's unicast entry to the
+// source until the destination agent's poll after activation; the
+// destination's br-tun has no flooding list until then, so QEMU's RARPs
+// stop there.
+TEST_F(VxlanScenario, OvsBystanderTunnelsToTheSourceUntilTheDestinationAgentPolls) {
+  auto r = run_lmh({scenario_path("ovs-vxlan-live.yaml")}, "itovx");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  const json& m = s["metrics"];
+  EXPECT_EQ(s["migration_status"], "completed");
+  const double resumed = t_of_kind(s, "guest_resumed", "dst");
+  const double learnt = ovs_bystander_learns_dst(s);
+  ASSERT_GT(resumed, 0);
+  ASSERT_GT(learnt, resumed + 950.0) << "not before the pinned poll";
+  // Replies come back once by's br-tun has the entry (its flows applied).
+  EXPECT_NEAR(m["recovery_ms"].get<double>(), learnt - resumed, 60.0);
+  EXPECT_GT(m["stale_forwarding_by_host_ms"]["by"].get<double>(), 900.0);
+  EXPECT_EQ(m["stale_forwarding_by_host_ms"]["dst"].get<double>(), 0.0);
+  EXPECT_EQ(s["recovery_cause"], "tunnel_fdb");
+  ASSERT_EQ(s["announces"].size(), 5u);
+  for (const auto& a : s["announces"]) EXPECT_EQ(a["seen_at"], json::array({"dst.tap"})) << a.dump();
+  EXPECT_TRUE(invariant(s, "tunnel_udp_port")["ok"].get<bool>());
+}
+
+// Seed 000 on VXLAN, three ways: as shipped the tap is on an OVS bridge
+// named like the Linux bridge; with the tap on br-int the linuxbridge
+// bystander (UDP 8472) and the OVS destination (4789) still cannot reach
+// each other; with udp_dstport 4789 everywhere the guest is back.
+TEST_F(VxlanScenario, LinuxbridgeToOvsNeedsTheTapOnBrIntAndOneUdpPort) {
+  const std::string file = scenario_path("lb-to-ovs-vxlan-live.yaml");
+  auto r = run_lmh({file, file + "[behaviour.dest_xml_bridge=destination]",
+                    file + "[behaviour.dest_xml_bridge=destination,agent.udp_dstport=4789]"},
+                   "itl2o");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  ASSERT_EQ(r.result["scenarios"].size(), 3u);
+  const json& shipped = r.result["scenarios"][0];
+  const json& tap_fixed = r.result["scenarios"][1];
+  const json& both_fixed = r.result["scenarios"][2];
+  EXPECT_TRUE(shipped["metrics"]["recovery_ms"].is_null()) << "recovered";
+  EXPECT_FALSE(invariant(shipped, "vif_wired")["ok"].get<bool>());
+  EXPECT_TRUE(tap_fixed["metrics"]["recovery_ms"].is_null()) << "recovered";
+  EXPECT_TRUE(invariant(tap_fixed, "vif_wired")["ok"].get<bool>());
+  const json udp = invariant(tap_fixed, "tunnel_udp_port");
+  EXPECT_FALSE(udp["ok"].get<bool>());
+  EXPECT_EQ(udp["detail"], "vxlan network 0fe9c836-58: dst on UDP 4789; by on UDP 8472 (their endpoints drop each "
+                           "other's frames)");
+  ASSERT_FALSE(both_fixed["metrics"]["recovery_ms"].is_null()) << "not recovered";
+  EXPECT_TRUE(invariant(both_fixed, "tunnel_udp_port")["ok"].get<bool>());
+  // What is left is l2population's timing: the destination's poll.
+  EXPECT_GT(both_fixed["metrics"]["recovery_ms"].get<double>(), 950.0);
+  EXPECT_LT(both_fixed["metrics"]["recovery_ms"].get<double>(), 1600.0);
 }
 
 }  // namespace
