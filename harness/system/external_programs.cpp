@@ -9,7 +9,7 @@ const std::vector<ExternalProgram>& external_programs() {
       {"ovsdb-tool", "openvswitch-common", "creates the Open vSwitch databases"},
       {"ovs-vswitchd", "openvswitch-switch", "the fabric switch and each OVS host's switch"},
       {"ovs-ofctl", "openvswitch-common", "flows of the OVS hosts' bridges"},
-      {"ovs-appctl", "openvswitch-common", "the fabric's forwarding table (fdb/show)"},
+      {"ovs-appctl", "openvswitch-common", "the fabric's forwarding table (fdb/show), OVS hosts' underlay routes and tunnel neighbours"},
       {"ovs-vsctl", "openvswitch-switch", "libvirtd (plugs OVS interfaces), integration tests"},
       // libvirt and QEMU: the real tier.
       {"libvirtd", "libvirt-daemon", "one libvirt daemon per lab host"},
