@@ -246,6 +246,25 @@ drain(struct lmh_openflow *of)
 typedef int reply_handler(struct lmh_openflow *of, const struct ofpbuf *reply,
                           void *aux);
 
+/* What 'reply' (of type 'type') to exchange()'s request 'what' means: an
+ * OFPT_ERROR is the switch refusing the request; anything else goes to
+ * 'handle' (NULL: ignored), with 'aux'. */
+static int
+take_reply(struct lmh_openflow *of, const struct ofpbuf *reply,
+           enum ofptype type, reply_handler *handle, void *aux,
+           const char *what)
+{
+    if (type == OFPTYPE_ERROR) {
+        enum ofperr error = ofperr_decode_msg(reply->data, NULL);
+        return fail(of, LMH_OPENFLOW_INTERNAL,
+                    "%s: the switch refused %s: %s (%s)", of->target, what,
+                    error ? ofperr_get_name(error) : "?",
+                    error ? ofperr_get_description(error)
+                          : "an undecodable OFPT_ERROR");
+    }
+    return handle ? handle(of, reply, aux) : LMH_OPENFLOW_OK;
+}
+
 /* Sends 'request' (which it takes) and a barrier, and reads until the
  * barrier's reply (the switch answers in order, so every reply to
  * 'request' comes before it): replies to 'request' go to 'handle', with
@@ -288,17 +307,7 @@ exchange(struct lmh_openflow *of, struct ofpbuf *request,
             return result;
         }
         if (msg_xid == xid && !result) {
-            if (type == OFPTYPE_ERROR) {
-                enum ofperr error = ofperr_decode_msg(msg->data, NULL);
-                result = fail(of, LMH_OPENFLOW_INTERNAL,
-                              "%s: the switch refused %s: %s (%s)",
-                              of->target, what,
-                              error ? ofperr_get_name(error) : "?",
-                              error ? ofperr_get_description(error)
-                                    : "an undecodable OFPT_ERROR");
-            } else if (handle) {
-                result = handle(of, msg, aux);
-            }
+            result = take_reply(of, msg, type, handle, aux, what);
         }
         ofpbuf_delete(msg);
     }
