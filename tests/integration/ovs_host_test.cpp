@@ -428,6 +428,15 @@ TEST_F(OvsHostTest, OpenFlowConnectionSpeaksAsOvsOfctlAndFollowsPortNumbers) {
     EXPECT_NE(s.message().find(said), std::string::npos) << s.to_string() << "\novs-ofctl: " << said;
   }
 
+  // One the switch refuses (table 254 is its own, read-only): kInternal,
+  // with the error ovs-ofctl prints.
+  Status refused = of.add_flow("table=254,priority=1,actions=drop");
+  EXPECT_EQ(refused.code(), StatusCode::kInternal) << refused.to_string();
+  auto ofctl = run_command({"ovs-ofctl", "add-flow", target, "table=254,priority=1,actions=drop"}, 10s);
+  ASSERT_TRUE(ofctl.ok()) << ofctl.status().to_string();
+  EXPECT_NE(ofctl->err.find("OFPBRC_EPERM"), std::string::npos) << ofctl->err;
+  EXPECT_NE(refused.message().find("OFPBRC_EPERM"), std::string::npos) << refused.to_string();
+
   ASSERT_TRUE(db.ensure_internal_port("br-int", "pa").ok());
   ASSERT_TRUE(of.add_flow("table=0,priority=7,in_port=pa,actions=drop").ok());
   EXPECT_EQ(flow_starting(*host, "br-int", "priority=7,"), "priority=7,in_port=pa actions=drop");
