@@ -2,7 +2,9 @@
 // br-int and br-ex with NIC, patch ports and base flows applied by
 // ovs-vswitchd) and its teardown; OVSDB transaction latency through the IDL
 // (add_port + delete_port, set_tag), each waiting for ovs-vswitchd to apply
-// it (wait:1, as ovs-vsctl) or only for the commit (wait:0, --no-wait).
+// it (wait:1, as ovs-vsctl) or only for the commit (wait:0, --no-wait);
+// one flow added and deleted again, over the persistent OpenFlow
+// connection or with an ovs-ofctl process per change as before.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include <fstream>
 
 #include "common/time.h"
+#include "harness/ovs/openflow.h"
 #include "harness/ovs/ovs_host.h"
 #include "harness/system/namespaces.h"
 #include "harness/system/netlink.h"
@@ -155,6 +158,35 @@ void BM_OvsdbSetTag(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_OvsdbSetTag)->ArgName("wait")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// One flow change and its undoing, each returning once the switch applied
+// it: add-flow of a physical bridge's VLAN translation (a port name to
+// resolve, as the agent's flows have) and its --strict del-flows. Arg:
+// over the persistent OpenFlow connection (0) or an ovs-ofctl process per
+// change (1, as OvsdbIdlDatabase did before).
+void BM_FlowAddDelete(benchmark::State& state) {
+  if (skip_unless_able(state)) return;
+  BenchRun run;
+  auto t = TxnHost::start();
+  if (!t.ok()) { state.SkipWithError(t.status().to_string().c_str()); return; }
+  const std::string target = "unix:" + t->host->daemons().run_dir() + "/br-ex.mgmt";
+  const std::string match = "table=0,priority=4,in_port=phy-br-ex,dl_vlan=7";
+  const std::string flow = match + ",actions=mod_vlan_vid:100,NORMAL";
+  harness::OpenFlowConnection of(target, 10s);
+  auto change = [&](bool add) -> Status {
+    if (state.range(0) == 0) return add ? of.add_flow(flow) : of.delete_flows(match, true);
+    std::vector<std::string> argv = {"ovs-ofctl", "--timeout=10"};
+    if (add) argv.insert(argv.end(), {"add-flow", target, flow});
+    else argv.insert(argv.end(), {"--strict", "del-flows", target, match});
+    return harness::run_checked(argv, 10s).status();
+  };
+  for (auto _ : state) {
+    Status s = change(true);
+    if (s.ok()) s = change(false);
+    if (!s.ok()) { state.SkipWithError(s.to_string().c_str()); return; }
+  }
+}
+BENCHMARK(BM_FlowAddDelete)->ArgName("ofctl")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

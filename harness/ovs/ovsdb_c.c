@@ -8,19 +8,16 @@
 
 #include "harness/ovs/ovsdb_c.h"
 
+#include "harness/ovs/ovs_c_common.h"
+
 #include <errno.h>
 #include <inttypes.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "fatal-signal.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
-#include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "smap.h"
 #include "timeval.h"
@@ -34,8 +31,7 @@ struct lmh_ovsdb {
     bool wait_applied;
     char *error;                /* of the last failed call, NULL after success */
     bool ovs_row_is_new;        /* the transaction being built creates Open_vSwitch */
-    sigset_t saved_sigmask;     /* while a call runs, see block_sigpipe() */
-    bool sigpipe_was_pending;
+    struct lmh_ovs_sigpipe_guard sigpipe;  /* while a call runs */
 };
 
 /* The columns the handle reads or writes; nothing else is replicated. */
@@ -61,78 +57,20 @@ static const struct ovsdb_idl_column *const replicated_columns[] = {
     &ovsrec_interface_col_ofport,
 };
 
-/* Process-wide set-up, once. OVS's fatal-signal module installs handlers for
- * SIGTERM, SIGINT, SIGHUP, SIGALRM and SIGSEGV (where they are SIG_DFL) that
- * only act when poll_block() next runs: in lmh, which is not an OVS daemon,
- * that would swallow a Ctrl-C between OVSDB calls. So the module is
- * initialised here and the previous dispositions put back. Logging goes to
- * stderr for errors only, never to syslog. */
-static void
-init_library(void)
-{
-    static const int signals[] = { SIGTERM, SIGINT, SIGHUP, SIGALRM, SIGSEGV };
-    struct sigaction saved[ARRAY_SIZE(signals)];
-
-    for (size_t i = 0; i < ARRAY_SIZE(signals); i++) {
-        sigaction(signals[i], NULL, &saved[i]);
-    }
-    fatal_signal_init();
-    for (size_t i = 0; i < ARRAY_SIZE(signals); i++) {
-        sigaction(signals[i], &saved[i], NULL);
-    }
-    vlog_set_levels(NULL, VLF_SYSLOG, VLL_OFF);
-    vlog_set_levels(NULL, VLF_FILE, VLL_OFF);
-    vlog_set_levels(NULL, VLF_CONSOLE, VLL_ERR);
-}
-
-/* OVS writes to its sockets with send() without MSG_NOSIGNAL, so a server
- * that died turns into SIGPIPE, which by default kills lmh. ovs-vsctl ignores
- * SIGPIPE for the whole process; a library must not, so a call blocks it on
- * the calling thread and discards, before unblocking, a SIGPIPE the call
- * itself raised (send() raises it on the sending thread). The write then
- * fails with EPIPE, which the IDL handles as a lost connection. */
-static void
-block_sigpipe(struct lmh_ovsdb *db)
-{
-    sigset_t pipe_set, pending;
-
-    sigemptyset(&pipe_set);
-    sigaddset(&pipe_set, SIGPIPE);
-    sigpending(&pending);
-    db->sigpipe_was_pending = sigismember(&pending, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_set, &db->saved_sigmask);
-}
-
-static void
-unblock_sigpipe(struct lmh_ovsdb *db)
-{
-    if (!db->sigpipe_was_pending && !sigismember(&db->saved_sigmask, SIGPIPE)) {
-        sigset_t pipe_set;
-        struct timespec zero = { 0, 0 };
-
-        sigemptyset(&pipe_set);
-        sigaddset(&pipe_set, SIGPIPE);
-        while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE) {
-            continue;
-        }
-    }
-    pthread_sigmask(SIG_SETMASK, &db->saved_sigmask, NULL);
-}
-
 /* Starts a public call on 'db': clears the last error, blocks SIGPIPE. */
 static void
 begin_call(struct lmh_ovsdb *db)
 {
     free(db->error);
     db->error = NULL;
-    block_sigpipe(db);
+    lmh_ovs_block_sigpipe(&db->sigpipe);
 }
 
 /* Ends a public call on 'db' with result 'code', which it returns. */
 static int
 end_call(struct lmh_ovsdb *db, int code)
 {
-    unblock_sigpipe(db);
+    lmh_ovs_unblock_sigpipe(&db->sigpipe);
     return code;
 }
 
@@ -692,10 +630,9 @@ build_set_tag(struct lmh_ovsdb *db, struct ovsdb_idl_txn *txn,
 struct lmh_ovsdb *
 lmh_ovsdb_open(const char *remote, int timeout_ms)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct lmh_ovsdb *db;
 
-    pthread_once(&once, init_library);
+    lmh_ovs_library_init();
     db = xzalloc(sizeof *db);
     db->remote = xstrdup(remote);
     db->timeout_ms = timeout_ms;

@@ -69,9 +69,13 @@ OvsdbIdlDatabase::OvsdbIdlDatabase(Options options)
 OvsdbIdlDatabase::~OvsdbIdlDatabase() = default;
 
 void OvsdbIdlDatabase::set_timeout(std::chrono::milliseconds timeout) {
-  std::lock_guard lock(mu_);
-  options_.timeout = timeout;
-  lmh_ovsdb_set_timeout(db_.get(), timeout_ms(timeout));
+  {
+    std::lock_guard lock(mu_);
+    options_.timeout = timeout;
+    lmh_ovsdb_set_timeout(db_.get(), timeout_ms(timeout));
+  }
+  std::lock_guard lock(flows_mu_);
+  for (auto& [bridge, connection] : openflow_) connection->set_timeout(timeout);
 }
 
 void OvsdbIdlDatabase::set_wait_for_vswitchd(bool wait) {
@@ -155,6 +159,11 @@ Status OvsdbIdlDatabase::configure_bridge(const std::string& bridge, std::option
 }
 
 Status OvsdbIdlDatabase::delete_bridge(const std::string& bridge) {
+  {
+    // Its management socket goes with it.
+    std::lock_guard lock(flows_mu_);
+    openflow_.erase(bridge);
+  }
   std::lock_guard lock(mu_);
   return to_status(lmh_ovsdb_delete_bridge(db_.get(), bridge.c_str()), db_.get());
 }
@@ -211,9 +220,9 @@ StatusOr<std::vector<OvsInterface>> OvsdbIdlDatabase::list_interfaces() {
   return interfaces;
 }
 
-// Flows. ovs-ofctl reaches ovs-vswitchd through the bridge's management
+// Flows. OpenFlow reaches ovs-vswitchd through the bridge's management
 // socket in its run directory, so it needs no setns into the host; port
-// names in matches are resolved by ovs-ofctl against the switch.
+// names in flows are resolved against the switch, as ovs-ofctl does.
 
 std::string OvsdbIdlDatabase::mgmt_target(const std::string& bridge) const {
   return "unix:" + options_.run_dir + "/" + bridge + ".mgmt";
@@ -224,12 +233,22 @@ std::chrono::milliseconds OvsdbIdlDatabase::timeout() {
   return options_.timeout;
 }
 
-Status OvsdbIdlDatabase::ofctl(std::vector<std::string> args) {
-  auto t = timeout();
-  // ovs-ofctl's own timeout is in whole seconds; ours bounds it anyway.
-  std::vector<std::string> argv = {"ovs-ofctl", "--timeout=" + std::to_string(std::max<long>(1, (t.count() + 999) / 1000))};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_checked(argv, t).status();
+// Takes mu_ (for the timeout) with flows_mu_ held; nothing takes them the
+// other way round.
+OpenFlowConnection& OvsdbIdlDatabase::openflow(const std::string& bridge) {
+  auto& connection = openflow_[bridge];
+  if (!connection) connection = std::make_unique<OpenFlowConnection>(mgmt_target(bridge), timeout());
+  return *connection;
+}
+
+Status OvsdbIdlDatabase::add_flow(const std::string& bridge, const std::string& flow) {
+  std::lock_guard lock(flows_mu_);
+  return openflow(bridge).add_flow(flow).with_context("flow on " + bridge);
+}
+
+Status OvsdbIdlDatabase::delete_flows(const std::string& bridge, const std::string& match, bool strict) {
+  std::lock_guard lock(flows_mu_);
+  return openflow(bridge).delete_flows(match, strict).with_context("flow on " + bridge);
 }
 
 StatusOr<const PhysnetBridge*> OvsdbIdlDatabase::physnet_bridge(const std::string& physnet) const {
@@ -240,13 +259,11 @@ StatusOr<const PhysnetBridge*> OvsdbIdlDatabase::physnet_bridge(const std::strin
 
 Status OvsdbIdlDatabase::install_base_flows() {
   const std::string& br_int = options_.integration_bridge;
-  LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target(br_int), "table=0,priority=0,actions=NORMAL"}));
+  LMH_RETURN_IF_ERROR(add_flow(br_int, "table=0,priority=0,actions=NORMAL"));
   for (const auto& [physnet, phys] : options_.physnets) {
-    LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target(br_int),
-                               "table=0,priority=2,in_port=" + phys.int_patch_port + ",actions=drop"}));
-    LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target(phys.bridge), "table=0,priority=0,actions=NORMAL"}));
-    LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target(phys.bridge),
-                               "table=0,priority=2,in_port=" + phys.phys_patch_port + ",actions=drop"}));
+    LMH_RETURN_IF_ERROR(add_flow(br_int, "table=0,priority=2,in_port=" + phys.int_patch_port + ",actions=drop"));
+    LMH_RETURN_IF_ERROR(add_flow(phys.bridge, "table=0,priority=0,actions=NORMAL"));
+    LMH_RETURN_IF_ERROR(add_flow(phys.bridge, "table=0,priority=2,in_port=" + phys.phys_patch_port + ",actions=drop"));
   }
   return ok_status();
 }
@@ -292,10 +309,8 @@ Status OvsdbIdlDatabase::provision_local_vlan(int local_vlan, const std::string&
   const std::string to_local = "mod_vlan_vid:" + std::to_string(local_vlan) + ",NORMAL";
   const std::string to_wire =
       network_type == "vlan" ? "mod_vlan_vid:" + std::to_string(segmentation_id) + ",NORMAL" : "strip_vlan,NORMAL";
-  LMH_RETURN_IF_ERROR(ofctl({"add-flow", mgmt_target((*phys)->bridge), m->phys + ",actions=" + to_wire})
-                          .with_context("flow on " + (*phys)->bridge));
-  return ofctl({"add-flow", mgmt_target(options_.integration_bridge), m->integration + ",actions=" + to_local})
-      .with_context("flow on " + options_.integration_bridge);
+  LMH_RETURN_IF_ERROR(add_flow((*phys)->bridge, m->phys + ",actions=" + to_wire));
+  return add_flow(options_.integration_bridge, m->integration + ",actions=" + to_local);
 }
 
 Status OvsdbIdlDatabase::reclaim_local_vlan(int local_vlan, const std::string& physnet,
@@ -306,15 +321,13 @@ Status OvsdbIdlDatabase::reclaim_local_vlan(int local_vlan, const std::string& p
   auto m = translation_matches(**phys, local_vlan, network_type, segmentation_id);
   if (!m.ok()) return m.status();
   // --strict: exactly these flows; deleting none is success.
-  LMH_RETURN_IF_ERROR(ofctl({"--strict", "del-flows", mgmt_target((*phys)->bridge), m->phys})
-                          .with_context("flow on " + (*phys)->bridge));
-  return ofctl({"--strict", "del-flows", mgmt_target(options_.integration_bridge), m->integration})
-      .with_context("flow on " + options_.integration_bridge);
+  LMH_RETURN_IF_ERROR(delete_flows((*phys)->bridge, m->phys, true));
+  return delete_flows(options_.integration_bridge, m->integration, true);
 }
 
 // The tunnel bridge (br-tun), as neutron's OVS agent programs it for VXLAN
 // (openflow/native/br_tun.py, constants.py). Flows name ports, as the other
-// flows here do; ovs-ofctl resolves them against the switch.
+// flows here do; they are resolved against the switch.
 
 namespace {
 
@@ -342,9 +355,9 @@ Status check_vni(int vni) {
 }
 
 // Port names go into flow text, so only what a device name may hold and
-// nothing ovs-ofctl would read as syntax (',', '=', ':', spaces, '('), nor
-// as another port: it takes a number, or a reserved name in any case, for
-// that port before it looks names up.
+// nothing OVS's flow parser would read as syntax (',', '=', ':', spaces,
+// '('), nor as another port: it takes a number, or a reserved name in any
+// case, for that port before it looks names up.
 Status check_port_name(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 15 && name.find_first_not_of("0123456789") != std::string::npos;
   for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
@@ -403,13 +416,16 @@ StatusOr<const TunnelBridge*> OvsdbIdlDatabase::tunnel_bridge() const {
   return &*options_.tunnel;
 }
 
-Status OvsdbIdlDatabase::tun_ofctl(const std::string& command, const std::string& flow, bool strict) {
+Status OvsdbIdlDatabase::tun_add_flow(const std::string& flow) {
   auto tun = tunnel_bridge();
   if (!tun.ok()) return tun.status();
-  std::vector<std::string> args;
-  if (strict) args.push_back("--strict");
-  args.insert(args.end(), {command, mgmt_target((*tun)->bridge), flow});
-  return ofctl(args).with_context("flow on " + (*tun)->bridge);
+  return add_flow((*tun)->bridge, flow);
+}
+
+Status OvsdbIdlDatabase::tun_delete_flows(const std::string& match, bool strict) {
+  auto tun = tunnel_bridge();
+  if (!tun.ok()) return tun.status();
+  return delete_flows((*tun)->bridge, match, strict);
 }
 
 // kNotFound unless every port of 'ports' is on br-tun: a flow to a port of
@@ -446,7 +462,7 @@ Status OvsdbIdlDatabase::install_tunnel_base_flows() {
       table(kArpResponder) + ",priority=0,actions=resubmit(,22)",
       table(kFloodToTun) + ",priority=0,actions=drop",
   };
-  for (const auto& f : flows) LMH_RETURN_IF_ERROR(tun_ofctl("add-flow", f));
+  for (const auto& f : flows) LMH_RETURN_IF_ERROR(tun_add_flow(f));
   return ok_status();
 }
 
@@ -454,22 +470,21 @@ Status OvsdbIdlDatabase::provision_tunnel(int local_vlan, const std::string& phy
   if (!physnet.empty()) return invalid_argument("a vxlan network has no physical network (got " + physnet + ")");
   LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
   LMH_RETURN_IF_ERROR(check_vni(vni));
-  return tun_ofctl("add-flow", table(kVxlanTunToLv) + ",priority=1,tun_id=" + std::to_string(vni) +
-                                   ",actions=mod_vlan_vid:" + std::to_string(local_vlan) + ",resubmit(,10)");
+  return tun_add_flow(table(kVxlanTunToLv) + ",priority=1,tun_id=" + std::to_string(vni) +
+                      ",actions=mod_vlan_vid:" + std::to_string(local_vlan) + ",resubmit(,10)");
 }
 
 Status OvsdbIdlDatabase::reclaim_tunnel(int local_vlan, const std::string& physnet, int vni) {
   if (!physnet.empty()) return invalid_argument("a vxlan network has no physical network (got " + physnet + ")");
   LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
   LMH_RETURN_IF_ERROR(check_vni(vni));
-  LMH_RETURN_IF_ERROR(
-      tun_ofctl("del-flows", table(kVxlanTunToLv) + ",priority=1,tun_id=" + std::to_string(vni), true));
+  LMH_RETURN_IF_ERROR(tun_delete_flows(table(kVxlanTunToLv) + ",priority=1,tun_id=" + std::to_string(vni), true));
   // Not strict: every entry of the local VLAN, whatever its mac, ip or
   // ports (neutron's delete_flood_to_tun, delete_unicast_to_tun and
   // delete_arp_responder with no mac or ip). Learned entries (matching
   // the VLAN id bits only) are left to their hard_timeout, as in neutron.
   for (int t : {kUcastToTun, kArpResponder, kFloodToTun})
-    LMH_RETURN_IF_ERROR(tun_ofctl("del-flows", table(t) + ",dl_vlan=" + std::to_string(local_vlan)));
+    LMH_RETURN_IF_ERROR(tun_delete_flows(table(t) + ",dl_vlan=" + std::to_string(local_vlan)));
   return ok_status();
 }
 
@@ -494,8 +509,8 @@ Status OvsdbIdlDatabase::add_tunnel_port(const core::OvsTunnelPort& port) {
     std::lock_guard lock(mu_);
     LMH_RETURN_IF_ERROR(to_status(lmh_ovsdb_add_ports(db_.get(), &spec, 1), db_.get()));
   }
-  return tun_ofctl("add-flow", "table=0,priority=1,in_port=" + port.name + ",actions=resubmit(," +
-                                   std::to_string(kVxlanTunToLv) + ")");
+  return tun_add_flow("table=0,priority=1,in_port=" + port.name + ",actions=resubmit(," +
+                      std::to_string(kVxlanTunToLv) + ")");
 }
 
 Status OvsdbIdlDatabase::delete_tunnel_port(const std::string& name) {
@@ -511,8 +526,8 @@ Status OvsdbIdlDatabase::delete_tunnel_port(const std::string& name) {
   // Only br-tun's vxlan ports: never its patch to br-int, nor a VM's port.
   if (*bridge != (*tun)->bridge || it == interfaces->end() || it->type != "vxlan")
     return failed_precondition("port " + name + " on " + *bridge + " is not a tunnel port of " + (*tun)->bridge);
-  // The flow first: ovs-ofctl resolves the name only while the port exists.
-  LMH_RETURN_IF_ERROR(tun_ofctl("del-flows", "table=0,in_port=" + name));
+  // The flow first: the switch resolves the name only while the port exists.
+  LMH_RETURN_IF_ERROR(tun_delete_flows("table=0,in_port=" + name));
   return delete_port(name);
 }
 
@@ -521,11 +536,11 @@ Status OvsdbIdlDatabase::set_flood_to_tunnels(int local_vlan, int vni, const std
   LMH_RETURN_IF_ERROR(check_vni(vni));
   for (const auto& p : ports) LMH_RETURN_IF_ERROR(check_port_name(p));
   const std::string match = table(kFloodToTun) + ",priority=1,dl_vlan=" + std::to_string(local_vlan);
-  if (ports.empty()) return tun_ofctl("del-flows", match, true);
+  if (ports.empty()) return tun_delete_flows(match, true);
   LMH_RETURN_IF_ERROR(require_tunnel_ports(ports));
   std::string actions = to_tunnel(vni);
   for (const auto& p : ports) actions += ",output:" + p;
-  return tun_ofctl("add-flow", match + ",actions=" + actions);
+  return tun_add_flow(match + ",actions=" + actions);
 }
 
 Status OvsdbIdlDatabase::install_unicast_to_tunnel(int local_vlan, int vni, const std::string& port,
@@ -536,14 +551,14 @@ Status OvsdbIdlDatabase::install_unicast_to_tunnel(int local_vlan, int vni, cons
   if (!parse_mac(mac)) return invalid_argument("MAC '" + mac + "'");
   LMH_RETURN_IF_ERROR(require_tunnel_ports({port}));
   // Same match and priority: add-flow replaces the entry of that mac.
-  return tun_ofctl("add-flow", table(kUcastToTun) + ",priority=2,dl_vlan=" + std::to_string(local_vlan) +
-                                   ",dl_dst=" + mac + ",actions=" + to_tunnel(vni) + ",output:" + port);
+  return tun_add_flow(table(kUcastToTun) + ",priority=2,dl_vlan=" + std::to_string(local_vlan) + ",dl_dst=" + mac +
+                      ",actions=" + to_tunnel(vni) + ",output:" + port);
 }
 
 Status OvsdbIdlDatabase::delete_unicast_to_tunnel(int local_vlan, const std::string& mac) {
   LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
   if (!parse_mac(mac)) return invalid_argument("MAC '" + mac + "'");
-  return tun_ofctl("del-flows", table(kUcastToTun) + ",dl_vlan=" + std::to_string(local_vlan) + ",dl_dst=" + mac);
+  return tun_delete_flows(table(kUcastToTun) + ",dl_vlan=" + std::to_string(local_vlan) + ",dl_dst=" + mac);
 }
 
 Status OvsdbIdlDatabase::install_arp_responder(int local_vlan, const std::string& ip, const std::string& mac) {
@@ -559,15 +574,14 @@ Status OvsdbIdlDatabase::install_arp_responder(int local_vlan, const std::string
                               "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],load:" +
                               hex(*mac_value) + "->NXM_NX_ARP_SHA[],load:" + hex(*ip_value) +
                               "->NXM_OF_ARP_SPA[],in_port";
-  return tun_ofctl("add-flow", table(kArpResponder) + ",priority=1,arp,dl_vlan=" + std::to_string(local_vlan) +
-                                   ",arp_tpa=" + ip + ",actions=" + actions);
+  return tun_add_flow(table(kArpResponder) + ",priority=1,arp,dl_vlan=" + std::to_string(local_vlan) +
+                      ",arp_tpa=" + ip + ",actions=" + actions);
 }
 
 Status OvsdbIdlDatabase::delete_arp_responder(int local_vlan, const std::string& ip) {
   LMH_RETURN_IF_ERROR(check_local_vlan(local_vlan));
   if (!parse_ipv4(ip)) return invalid_argument("IPv4 address '" + ip + "'");
-  return tun_ofctl("del-flows",
-                   table(kArpResponder) + ",arp,dl_vlan=" + std::to_string(local_vlan) + ",arp_tpa=" + ip);
+  return tun_delete_flows(table(kArpResponder) + ",arp,dl_vlan=" + std::to_string(local_vlan) + ",arp_tpa=" + ip);
 }
 
 StatusOr<std::vector<std::string>> OvsdbIdlDatabase::dump_flows(const std::string& bridge) {

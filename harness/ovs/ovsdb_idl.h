@@ -1,9 +1,11 @@
 // core::OvsDatabase over a host's real Open vSwitch: OVSDB reads and writes
 // go through Open vSwitch's own IDL (harness/ovs/ovsdb_c.c, the vswitch IDL as
-// ovs-vsctl uses it), flows through ovs-ofctl on the bridge's management
-// socket. Every call is bounded by a timeout; writes wait, by default, until
-// ovs-vswitchd applied them (as ovs-vsctl without --no-wait), so a port is
-// in the datapath when add_port returns.
+// ovs-vsctl uses it), flows through a persistent OpenFlow connection per
+// bridge (harness/ovs/openflow.h, what ovs-ofctl add-flow and del-flows do,
+// without a process per change). Every call is bounded by a timeout; writes
+// wait, by default, until ovs-vswitchd applied them (as ovs-vsctl without
+// --no-wait), so a port is in the datapath when add_port returns, and a
+// flow is in the switch's tables when the call that adds it returns.
 //
 // Besides the core interface it has what building a lab host needs: bridge
 // settings, internal and patch ports, Open_vSwitch other_config, and the
@@ -20,6 +22,7 @@
 
 #include "common/status.h"
 #include "core/ovs_database.h"
+#include "harness/ovs/openflow.h"
 
 struct lmh_ovsdb;
 
@@ -111,7 +114,8 @@ class OvsdbIdlDatabase final : public core::OvsDatabase {
   // leaves it) and the 'other_config' keys given. kNotFound without it.
   Status configure_bridge(const std::string& bridge, std::optional<std::string> fail_mode,
                           const std::map<std::string, std::string>& other_config = {});
-  // Deletes 'bridge' with its ports; ok when it does not exist.
+  // Deletes 'bridge' with its ports (and closes its OpenFlow connection);
+  // ok when it does not exist.
   Status delete_bridge(const std::string& bridge);
   // Bridge names in name order.
   StatusOr<std::vector<std::string>> list_bridges();
@@ -145,20 +149,29 @@ class OvsdbIdlDatabase final : public core::OvsDatabase {
   const Options& options() const { return options_; }
 
  private:
-  Status ofctl(std::vector<std::string> args);
+  // Flow changes on 'bridge' over its OpenFlow connection (made on first
+  // use); errors name the bridge.
+  Status add_flow(const std::string& bridge, const std::string& flow);
+  Status delete_flows(const std::string& bridge, const std::string& match, bool strict = false);
+  // 'bridge''s connection, made on first use; flows_mu_ held.
+  OpenFlowConnection& openflow(const std::string& bridge);
   std::chrono::milliseconds timeout();
   StatusOr<const PhysnetBridge*> physnet_bridge(const std::string& physnet) const;
   StatusOr<const TunnelBridge*> tunnel_bridge() const;
   Status require_tunnel_ports(const std::vector<std::string>& ports);
   Status provision_tunnel(int local_vlan, const std::string& physnet, int vni);
   Status reclaim_tunnel(int local_vlan, const std::string& physnet, int vni);
-  Status tun_ofctl(const std::string& command, const std::string& flow, bool strict = false);
+  Status tun_add_flow(const std::string& flow);
+  Status tun_delete_flows(const std::string& match, bool strict = false);
   std::string mgmt_target(const std::string& bridge) const;
 
   Options options_;
   // The IDL handle is single-threaded: one call at a time.
   std::mutex mu_;
   std::unique_ptr<lmh_ovsdb, void (*)(lmh_ovsdb*)> db_;
+  // One OpenFlow connection per bridge, each used by one call at a time.
+  std::mutex flows_mu_;
+  std::map<std::string, std::unique_ptr<OpenFlowConnection>> openflow_;
 };
 
 }  // namespace lmh::harness

@@ -2,11 +2,14 @@
 // bridges, patch ports and NIC as the OVS agent leaves them, read back
 // independently with ovs-vsctl and ovs-ofctl; the core OvsDatabase contract
 // against the real database; VLAN separation and neutron's VLAN translation
-// with real traffic between two hosts; a crashed ovs-vswitchd and a vanished
-// ovsdb-server fail calls within their timeout; nothing is left running.
+// with real traffic between two hosts; the OpenFlow connection's errors in
+// ovs-ofctl's words, its port names across renumbering, its reconnects; a
+// crashed or stopped ovs-vswitchd and a vanished ovsdb-server fail calls
+// within their timeout; nothing is left running.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <deque>
 #include <filesystem>
@@ -15,6 +18,7 @@
 #include <thread>
 
 #include "capture/prober.h"
+#include "harness/ovs/openflow.h"
 #include "harness/ovs/ovs_daemons.h"
 #include "harness/ovs/ovs_host.h"
 #include "harness/system/namespaces.h"
@@ -377,9 +381,115 @@ TEST_F(OvsHostTest, KilledVswitchdFailsWaitingWritesWithinTheTimeout) {
   EXPECT_EQ(*db.port_bridge("tapdead"), "br-int");
   db.set_wait_for_vswitchd(false);
   EXPECT_TRUE(db.delete_port("tapdead").ok());
+  // Flows find the OpenFlow connection closed, and no switch to make a new
+  // one with.
+  t0 = std::chrono::steady_clock::now();
+  Status flows = db.install_base_flows();
+  EXPECT_EQ(flows.code(), StatusCode::kUnavailable) << flows.to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
 
   host.reset();
   EXPECT_EQ(processes_under(run_dir()), std::vector<std::string>{});
+}
+
+// The line of dump_flows(bridge) of 'host' that starts with 'prefix', or "".
+std::string flow_starting(OvsHost& host, const std::string& bridge, const std::string& prefix) {
+  auto flows = host.database().dump_flows(bridge);
+  EXPECT_TRUE(flows.ok()) << flows.status().to_string();
+  if (!flows.ok()) return "";
+  for (const auto& f : *flows)
+    if (f.rfind(prefix, 0) == 0) return f;
+  return "";
+}
+
+// What an OpenFlowConnection refuses, it refuses in ovs-ofctl's words; and
+// a port name stands for the port's number now, also after the port was
+// deleted and added again under a new number (the switch's port status
+// messages make the connection forget the old one).
+TEST_F(OvsHostTest, OpenFlowConnectionSpeaksAsOvsOfctlAndFollowsPortNumbers) {
+  NamedNetns& h = make_ns("h1");
+  NamedNetns& fab = make_ns("fab");
+  auto host = start_host("h1", h, fab.fd(), "h1-nic");
+  ASSERT_TRUE(host);
+  OvsdbIdlDatabase& db = host->database();
+  const std::string sock = host->daemons().db_socket();
+  const std::string target = "unix:" + host->daemons().run_dir() + "/br-int.mgmt";
+  OpenFlowConnection of(target, 5s);
+
+  for (std::string flow : {"table=0,priority=1,foo=bar,actions=drop", "table=0,priority=1,in_port=nosuch,actions=drop",
+                           "table=0,priority=1,actions=output:nosuch", "table=0,priority=1,actions=resubmit(,"}) {
+    Status s = of.add_flow(flow);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.to_string();
+    auto ofctl = run_command({"ovs-ofctl", "add-flow", target, flow}, 10s);
+    ASSERT_TRUE(ofctl.ok()) << ofctl.status().to_string();
+    EXPECT_NE(ofctl->exit_code, 0) << flow;
+    std::string said = ofctl->err.substr(0, ofctl->err.find('\n'));
+    said = said.substr(said.find(": ") + 2);  // after "ovs-ofctl: "
+    EXPECT_NE(s.message().find(said), std::string::npos) << s.to_string() << "\novs-ofctl: " << said;
+  }
+
+  // One the switch refuses (table 254 is its own, read-only): kInternal,
+  // with the error ovs-ofctl prints.
+  Status refused = of.add_flow("table=254,priority=1,actions=drop");
+  EXPECT_EQ(refused.code(), StatusCode::kInternal) << refused.to_string();
+  auto ofctl = run_command({"ovs-ofctl", "add-flow", target, "table=254,priority=1,actions=drop"}, 10s);
+  ASSERT_TRUE(ofctl.ok()) << ofctl.status().to_string();
+  EXPECT_NE(ofctl->err.find("OFPBRC_EPERM"), std::string::npos) << ofctl->err;
+  EXPECT_NE(refused.message().find("OFPBRC_EPERM"), std::string::npos) << refused.to_string();
+
+  ASSERT_TRUE(db.ensure_internal_port("br-int", "pa").ok());
+  ASSERT_TRUE(of.add_flow("table=0,priority=7,in_port=pa,actions=drop").ok());
+  EXPECT_EQ(flow_starting(*host, "br-int", "priority=7,"), "priority=7,in_port=pa actions=drop");
+  const std::string first_number = vsctl(sock, {"get", "Interface", "pa", "ofport"});
+  ASSERT_TRUE(db.delete_port("pa").ok());
+  ASSERT_TRUE(db.ensure_internal_port("br-int", "pb").ok());
+  ASSERT_TRUE(db.ensure_internal_port("br-int", "pa").ok());
+  ASSERT_NE(vsctl(sock, {"get", "Interface", "pa", "ofport"}), first_number) << "pa kept its number: nothing to see";
+  ASSERT_TRUE(of.add_flow("table=0,priority=8,in_port=pa,actions=drop").ok());
+  EXPECT_EQ(flow_starting(*host, "br-int", "priority=8,"), "priority=8,in_port=pa actions=drop");
+  // A port added while the names are known joins them.
+  ASSERT_TRUE(db.ensure_internal_port("br-int", "pc").ok());
+  ASSERT_TRUE(of.add_flow("table=0,priority=9,in_port=pc,actions=output:pb").ok());
+  EXPECT_EQ(flow_starting(*host, "br-int", "priority=9,"), "priority=9,in_port=pc actions=output:pb");
+  ASSERT_TRUE(of.delete_flows("table=0,in_port=pc").ok());
+  EXPECT_EQ(flow_starting(*host, "br-int", "priority=9,"), "");
+}
+
+// A bridge deleted takes its management socket (kUnavailable), re-created
+// it is reached again by the same connection; a switch that stops
+// answering fails a call within the timeout, and once it answers again
+// the next call goes through on a new connection.
+TEST_F(OvsHostTest, OpenFlowConnectionReconnectsAndGivesUpWithinItsTimeout) {
+  NamedNetns& h = make_ns("h1");
+  NamedNetns& fab = make_ns("fab");
+  auto host = start_host("h1", h, fab.fd(), "h1-nic");
+  ASSERT_TRUE(host);
+  OvsdbIdlDatabase& db = host->database();
+  OpenFlowConnection of("unix:" + host->daemons().run_dir() + "/br-x.mgmt", 5s);
+  const std::string flow = "table=0,priority=5,actions=drop";
+  ASSERT_TRUE(db.ensure_bridge("br-x", "netdev").ok());
+  ASSERT_TRUE(of.add_flow(flow).ok());
+  ASSERT_TRUE(db.delete_bridge("br-x").ok());
+  Status gone = of.add_flow(flow);
+  EXPECT_EQ(gone.code(), StatusCode::kUnavailable) << gone.to_string();
+  ASSERT_TRUE(db.ensure_bridge("br-x", "netdev").ok());
+  Status back = of.add_flow(flow);
+  EXPECT_TRUE(back.ok()) << back.to_string();
+  EXPECT_EQ(flow_starting(*host, "br-x", "priority=5"), "priority=5 actions=drop");
+
+  of.set_timeout(1000ms);
+  const pid_t vswitchd = host->vswitchd_pid();
+  ASSERT_EQ(::kill(vswitchd, SIGSTOP), 0);
+  auto t0 = std::chrono::steady_clock::now();
+  Status stuck = of.add_flow("table=0,priority=6,actions=drop");
+  auto took = std::chrono::steady_clock::now() - t0;
+  ::kill(vswitchd, SIGCONT);
+  EXPECT_EQ(stuck.code(), StatusCode::kDeadlineExceeded) << stuck.to_string();
+  EXPECT_GE(took, 950ms);
+  EXPECT_LT(took, 3s);
+  Status again = of.add_flow("table=0,priority=6,actions=drop");
+  EXPECT_TRUE(again.ok()) << again.to_string();
+  EXPECT_EQ(flow_starting(*host, "br-x", "priority=6"), "priority=6 actions=drop");
 }
 
 TEST_F(OvsHostTest, VanishedOvsdbServerFailsCallsWithinTheTimeout) {

@@ -1,12 +1,19 @@
 // What OvsHost and OvsdbIdlDatabase decide before touching Open vSwitch
 // (no root, no daemons): option validation, neutron's patch port names, the
-// errors of requests the lab cannot serve, and that the IDL gives up on a
-// server that is not there within its timeout instead of hanging.
+// errors of requests the lab cannot serve, and that the IDL and the
+// OpenFlow connection give up on a server that is not there, or does not
+// answer, within their timeout instead of hanging.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
+#include <thread>
 
+#include "harness/ovs/openflow.h"
 #include "harness/ovs/ovs_host.h"
 #include "harness/ovs/ovsdb_idl.h"
 
@@ -73,7 +80,7 @@ TEST(OvsdbIdlDatabase, TunnelCallsNeedATunnelBridge) {
 
 // Malformed requests are refused before anything is sent: with a tunnel
 // bridge configured but no server, a request that got through would fail
-// as kUnavailable (the IDL) or kInternal (ovs-ofctl), never
+// as kUnavailable (the IDL, or the OpenFlow connection), never
 // kInvalidArgument.
 TEST(OvsdbIdlDatabase, RefusesMalformedTunnelRequestsBeforeSendingThem) {
   OvsdbIdlDatabase::Options o = unreachable_db();
@@ -158,6 +165,90 @@ TEST(OvsdbIdlDatabase, GivesUpOnAnAbsentServerWithinItsTimeout) {
   EXPECT_FALSE(db.bridge_exists("br-int"));
   EXPECT_GE(took, 550ms);  // each call waited its 300 ms
   EXPECT_LT(took, 3s);
+}
+
+// Flows go nowhere without a switch: kUnavailable at once, a malformed
+// flow too (as with ovs-ofctl, which asks the switch for its port names
+// before it can tell a name it does not know from a mistake).
+TEST(OpenFlowConnection, FindsNoSwitchWhereNoneListens) {
+  const std::string target = "unix:/nonexistent/lmh-unit-" + std::to_string(::getpid()) + "/br-int.mgmt";
+  OpenFlowConnection of(target, 300ms);
+  auto t0 = std::chrono::steady_clock::now();
+  Status add = of.add_flow("table=0,priority=0,actions=NORMAL");
+  Status del = of.delete_flows("table=0,in_port=patch-int", true);
+  Status bad = of.add_flow("table=0,priority=1,foo=bar,actions=drop");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 300ms);
+  EXPECT_EQ(add.code(), StatusCode::kUnavailable) << add.to_string();
+  EXPECT_NE(add.message().find(target), std::string::npos) << add.to_string();
+  EXPECT_EQ(del.code(), StatusCode::kUnavailable) << del.to_string();
+  EXPECT_EQ(bad.code(), StatusCode::kUnavailable) << bad.to_string();
+
+  OvsdbIdlDatabase db(unreachable_db());
+  Status base = db.install_base_flows();
+  EXPECT_EQ(base.code(), StatusCode::kUnavailable) << base.to_string();
+  EXPECT_NE(base.message().find("flow on br-int"), std::string::npos) << base.to_string();
+}
+
+// A "switch" on a unix socket that accepts one connection and then only
+// reads. With 'hello' it first says an OpenFlow 1.5 hello, so the
+// handshake completes and the requests go unanswered; without, it says
+// nothing at all.
+class SilentSwitch {
+ public:
+  explicit SilentSwitch(bool hello) {
+    dir_ = "/tmp/lmh-unit-" + std::to_string(::getpid()) + "-of";
+    ::mkdir(dir_.c_str(), 0700);
+    path_ = dir_ + "/br-int.mgmt";
+    ::unlink(path_.c_str());
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+    EXPECT_EQ(::listen(listen_fd_, 1), 0);
+    thread_ = std::thread([this, hello] { serve(hello); });
+  }
+  ~SilentSwitch() {
+    ::shutdown(listen_fd_, SHUT_RDWR);  // wakes an accept() no one came to
+    thread_.join();
+    ::close(listen_fd_);
+    ::unlink(path_.c_str());
+    ::rmdir(dir_.c_str());
+  }
+  std::string target() const { return "unix:" + path_; }
+
+ private:
+  void serve(bool hello) {
+    int fd = ::accept(listen_fd_, nullptr, nullptr);
+    if (fd < 0) return;
+    // OFPT_HELLO: version 0x06, type 0, length 8, xid 1.
+    const unsigned char msg[8] = {0x06, 0, 0, 8, 0, 0, 0, 1};
+    if (hello) {
+      EXPECT_EQ(::write(fd, msg, sizeof msg), 8);
+    }
+    char buf[4096];
+    while (::read(fd, buf, sizeof buf) > 0) continue;  // until the client hangs up
+    ::close(fd);
+  }
+
+  std::string dir_;
+  std::string path_;
+  int listen_fd_ = -1;
+  std::thread thread_;
+};
+
+TEST(OpenFlowConnection, GivesUpOnASilentSwitchWithinItsTimeout) {
+  for (bool hello : {false, true}) {
+    SilentSwitch sw(hello);
+    OpenFlowConnection of(sw.target(), 300ms);
+    auto t0 = std::chrono::steady_clock::now();
+    Status s = of.add_flow("table=0,priority=0,actions=NORMAL");
+    auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << hello << " " << s.to_string();
+    EXPECT_NE(s.message().find("300 ms"), std::string::npos) << s.to_string();
+    EXPECT_GE(took, 290ms) << hello;
+    EXPECT_LT(took, 2s) << hello;
+  }
 }
 
 }  // namespace
