@@ -10,7 +10,7 @@ DEBS    := build-essential cmake pkg-config iproute2 apt \
            libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev \
            libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev \
            libpugixml-dev openvswitch-switch openvswitch-common \
-           openvswitch-source python3 \
+           openvswitch-source ovn-central ovn-host ovn-common python3 \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
            qemu-system-x86 busybox-static cpio kmod
 # The default matrix: seed 001 (warm, cold as shipped, cold fixed), OVS to

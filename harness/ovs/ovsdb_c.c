@@ -38,6 +38,7 @@ struct lmh_ovsdb {
 static const struct ovsdb_idl_column *const replicated_columns[] = {
     &ovsrec_open_vswitch_col_bridges,
     &ovsrec_open_vswitch_col_other_config,
+    &ovsrec_open_vswitch_col_external_ids,
     &ovsrec_open_vswitch_col_next_cfg,
     &ovsrec_open_vswitch_col_cur_cfg,
     &ovsrec_bridge_col_name,
@@ -377,6 +378,7 @@ delete_port_rows(const struct ovsrec_port *port)
 struct other_config_request {
     const char *key;
     const char *value;
+    bool external_ids;  /* the row's external_ids instead of other_config */
 };
 
 static int
@@ -391,8 +393,19 @@ build_set_system_other_config(struct lmh_ovsdb *db, struct ovsdb_idl_txn *txn,
         if (request->value) {
             smap_add(&map, request->key, request->value);
         }
-        ovsrec_open_vswitch_set_other_config(ovs, &map);
+        if (request->external_ids) {
+            ovsrec_open_vswitch_set_external_ids(ovs, &map);
+        } else {
+            ovsrec_open_vswitch_set_other_config(ovs, &map);
+        }
         smap_destroy(&map);
+    } else if (request->external_ids) {
+        if (request->value) {
+            ovsrec_open_vswitch_update_external_ids_setkey(ovs, request->key,
+                                                           request->value);
+        } else {
+            ovsrec_open_vswitch_update_external_ids_delkey(ovs, request->key);
+        }
     } else if (request->value) {
         ovsrec_open_vswitch_update_other_config_setkey(ovs, request->key,
                                                        request->value);
@@ -691,8 +704,18 @@ int
 lmh_ovsdb_set_system_other_config(struct lmh_ovsdb *db, const char *key,
                                   const char *value)
 {
-    struct other_config_request request = { key, value };
+    struct other_config_request request = { key, value, false };
     return write_call(db, xasprintf("set Open_vSwitch other_config:%s=%s", key,
+                                    value ? value : "(removed)"),
+                      build_set_system_other_config, &request);
+}
+
+int
+lmh_ovsdb_set_system_external_id(struct lmh_ovsdb *db, const char *key,
+                                 const char *value)
+{
+    struct other_config_request request = { key, value, true };
+    return write_call(db, xasprintf("set Open_vSwitch external_ids:%s=%s", key,
                                     value ? value : "(removed)"),
                       build_set_system_other_config, &request);
 }

@@ -82,6 +82,9 @@ const char *lmh_ovsdb_error(const struct lmh_ovsdb *db);
  * creating the Open_vSwitch row if the database is new (ovs-vsctl init). */
 int lmh_ovsdb_set_system_other_config(struct lmh_ovsdb *db, const char *key,
                                       const char *value);
+/* The same for the Open_vSwitch row's external_ids (ovn-remote, system-id...). */
+int lmh_ovsdb_set_system_external_id(struct lmh_ovsdb *db, const char *key,
+                                     const char *value);
 /* Increments next_cfg and waits until ovs-vswitchd applied it, whatever
  * "wait applied" says: the proof that ovs-vswitchd works. */
 int lmh_ovsdb_sync_vswitchd(struct lmh_ovsdb *db);

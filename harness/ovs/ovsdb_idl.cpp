@@ -144,6 +144,11 @@ Status OvsdbIdlDatabase::set_other_config(const std::string& key, const std::str
   return to_status(lmh_ovsdb_set_system_other_config(db_.get(), key.c_str(), value.c_str()), db_.get());
 }
 
+Status OvsdbIdlDatabase::set_external_id(const std::string& key, const std::string& value) {
+  std::lock_guard lock(mu_);
+  return to_status(lmh_ovsdb_set_system_external_id(db_.get(), key.c_str(), value.c_str()), db_.get());
+}
+
 Status OvsdbIdlDatabase::sync_vswitchd() {
   std::lock_guard lock(mu_);
   return to_status(lmh_ovsdb_sync_vswitchd(db_.get()), db_.get());

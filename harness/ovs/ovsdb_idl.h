@@ -107,6 +107,9 @@ class OvsdbIdlDatabase final : public core::OvsDatabase {
 
   // Sets Open_vSwitch other_config 'key' (e.g. "flow-limit") to 'value'.
   Status set_other_config(const std::string& key, const std::string& value);
+  // Sets Open_vSwitch external_ids 'key' (what ovn-controller reads:
+  // system-id, ovn-remote, ovn-encap-type, ovn-encap-ip, ...).
+  Status set_external_id(const std::string& key, const std::string& value);
   // Increments next_cfg and waits until ovs-vswitchd applied it: proof that
   // ovs-vswitchd is alive and working (even with wait_for_vswitchd off).
   Status sync_vswitchd();

@@ -137,6 +137,8 @@ Capabilities probe_capabilities(const std::string& scratch_ns) {
   caps.ovs_userspace = !find_program("ovs-vswitchd").empty() && !find_program("ovsdb-server").empty();
   add("ovs-userspace", caps.ovs_userspace,
       caps.ovs_userspace ? "ovs-vswitchd and ovsdb-server found" : "openvswitch-switch not installed");
+  caps.ovn = !find_program("ovn-northd").empty() && !find_program("ovn-controller").empty();
+  add("ovn", caps.ovn, caps.ovn ? "ovn-northd and ovn-controller found" : "ovn-central or ovn-host not installed");
   caps.kvm_device = path_exists("/dev/kvm");
   add("kvm", caps.kvm_device,
       caps.kvm_device ? "/dev/kvm present (whether it boots a guest is probed by the libvirt tier)"

@@ -25,6 +25,7 @@ struct Capabilities {
   bool vxlan = false;
   bool ovs_kernel = false;
   bool ovs_userspace = false;
+  bool ovn = false;  // ovn-northd and ovn-controller installed
   bool kvm_device = false;
   bool libpcap = false;
   std::vector<Capability> list;

@@ -5,12 +5,18 @@ namespace lmh::harness {
 const std::vector<ExternalProgram>& external_programs() {
   static const std::vector<ExternalProgram> programs = {
       // Open vSwitch: the fabric and the OVS hosts.
-      {"ovsdb-server", "openvswitch-common", "Open vSwitch database of the fabric and of each OVS host"},
+      {"ovsdb-server", "openvswitch-common", "Open vSwitch database of the fabric and of each OVS host; OVN's databases"},
       {"ovsdb-tool", "openvswitch-common", "creates the Open vSwitch databases"},
       {"ovs-vswitchd", "openvswitch-switch", "the fabric switch and each OVS host's switch"},
       {"ovs-ofctl", "openvswitch-common", "flows of the OVS hosts' bridges"},
       {"ovs-appctl", "openvswitch-common", "the fabric's forwarding table (fdb/show), OVS hosts' underlay routes and tunnel neighbours"},
       {"ovs-vsctl", "openvswitch-switch", "libvirtd (plugs OVS interfaces), integration tests"},
+      // OVN (ML2/OVN hosts): central databases and northd, one ovn-controller per chassis.
+      {"ovn-northd", "ovn-central", "translates the lab's OVN northbound database to the southbound one"},
+      {"ovn-controller", "ovn-host", "one OVN chassis per OVN host, over its own Open vSwitch"},
+      {"ovn-appctl", "ovn-common", "ovn-northd's status (active) at start"},
+      {"ovn-sbctl", "ovn-common", "reads the southbound database (chassis, port bindings)"},
+      {"ovn-nbctl", "ovn-common", "reads and writes the northbound database"},
       // libvirt and QEMU: the real tier.
       {"libvirtd", "libvirt-daemon", "one libvirt daemon per lab host"},
       {"qemu-system-x86_64", "qemu-system-x86", "the real tier's guests (run by libvirtd) and the accelerator probe"},
