@@ -78,4 +78,12 @@ std::vector<std::string> registered_l2_backends() {
   return names;
 }
 
+void report_vxlan(AgentConfig& agent, const VxlanConfig& vxlan, int default_port) {
+  if (!vxlan.enable_vxlan) return;
+  agent.tunnel_types = {"vxlan"};
+  agent.tunneling_ip = vxlan.local_ip;
+  agent.l2_population = vxlan.l2_population;
+  agent.vxlan_udp_port = vxlan.udp_dstport ? vxlan.udp_dstport : default_port;
+}
+
 }  // namespace lmh::core

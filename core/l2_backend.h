@@ -63,4 +63,9 @@ StatusOr<const L2BackendClass*> find_l2_backend(std::string_view name);
 // The names of the registered backends, in registration order.
 std::vector<std::string> registered_l2_backends();
 
+// Fills what an agent with VXLAN enabled in 'vxlan' reports to the server:
+// tunnel type, endpoint, l2population, and its UDP port (udp_dstport, else
+// the backend's 'default_port'). Nothing when VXLAN is off.
+void report_vxlan(AgentConfig& agent, const VxlanConfig& vxlan, int default_port);
+
 }  // namespace lmh::core

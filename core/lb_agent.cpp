@@ -266,12 +266,7 @@ AgentConfig linuxbridge_agent_config(const HostConfig& host) {
   a.datapath_type = host.datapath_type;
   a.physical_interface_mappings = host.physical_interface_mappings;
   a.bridge_mappings = host.bridge_mappings;
-  if (host.vxlan.enable_vxlan) {
-    a.tunnel_types = {"vxlan"};
-    a.tunneling_ip = host.vxlan.local_ip;
-    a.l2_population = host.vxlan.l2_population;
-    a.vxlan_udp_port = host.vxlan.udp_dstport ? host.vxlan.udp_dstport : VxlanDevice{}.dstport;
-  }
+  report_vxlan(a, host.vxlan, VxlanDevice{}.dstport);
   return a;
 }
 

@@ -397,12 +397,7 @@ AgentConfig openvswitch_agent_config(const HostConfig& host) {
   a.datapath_type = host.datapath_type;
   a.physical_interface_mappings = host.physical_interface_mappings;
   a.bridge_mappings = host.bridge_mappings;
-  if (host.vxlan.enable_vxlan) {
-    a.tunnel_types = {"vxlan"};
-    a.tunneling_ip = host.vxlan.local_ip;
-    a.l2_population = host.vxlan.l2_population;
-    a.vxlan_udp_port = host.vxlan.udp_dstport ? host.vxlan.udp_dstport : OvsAgentConfig::kDefaultVxlanUdpPort;
-  }
+  report_vxlan(a, host.vxlan, OvsAgentConfig::kDefaultVxlanUdpPort);
   return a;
 }
 

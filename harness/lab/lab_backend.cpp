@@ -17,6 +17,17 @@ std::map<std::string, std::string> ovs_bridge_mappings(const Topology& topology)
   return out;
 }
 
+// The agent's VXLAN settings from the host's tunnel endpoint (the
+// linuxbridge agent also needs the device holding local_ip).
+core::VxlanConfig vxlan_config(const TopologyTunnel& t) {
+  return {.enable_vxlan = true,
+          .local_ip = t.local_ip,
+          .l2_population = t.l2_population,
+          .arp_responder = t.arp_responder,
+          .vxlan_group = t.vxlan_group,
+          .udp_dstport = t.udp_dstport};
+}
+
 // neutron's linuxbridge agent: Linux bridges brq<net>, the VLAN uplink
 // "<phys>.<vlan>" (a real 802.1Q device, or a veth to a fabric access port
 // of that VLAN where the kernel has no 8021q), made by the agent itself.
@@ -47,14 +58,8 @@ class LinuxBridgeLabBackend final : public LabBackend {
   // The agent's [vxlan] section from the host's tunnel endpoint.
   void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
     if (!host.spec.tunnel) return;
-    const TopologyTunnel& t = *host.spec.tunnel;
-    config.vxlan = {.enable_vxlan = true,
-                    .local_ip = t.local_ip,
-                    .underlay = core::vlan_interface_name(host.spec.physical_interface, topology.underlay.vlan),
-                    .l2_population = t.l2_population,
-                    .arp_responder = t.arp_responder,
-                    .vxlan_group = t.vxlan_group,
-                    .udp_dstport = t.udp_dstport};
+    config.vxlan = vxlan_config(*host.spec.tunnel);
+    config.vxlan.underlay = core::vlan_interface_name(host.spec.physical_interface, topology.underlay.vlan);
   }
 };
 
@@ -110,12 +115,7 @@ class OvsLabBackend final : public LabBackend {
     config.ovs = &host.ovs->database();
     config.links = host.net.get();
     if (!host.spec.tunnel) return;
-    const TopologyTunnel& t = *host.spec.tunnel;
-    config.vxlan = {.enable_vxlan = true,
-                    .local_ip = t.local_ip,
-                    .l2_population = t.l2_population,
-                    .arp_responder = t.arp_responder,
-                    .udp_dstport = t.udp_dstport};
+    config.vxlan = vxlan_config(*host.spec.tunnel);
   }
 };
 

@@ -31,7 +31,10 @@ namespace lmh::harness {
 namespace {
 
 using namespace std::chrono_literals;
+using lmh::testing::echo_replies;
+using lmh::testing::processes_under;
 using lmh::testing::reachable;
+using lmh::testing::vsctl;
 
 // Run id "zo<pid>": namespaces "lmh-zo<pid>-…" and state dir
 // /run/lmh/zo<pid> (with owner.pid) agree, so a concurrent `lmh cleanup`
@@ -39,49 +42,6 @@ using lmh::testing::reachable;
 std::string run_id() { return "zo" + std::to_string(::getpid() % 100000); }
 std::string ns_name(const std::string& what) { return "lmh-" + run_id() + "-" + what; }
 std::string run_dir() { return "/run/lmh/" + run_id(); }
-
-// Processes whose command line names 'dir' (our daemons do: --log-file=…).
-std::vector<std::string> processes_under(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-    std::string pid = e.path().filename();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(e.path() / "cmdline");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string cmd = ss.str();
-    // A zombie's cmdline is empty; only live processes count.
-    if (cmd.find(dir) != std::string::npos) out.push_back(pid + " " + cmd.substr(0, cmd.find('\0')));
-  }
-  return out;
-}
-
-// ovs-vsctl against 'db_socket', read-only: an independent view of the
-// database the IDL wrote.
-std::string vsctl(const std::string& db_socket, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"ovs-vsctl", "--db=unix:" + db_socket, "--timeout=5", "--no-wait"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto out = run_checked(argv, 10s);
-  EXPECT_TRUE(out.ok()) << out.status().to_string();
-  std::string s = out.ok() ? *out : "";
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  return s;
-}
-
-// Replies to ICMP echo from namespace 'netns_fd' to 'ip' within 'window'.
-int echo_replies(int netns_fd, const std::string& ip, std::chrono::milliseconds window) {
-  capture::ProbeConfig config{netns_fd, ip, Micros(20000), Millis(300), 0};
-  auto prober = capture::Prober::start(config);
-  EXPECT_TRUE(prober.ok()) << prober.status().to_string();
-  if (!prober.ok()) return 0;
-  std::this_thread::sleep_for(window);
-  (*prober)->stop();
-  int replies = 0;
-  for (const auto& r : (*prober)->records()) replies += r.replied.has_value();
-  return replies;
-}
-
 
 class OvsHostTest : public ::testing::Test {
  protected:

@@ -31,7 +31,10 @@ namespace lmh::harness {
 namespace {
 
 using namespace std::chrono_literals;
+using lmh::testing::echo_replies;
+using lmh::testing::processes_under;
 using lmh::testing::reachable;
+using lmh::testing::vsctl;
 
 // Run id "zt<pid>": namespaces "lmh-zt<pid>-…" and state dir /run/lmh/zt<pid>
 // (with owner.pid) agree, so a concurrent `lmh cleanup` leaves them alone.
@@ -51,47 +54,6 @@ const std::string kVm2 = "10.100.0.2";
 // h1's port to h2 and h2's to h1, as the agent names them.
 const std::string kTo2 = core::ovs_tunnel_port_name(kIp2);  // vxlan-c613000c
 const std::string kTo1 = core::ovs_tunnel_port_name(kIp1);  // vxlan-c613000b
-
-// Processes whose command line names 'dir' (our daemons do: --log-file=…).
-std::vector<std::string> processes_under(const std::string& dir) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-    std::string pid = e.path().filename();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream f(e.path() / "cmdline");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string cmd = ss.str();
-    if (cmd.find(dir) != std::string::npos) out.push_back(pid + " " + cmd.substr(0, cmd.find('\0')));
-  }
-  return out;
-}
-
-// ovs-vsctl against 'db_socket', read-only: an independent view of what the
-// IDL wrote.
-std::string vsctl(const std::string& db_socket, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"ovs-vsctl", "--db=unix:" + db_socket, "--timeout=5", "--no-wait"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto out = run_checked(argv, 10s);
-  EXPECT_TRUE(out.ok()) << out.status().to_string();
-  std::string s = out.ok() ? *out : "";
-  while (!s.empty() && s.back() == '\n') s.pop_back();
-  return s;
-}
-
-// Replies to ICMP echo from namespace 'netns_fd' to 'ip' within 'window'.
-int echo_replies(int netns_fd, const std::string& ip, std::chrono::milliseconds window) {
-  capture::ProbeConfig config{netns_fd, ip, Micros(20000), Millis(300), 0};
-  auto prober = capture::Prober::start(config);
-  EXPECT_TRUE(prober.ok()) << prober.status().to_string();
-  if (!prober.ok()) return 0;
-  std::this_thread::sleep_for(window);
-  (*prober)->stop();
-  int replies = 0;
-  for (const auto& r : (*prober)->records()) replies += r.replied.has_value();
-  return replies;
-}
 
 // Sorted flows of 'bridge' (dump order is the switch's, not ours).
 std::vector<std::string> flows(OvsHost& host, const std::string& bridge) {

@@ -19,21 +19,13 @@ class VxlanScenario : public ::testing::Test {
       EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
     }
   }
-  // When the bystander's agent learnt that the guest is behind dst's endpoint.
+  // When the bystander's agent learnt that the guest is behind dst's
+  // endpoint (its vxlan-1001 device, or on OVS its br-tun).
   static double bystander_learns_dst(const json& s) {
-    for (const auto& e : s["timeline"])
-      if (e["source"] == "agent.lb.by" &&
-          e["event"].get<std::string>().rfind("add_fdb_entries vxlan-1001 {198.19.0.12: flood, fa:16:3e:3a:7b:01", 0) == 0)
-        return e["t_ms"];
-    return -1;
+    return t_of(s, "agent.lb.by", "add_fdb_entries vxlan-1001 {198.19.0.12: flood, fa:16:3e:3a:7b:01");
   }
-  // The same on an OVS bystander (its br-tun).
   static double ovs_bystander_learns_dst(const json& s) {
-    for (const auto& e : s["timeline"])
-      if (e["source"] == "agent.ovs.by" &&
-          e["event"].get<std::string>().rfind("add_fdb_entries br-tun {198.19.0.12: flood, fa:16:3e:3a:7b:01", 0) == 0)
-        return e["t_ms"];
-    return -1;
+    return t_of(s, "agent.ovs.by", "add_fdb_entries br-tun {198.19.0.12: flood, fa:16:3e:3a:7b:01");
   }
   static json invariant(const json& s, const std::string& name) {
     for (const auto& i : s["invariants"])
