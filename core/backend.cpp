@@ -6,12 +6,13 @@ const char* to_string(Backend backend) {
   switch (backend) {
     case Backend::kLinuxBridge: return "linuxbridge";
     case Backend::kOpenVswitch: return "openvswitch";
+    case Backend::kOvn: return "ovn";
   }
   return "?";
 }
 
 const std::vector<Backend>& all_backends() {
-  static const std::vector<Backend> all = {Backend::kLinuxBridge, Backend::kOpenVswitch};
+  static const std::vector<Backend> all = {Backend::kLinuxBridge, Backend::kOpenVswitch, Backend::kOvn};
   return all;
 }
 

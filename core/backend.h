@@ -15,14 +15,15 @@ namespace lmh::core {
 enum class Backend {
   kLinuxBridge,  // "linuxbridge": neutron's linuxbridge agent, Linux bridges brq...
   kOpenVswitch,  // "openvswitch": neutron's openvswitch agent, br-int
+  kOvn,          // "ovn": ML2/OVN, ovn-controller on br-int (no neutron L2 agent)
 };
 
-// The name of 'backend' ("linuxbridge", "openvswitch").
+// The name of 'backend' ("linuxbridge", "openvswitch", "ovn").
 const char* to_string(Backend backend);
 // Every backend, in declaration order.
 const std::vector<Backend>& all_backends();
 // The backend named 'name'; kInvalidArgument "must be one of: linuxbridge,
-// openvswitch, got '<name>'" for any other name.
+// openvswitch, ovn, got '<name>'" for any other name.
 StatusOr<Backend> parse_backend(std::string_view name);
 
 }  // namespace lmh::core

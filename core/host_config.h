@@ -31,6 +31,13 @@ struct VxlanConfig {
   int udp_dstport = 0;
 };
 
+// An OVN chassis: what ovn-controller reads from its Open vSwitch
+// (external_ids ovn-encap-type/-ip) besides the bridge mappings.
+struct OvnChassisConfig {
+  std::string encap_type = "geneve";
+  std::string encap_ip{};  // its tunnel endpoint on the underlay
+};
+
 struct HostConfig {
   std::string name;
   std::map<std::string, std::string> physical_interface_mappings;  // physnet -> NIC (linuxbridge)
@@ -40,13 +47,14 @@ struct HostConfig {
   MonoClock::duration vif_plugging_timeout = std::chrono::seconds(300);  // [DEFAULT], as source
   bool vif_plugging_is_fatal = true;                                      // [DEFAULT], as source
   // The host's L2 backend (its agent is built by the backend registered
-  // under that name, core/l2_backend.h); openvswitch needs the OVSDB and
-  // link operations below.
+  // under that name, core/l2_backend.h); openvswitch and ovn need the OVSDB
+  // and link operations below.
   Backend backend = Backend::kLinuxBridge;
   std::string firewall_driver = "iptables_hybrid";  // openvswitch: or "openvswitch"
   std::string datapath_type = "system";
   std::map<std::string, std::string> bridge_mappings;  // physnet -> br-xxx (openvswitch)
   VxlanConfig vxlan;
+  OvnChassisConfig ovn;  // backend ovn
   OvsDatabase* ovs = nullptr;
   LinkOps* links = nullptr;
   // nova.conf [libvirt] live_migration_* of this host, as source.

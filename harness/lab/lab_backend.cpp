@@ -127,6 +127,7 @@ const LabBackend& lab_backend(core::Backend backend) {
   switch (backend) {
     case core::Backend::kLinuxBridge: return linuxbridge;
     case core::Backend::kOpenVswitch: return openvswitch;
+    case core::Backend::kOvn: return openvswitch;  // until the OVN lab backend lands
   }
   return linuxbridge;
 }
