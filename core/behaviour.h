@@ -2,6 +2,8 @@
 // one scenario runs "as shipped" and "with the fix" and the report shows both.
 #pragma once
 
+#include <string>
+
 namespace lmh::core {
 
 // Where the destination domain XML takes a VIF's bridge from (seed 000).
@@ -36,6 +38,15 @@ struct Behaviour {
   // poll). With a linuxbridge destination it needs that agent to have
   // plugged the port already (lb_agent_honours_migrating_to).
   bool l2pop_on_binding_activate = false;
+  // ML2/OVN: requested-chassis "SRC,DST" while a port migrates (neutron
+  // 35fade3b5f, Zed; with OVN >= 22.09): the destination claims the port as
+  // an additional chassis before the switchover. false: the source alone
+  // until the destination binding is activated (RH BZ 2012179).
+  bool ovn_multichassis_binding = true;
+  // ML2/OVN [ovn] live_migration_activation_strategy: "rarp" (the default:
+  // the destination drops the port's traffic until its first RARP) or ""
+  // (it forwards as soon as it has claimed the port).
+  std::string ovn_activation_strategy = "rarp";
   // The bridge of the destination XML's interfaces.
   DestXmlBridge dest_xml_bridge = DestXmlBridge::kSource;
   // nova [workarounds] enable_qemu_monitor_announce_self: after the

@@ -53,6 +53,17 @@ void Cloud::cast_fdb(L2Agent& agent, FdbOperation op, const NetworkFdb& fdb) {
 
 Cloud::~Cloud() {
   for (auto& [host, agent] : agents_) agent->stop();
+  if (ovn_) ovn_->stop();
+}
+
+Status Cloud::use_ovn(OvnNorthbound& nb) {
+  if (ovn_) return {StatusCode::kAlreadyExists, "the OVN mechanism driver is loaded already"};
+  OvnDriverConfig config{.multichassis_binding = behaviour_.ovn_multichassis_binding,
+                         .activation_strategy = behaviour_.ovn_activation_strategy,
+                         .vif_plugged_on_additional_chassis = behaviour_.vif_plugged_from_agent_only};
+  ovn_ = std::make_unique<OvnMechanismDriver>(config, nb, neutron_, loop_, timeline_);
+  ovn_->start();
+  return ok_status();
 }
 
 NovaServices Cloud::services() {

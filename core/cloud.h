@@ -40,6 +40,7 @@
 #include "core/neutron.h"
 #include "core/nova_database.h"
 #include "core/nova_services.h"
+#include "core/ovn_driver.h"
 #include "core/rpc_bus.h"
 #include "core/timeline.h"
 
@@ -66,6 +67,12 @@ class Cloud final : public HostDirectory {
   }
   Status confirm_resize(const std::string& instance_uuid) { return conductor_.confirm_resize(instance_uuid); }
   Status revert_resize(const std::string& instance_uuid) { return conductor_.revert_resize(instance_uuid); }
+
+  // Loads ML2/OVN's mechanism driver over 'nb' (the cloud's OVN databases)
+  // and starts its monitors: needed before the first network when a host
+  // runs the ovn backend. kAlreadyExists the second time.
+  Status use_ovn(OvnNorthbound& nb);
+  OvnMechanismDriver* ovn() { return ovn_.get(); }
 
   // The invariants (core/invariants.h) after the move 'migration_id'.
   std::vector<InvariantResult> invariant_report(const std::string& instance_uuid, int migration_id,
@@ -112,6 +119,7 @@ class Cloud final : public HostDirectory {
   InstanceEvents events_;
   Conductor conductor_;
   InvariantChecker invariants_;
+  std::unique_ptr<OvnMechanismDriver> ovn_;
   std::map<std::string, std::unique_ptr<L2Agent>> agents_;
   std::map<std::string, std::unique_ptr<ComputeManager>> computes_;
 };

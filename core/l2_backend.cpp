@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "core/lb_agent.h"
+#include "core/ovn_driver.h"
 #include "core/ovs_agent.h"
 
 namespace lmh::core {
@@ -35,6 +36,7 @@ Registry& registry() {
     std::lock_guard lock(r.mu);
     (void)add_locked(r, linuxbridge_backend());
     (void)add_locked(r, openvswitch_backend());
+    (void)add_locked(r, ovn_backend());
   });
   return r;
 }

@@ -28,5 +28,8 @@ StatusOr<PortBinding> bind_port(const AgentConfig& agent, const Network& net);
 // The drivers, as their backends register them.
 StatusOr<PortBinding> bind_port_linuxbridge(const AgentConfig& agent, const Network& net);
 StatusOr<PortBinding> bind_port_openvswitch(const AgentConfig& agent, const Network& net);
+// ovn: vif_type "ovs" on br-int (port_filter, connectivity l2, no hybrid
+// plug); geneve needs the chassis' encap, flat/vlan its bridge mapping.
+StatusOr<PortBinding> bind_port_ovn(const AgentConfig& agent, const Network& net);
 
 }  // namespace lmh::core

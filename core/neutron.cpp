@@ -50,14 +50,16 @@ const PortBinding* Port::binding_for(const std::string& host) const {
 
 Status NeutronServer::create_network(Network network) {
   if (networks_.count(network.id)) return {StatusCode::kAlreadyExists, "network " + network.id};
-  networks_.emplace(network.id, std::move(network));
+  const Network& net = networks_.emplace(network.id, std::move(network)).first->second;
+  for (auto* d : postcommit_) d->network_created(net);
   return ok_status();
 }
 
 Status NeutronServer::create_port(Port port) {
   if (!networks_.count(port.network_id)) return not_found("network " + port.network_id);
   if (ports_.count(port.id)) return {StatusCode::kAlreadyExists, "port " + port.id};
-  ports_.emplace(port.id, std::move(port));
+  const Port& p = ports_.emplace(port.id, std::move(port)).first->second;
+  for (auto* d : postcommit_) d->port_created(p);
   return ok_status();
 }
 
@@ -108,6 +110,7 @@ Status NeutronServer::create_binding(const std::string& port_id, const std::stri
   port.bindings.push_back(b);
   timeline_.record("neutron", "binding created port " + port_id.substr(0, 11) + " host " + host + " vif_type " +
                                   b.vif_type + (b.status == BindingStatus::kActive ? " ACTIVE" : " INACTIVE"));
+  port_updated(port);
   return ok_status();
 }
 
@@ -125,6 +128,7 @@ Status NeutronServer::activate_binding(const std::string& port_id, const std::st
     b.status = b.host == host ? BindingStatus::kActive : BindingStatus::kInactive;
   }
   timeline_.record("neutron", "binding activated port " + port_id.substr(0, 11) + " host " + host);
+  port_updated(port);
   if (!previous.empty() && on_deactivate_) on_deactivate_(port_id, previous);
   if (on_activate_) on_activate_(port_id, host);
   // The proposed fix: the new location goes out with the activation.
@@ -140,6 +144,7 @@ Status NeutronServer::delete_binding(const std::string& port_id, const std::stri
     if (b->host == host) {
       bs.erase(b);
       timeline_.record("neutron", "binding deleted port " + port_id.substr(0, 11) + " host " + host);
+      port_updated(it->second);
       return ok_status();
     }
   }
@@ -177,6 +182,7 @@ void NeutronServer::apply_profile(const std::string& port_id, const std::string&
   if (value) it->second.profile[key] = *value; else it->second.profile.erase(key);
   timeline_.record("neutron", "port " + port_id.substr(0, 11) + " binding:profile " + key + "=" +
                                   (value ? *value : std::string("(removed)")));
+  port_updated(it->second);
   // The premature network-vif-plugged: from this update itself (bug
   // 1880389, unless the fix is on), or forced by the fault fire-early at
   // the notifier.
@@ -185,6 +191,10 @@ void NeutronServer::apply_profile(const std::string& port_id, const std::string&
     if (!behaviour_.vif_plugged_from_agent_only || forced)
       notify("network-vif-plugged", it->second, "on the migrating_to port update (bug 1880389)");
   }
+}
+
+void NeutronServer::port_updated(const Port& port) {
+  for (auto* d : postcommit_) d->port_updated(port);
 }
 
 Port* NeutronServer::find_port_by_device(const std::string& device) {

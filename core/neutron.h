@@ -21,7 +21,7 @@ namespace lmh::core {
 
 struct Network {
   std::string id;
-  std::string network_type;  // "vlan" | "flat"
+  std::string network_type;  // "vlan" | "flat" | "vxlan" | "geneve"
   std::string physnet;
   int segmentation_id = 0;   // 0 for flat
 };
@@ -83,6 +83,19 @@ struct Vif {
 // The nova notifier's network-vif-plugged: consulted where it is sent
 // (Cloud's notifier) and, for fire-early, at the migrating_to update.
 extern const faults::FaultPointDescriptor kNeutronNotifyVifPlugged;
+
+// A mechanism driver that keeps a backend's own database in step with the
+// server's (ML2's *_postcommit hooks; ML2/OVN's northbound writes). Called
+// after each change is committed, on the loop.
+class Ml2PostCommit {
+ public:
+  virtual ~Ml2PostCommit() = default;
+  virtual void network_created(const Network& net) = 0;
+  virtual void port_created(const Port& port) = 0;
+  // Any change of the port's bindings (created, activated, deleted) or of
+  // its binding:profile.
+  virtual void port_updated(const Port& port) = 0;
+};
 
 // Neutron's behaviour switches.
 struct NeutronBehaviour {
@@ -151,6 +164,8 @@ class NeutronServer {
   void set_binding_activate_notifier(AgentNotifier n) { on_activate_ = std::move(n); }
   void set_binding_deactivate_notifier(AgentNotifier n) { on_deactivate_ = std::move(n); }
   void set_l2pop_sink(FdbSink sink) { l2pop_sink_ = std::move(sink); }
+  // Adds a driver's postcommit hooks (not owned; called in the order added).
+  void add_postcommit(Ml2PostCommit* driver) { postcommit_.push_back(driver); }
 
   // l2population's view (core/l2pop.h): the ACTIVE ports of 'network_id'
   // with a binding (of any status) on 'host'.
@@ -176,6 +191,7 @@ class NeutronServer {
   void l2pop_port_removed(const Port& port, const std::string& host);
   void send_fdb(FdbOperation op, const NetworkFdb& fdb, const std::string& host);
   void apply_profile(const std::string& port_id, const std::string& key, const std::optional<std::string>& value);
+  void port_updated(const Port& port);
 
   Timeline& timeline_;
   NeutronBehaviour behaviour_;
@@ -188,6 +204,7 @@ class NeutronServer {
   AgentNotifier on_activate_;
   AgentNotifier on_deactivate_;
   FdbSink l2pop_sink_;
+  std::vector<Ml2PostCommit*> postcommit_;
 };
 
 }  // namespace lmh::core

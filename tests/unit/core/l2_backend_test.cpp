@@ -36,7 +36,7 @@ TEST(Backend, AnUnknownNameSaysWhichAreKnown) {
   auto b = parse_backend("ovs");
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(b.status().message(), "must be one of: linuxbridge, openvswitch, got 'ovs'");
+  EXPECT_EQ(b.status().message(), "must be one of: linuxbridge, openvswitch, ovn, got 'ovs'");
 }
 
 TEST(MigrationKind, ScenarioAndNovaSpellings) {
@@ -52,7 +52,7 @@ TEST(MigrationKind, ScenarioAndNovaSpellings) {
 }
 
 TEST(L2BackendRegistry, TheBuiltInBackendsAreRegistered) {
-  EXPECT_EQ(registered_l2_backends(), (std::vector<std::string>{"linuxbridge", "openvswitch"}));
+  EXPECT_EQ(registered_l2_backends(), (std::vector<std::string>{"linuxbridge", "openvswitch", "ovn"}));
   for (Backend b : all_backends()) {
     auto by_enum = find_l2_backend(b);
     ASSERT_TRUE(by_enum.ok()) << by_enum.status().to_string();
@@ -64,17 +64,17 @@ TEST(L2BackendRegistry, TheBuiltInBackendsAreRegistered) {
 }
 
 TEST(L2BackendRegistry, AnUnknownNameIsAClearError) {
-  auto c = find_l2_backend(std::string("ovn"));
+  auto c = find_l2_backend(std::string("midonet"));
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(c.status().message(), "unknown L2 backend 'ovn' (registered: linuxbridge, openvswitch)");
+  EXPECT_EQ(c.status().message(), "unknown L2 backend 'midonet' (registered: linuxbridge, openvswitch, ovn)");
 }
 
 TEST(L2BackendRegistry, ABackendRegistersOnce) {
   Status again = register_l2_backend(linuxbridge_backend());
   EXPECT_EQ(again.code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(again.message(), "L2 backend 'linuxbridge' is registered already");
-  EXPECT_EQ(registered_l2_backends().size(), 2u);
+  EXPECT_EQ(registered_l2_backends().size(), 3u);
 }
 
 // What a backend's factory is given, over fakes.
