@@ -92,7 +92,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
     LMH_RETURN_IF_ERROR(ss->cloud_->add_host(hc, *lh->net));
   }
   LMH_RETURN_IF_ERROR(ss->cloud_->neutron().create_network(
-      {sc.network.id, sc.network.type, sc.network.type == "vxlan" ? "" : sc.network.physnet,
+      {sc.network.id, sc.network.type, sc.network.is_tunnel() ? "" : sc.network.physnet,
        sc.network.type == "flat" ? 0 : sc.network.segmentation_id}));
   return ss;
 }

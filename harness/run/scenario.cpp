@@ -68,6 +68,7 @@ const std::vector<Level>& levels() {
                 "live_migration_downtime_ms", "live_migration_downtime_steps", "live_migration_downtime_delay_s",
                 "live_migration_completion_timeout_s", "live_migration_timeout_action"}},
       {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to",
+                     "ovn_multichassis_binding", "ovn_activation_strategy",
                      "l2pop_on_binding_activate",
                      "ovs_agent_wires_migrating_to",
                      "dest_xml_bridge", "announce_self_after_migration", "announce_self_count",
@@ -514,9 +515,9 @@ Status Reader::read_network(const Section& top, Scenario& sc) {
   if (!is_uuid(n.id))
     return fail("network.id", line("network.id"), "expected a UUID, got '" + n.id + "'");
   LMH_RETURN_IF_ERROR(read_string(s, "type", n.type));
-  if (n.type != "vlan" && n.type != "flat" && n.type != "vxlan")
+  if (n.type != "vlan" && n.type != "flat" && n.type != "vxlan" && n.type != "geneve")
     return fail("network.type", line("network.type"),
-                "must be one of: vlan, flat, vxlan, got '" + n.type + "'");
+                "must be one of: vlan, flat, vxlan, geneve, got '" + n.type + "'");
   LMH_RETURN_IF_ERROR(read_string(s, "physnet", n.physnet));
   if (n.physnet.empty())
     return fail("network.physnet", line("network.physnet"), "must not be empty");
@@ -525,9 +526,9 @@ Status Reader::read_network(const Section& top, Scenario& sc) {
     return blame("network.segmentation_id", {"network.type"},
                  fmt::format("must be between 1 and 4094 for a vlan network, got {}",
                              n.segmentation_id));
-  if (n.type == "vxlan" && (n.segmentation_id < 1 || n.segmentation_id > 16777215))
+  if (n.is_tunnel() && (n.segmentation_id < 1 || n.segmentation_id > 16777215))
     return blame("network.segmentation_id", {"network.type"},
-                 fmt::format("is the VNI of a vxlan network: must be between 1 and 16777215, got {}",
+                 fmt::format("is the VNI of a {} network: must be between 1 and 16777215, got {}", n.type,
                              n.segmentation_id));
   LMH_RETURN_IF_ERROR(read_string(s, "cidr", n.cidr));
   static const std::regex kCidr(R"(([0-9.]+)/([0-9]{1,2}))");
@@ -657,12 +658,18 @@ Status Reader::check_topology(const Scenario& sc) {
                  /*names_keys=*/true);
   // A tunnel network has no gateway on the fabric: its peer is a port on a
   // bystander host, which is neither end of the move.
-  if (sc.network.type == "vxlan") {
+  if (sc.network.is_tunnel()) {
     if (sc.peer.host.empty())
       return blame("peer.host", {"network.type"},
-                   "a vxlan network's peer sits on a compute host: name one that is neither migration.source "
-                   "nor migration.destination",
+                   "a " + sc.network.type + " network's peer sits on a compute host: name one that is neither "
+                   "migration.source nor migration.destination",
                    /*names_keys=*/true);
+    // Only OVN's chassis speak Geneve.
+    for (const auto& h : sc.hosts)
+      if (sc.network.type == "geneve" && h.backend != core::Backend::kOvn)
+        return blame("network.type", {"hosts"},
+                     "a geneve network needs every host to run ovn; host '" + h.name + "' runs " +
+                         core::to_string(h.backend));
     // Without l2population the OVS agent floods to every endpoint from
     // tunnel_sync, which the model has no server side for.
     for (const auto& h : sc.hosts)
@@ -750,7 +757,15 @@ Status Reader::read_probe_and_agent(const Section& top, Scenario& sc) {
       (*parse_ipv4(m[1].str()) & 0xffu) != 0)
     return fail("underlay.cidr", line("underlay.cidr"),
                 "expected an IPv4 /24 network like 198.19.0.0/24, got '" + sc.underlay.cidr + "'");
-  if (sc.network.type == "vxlan" && sc.underlay.vlan == sc.network.segmentation_id)
+  // An OVN chassis always has its Geneve endpoint on the underlay, whatever
+  // the network's type.
+  bool endpoints = sc.network.is_tunnel();
+  for (const auto& h : sc.hosts) endpoints |= h.backend == core::Backend::kOvn;
+  if (endpoints && sc.network.type == "vlan" && sc.underlay.vlan == sc.network.segmentation_id)
+    return blame("network.segmentation_id", {"underlay.vlan"},
+                 fmt::format("must differ from underlay.vlan ({}), where the OVN chassis have their Geneve endpoints",
+                             sc.underlay.vlan));
+  if (sc.network.is_tunnel() && sc.underlay.vlan == sc.network.segmentation_id)
     return blame("underlay.vlan", {"network.segmentation_id"}, "must differ from the network's segmentation_id");
   return ok_status();
 }
@@ -796,6 +811,16 @@ Status Reader::read_behaviour(const Section& top, Scenario& sc) {
       return fail("behaviour.dest_xml_bridge", line("behaviour.dest_xml_bridge"),
                   "expected source or destination, got '" + text + "'");
     sc.behaviour.dest_xml_bridge = *mode;
+  }
+  LMH_RETURN_IF_ERROR(read_bool(*behaviour, "ovn_multichassis_binding", sc.behaviour.ovn_multichassis_binding));
+  {
+    // "none" in the file: neutron's empty string, the strategy switched off.
+    std::string text = sc.behaviour.ovn_activation_strategy.empty() ? "none" : sc.behaviour.ovn_activation_strategy;
+    LMH_RETURN_IF_ERROR(read_string(*behaviour, "ovn_activation_strategy", text));
+    if (text != "rarp" && text != "none")
+      return fail("behaviour.ovn_activation_strategy", line("behaviour.ovn_activation_strategy"),
+                  "expected rarp or none, got '" + text + "'");
+    sc.behaviour.ovn_activation_strategy = text == "none" ? "" : text;
   }
   LMH_RETURN_IF_ERROR(read_bool(*behaviour, "announce_self_after_migration",
                                 sc.behaviour.announce_self_after_migration));
@@ -907,13 +932,21 @@ std::string Scenario::bystander_ip() const {
 
 std::map<std::string, std::string> Scenario::behaviour_map() const {
   auto text = [](bool b) { return b ? "true" : "false"; };
-  return {{"pre_plug_vlan_uplink", text(behaviour.pre_plug_vlan_uplink)},
+  std::map<std::string, std::string> out{{"pre_plug_vlan_uplink", text(behaviour.pre_plug_vlan_uplink)},
           {"vif_plugged_from_agent_only", text(behaviour.vif_plugged_from_agent_only)},
           {"lb_agent_honours_migrating_to", text(behaviour.lb_agent_honours_migrating_to)},
           {"ovs_agent_wires_migrating_to", text(behaviour.ovs_agent_wires_migrating_to)},
           {"l2pop_on_binding_activate", text(behaviour.l2pop_on_binding_activate)},
           {"dest_xml_bridge", core::dest_xml_bridge_name(behaviour.dest_xml_bridge)},
           {"announce_self_after_migration", text(behaviour.announce_self_after_migration)}};
+  // ML2/OVN's switches only where a host runs it.
+  for (const auto& h : hosts) {
+    if (h.backend != core::Backend::kOvn) continue;
+    out["ovn_multichassis_binding"] = text(behaviour.ovn_multichassis_binding);
+    out["ovn_activation_strategy"] = behaviour.ovn_activation_strategy.empty() ? "none" : behaviour.ovn_activation_strategy;
+    break;
+  }
+  return out;
 }
 
 std::string Scenario::display_name() const {

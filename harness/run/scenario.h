@@ -49,10 +49,12 @@ struct FabricSpec {
 
 struct NetworkSpec {
   std::string id;            // neutron network UUID
-  std::string type = "vlan"; // "vlan" | "flat" | "vxlan"
+  std::string type = "vlan"; // "vlan" | "flat" | "vxlan" | "geneve"
   std::string physnet = "physnet1";
-  int segmentation_id = 100; // 1..4094 for vlan; the VNI (1..16777215) for vxlan
+  int segmentation_id = 100; // 1..4094 for vlan; the VNI (1..16777215) for vxlan and geneve
   std::string cidr = "198.18.0.0/24";  // RFC 2544 benchmarking range: lab only
+  // A tenant network carried over tunnels between endpoints on the underlay.
+  bool is_tunnel() const { return type == "vxlan" || type == "geneve"; }
 };
 
 struct GuestSpec {

@@ -382,8 +382,8 @@ TEST(ScenarioErrors, Ranges) {
 
 TEST(ScenarioErrors, Enums) {
   EXPECT_EQ(error_of(with("tier: real\n")), "t.yaml:2: tier: must be one of: emulated, libvirt, got 'real'");
-  EXPECT_EQ(error_of(with("network:\n  type: geneve\n")),
-            "t.yaml:3: network.type: must be one of: vlan, flat, vxlan, got 'geneve'");
+  EXPECT_EQ(error_of(with("network:\n  type: stt\n")),
+            "t.yaml:3: network.type: must be one of: vlan, flat, vxlan, geneve, got 'stt'");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, backend: ovs}\n")),
             "t.yaml:4: hosts[1].backend: must be one of: linuxbridge, openvswitch, ovn, got 'ovs'");
   EXPECT_EQ(error_of(with("migration:\n  kind: evacuate\n")),
@@ -395,6 +395,50 @@ const char* kVxlan =
     "hosts:\n  - {name: src}\n  - {name: dst}\n  - {name: by}\n"
     "network:\n  type: vxlan\n  segmentation_id: 1001\n"
     "peer:\n  ip: 198.18.0.1\n  host: by\n";
+
+TEST(ScenarioOvn, ShippedScenariosLoadWithTheirBackendsAndSwitches) {
+  auto vlan = load_scenario(kDir + "ovn-live.yaml");
+  ASSERT_TRUE(vlan.ok()) << vlan.status().message();
+  EXPECT_EQ(vlan->hosts[1].backend, core::Backend::kOvn);
+  EXPECT_TRUE(vlan->behaviour.ovn_multichassis_binding);
+  EXPECT_EQ(vlan->behaviour.ovn_activation_strategy, "rarp");
+  EXPECT_EQ(vlan->behaviour_map().at("ovn_activation_strategy"), "rarp");
+  auto geneve = load_scenario(kDir + "ovn-geneve-live.yaml");
+  ASSERT_TRUE(geneve.ok()) << geneve.status().message();
+  EXPECT_TRUE(geneve->network.is_tunnel());
+  EXPECT_EQ(geneve->peer.host, "by");
+  auto mixed = load_scenario(kDir + "ovs-to-ovn-live.yaml");
+  ASSERT_TRUE(mixed.ok()) << mixed.status().message();
+  EXPECT_EQ(mixed->hosts[0].backend, core::Backend::kOpenVswitch);
+  // The OVN switches appear in results only where a host runs OVN.
+  auto lb = load_scenario(kDir + "lb-vxlan-live.yaml");
+  ASSERT_TRUE(lb.ok());
+  EXPECT_EQ(lb->behaviour_map().count("ovn_activation_strategy"), 0u);
+}
+
+TEST(ScenarioOvn, GeneveNeedsOvnHostsAndStrategyIsRarpOrNone) {
+  const std::string geneve =
+      "hosts:\n  - {name: src, backend: ovn}\n  - {name: dst, backend: ovn}\n  - {name: by, backend: ovn}\n"
+      "network:\n  type: geneve\n  segmentation_id: 1001\n"
+      "peer:\n  ip: 198.18.0.1\n  host: by\n";
+  EXPECT_EQ(error_of(with(geneve)), "OK");
+  std::string mixed = geneve;
+  mixed.replace(mixed.find("{name: by, backend: ovn}"), 24, "{name: by, backend: openvswitch}");
+  EXPECT_EQ(error_of(with(mixed)),
+            "t.yaml:7: network.type: a geneve network needs every host to run ovn; host 'by' runs openvswitch");
+  auto none = parse_scenario(with(geneve + "behaviour:\n  ovn_activation_strategy: none\n"), "t.yaml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->behaviour.ovn_activation_strategy, "");
+  EXPECT_EQ(none->behaviour_map().at("ovn_activation_strategy"), "none");
+  EXPECT_EQ(error_of(with(geneve), {"behaviour.ovn_activation_strategy=garp"}),
+            "t.yaml: --set behaviour.ovn_activation_strategy: expected rarp or none, got 'garp'");
+  // A chassis' Geneve endpoint sits on the underlay VLAN, which a VLAN
+  // network must not share.
+  EXPECT_EQ(error_of(with("hosts:\n  - {name: a, backend: ovn}\n  - {name: b, backend: ovn}\n"
+                          "network:\n  segmentation_id: 4000\n")),
+            "t.yaml:6: network.segmentation_id: must differ from underlay.vlan (4000), where the OVN chassis have "
+            "their Geneve endpoints");
+}
 
 TEST(ScenarioVxlan, ShippedLoadsWithItsThirdHostAndUnderlay) {
   auto sc = load_scenario(kDir + "lb-vxlan-live.yaml");
