@@ -134,6 +134,57 @@ void OvnMechanismDriver::handle(const OvnPortState& state) {
   neutron_.update_device_up(tap, dest);
 }
 
+void OvnControllerAgent::start() {
+  if (running_) return;
+  running_ = true;
+  watch();
+}
+
+void OvnControllerAgent::stop() {
+  running_ = false;
+  if (timer_) loop_.cancel(timer_);
+  timer_ = 0;
+}
+
+void OvnControllerAgent::watch() {
+  auto ports = ovs_.list_ports(integration_bridge_);
+  if (ports.ok()) {
+    std::map<std::string, bool> now;  // iface-id -> ovn-installed
+    for (const auto& p : *ports) {
+      auto id = p.external_ids.find("iface-id");
+      if (id == p.external_ids.end()) continue;
+      auto inst = p.external_ids.find("ovn-installed");
+      now[id->second] = inst != p.external_ids.end() && inst->second == "true";
+    }
+    for (const auto& [id, installed] : now) {
+      auto [it, added] = watched_.try_emplace(id, Watched{loop_.now(), false});
+      if (added) timeline_.record("ovn." + host_, tap_name(id) + " on " + integration_bridge_);
+      if (installed && !it->second.installed) {
+        auto after = loop_.now() - it->second.appeared;
+        installed_after_[id] = after;
+        timeline_.record("ovn." + host_, tap_name(id) + " ovn-installed " +
+                                             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(after).count()) +
+                                             " ms after it appeared");
+      } else if (!installed && it->second.installed) {
+        timeline_.record("ovn." + host_, tap_name(id) + " no longer ovn-installed");
+      }
+      it->second.installed = installed;
+    }
+    for (auto it = watched_.begin(); it != watched_.end();) {
+      if (now.count(it->first)) { ++it; continue; }
+      timeline_.record("ovn." + host_, tap_name(it->first) + " left " + integration_bridge_);
+      it = watched_.erase(it);
+    }
+  }
+  if (running_) timer_ = loop_.post_after(kWatchInterval, [this] { watch(); });
+}
+
+std::optional<MonoClock::duration> OvnControllerAgent::flows_installed_after(const std::string& port_id) const {
+  auto it = installed_after_.find(port_id);
+  if (it == installed_after_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::string OvnControllerAgent::wiring_problem(const Vif& vif, HostNetwork&) {
   const std::string& port_id = vif.port_id;
   if (vif.vif_type != "ovs")
@@ -176,7 +227,7 @@ AgentConfig ovn_agent_config(const HostConfig& host) {
 
 StatusOr<std::unique_ptr<L2Agent>> create_ovn_agent(const HostConfig& host, const L2AgentDeps& deps) {
   if (!host.ovs) return invalid_argument("host " + host.name + ": an ovn host needs its OVSDB");
-  return std::unique_ptr<L2Agent>(std::make_unique<OvnControllerAgent>(host.name, "br-int", *host.ovs, deps.timeline));
+  return std::unique_ptr<L2Agent>(std::make_unique<OvnControllerAgent>(host.name, "br-int", *host.ovs, deps.loop, deps.timeline));
 }
 
 }  // namespace

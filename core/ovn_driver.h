@@ -99,13 +99,21 @@ class OvnMechanismDriver final : public Ml2PostCommit {
 
 class OvnControllerAgent final : public L2Agent {
  public:
-  OvnControllerAgent(std::string host, std::string integration_bridge, OvsDatabase& ovs, Timeline& timeline)
-      : host_(std::move(host)), integration_bridge_(std::move(integration_bridge)), ovs_(ovs), timeline_(timeline) {}
+  // How often the chassis' interfaces are read for the timeline.
+  static constexpr MonoClock::duration kWatchInterval = std::chrono::milliseconds(5);
+
+  OvnControllerAgent(std::string host, std::string integration_bridge, OvsDatabase& ovs, EventLoop& loop,
+                     Timeline& timeline)
+      : host_(std::move(host)), integration_bridge_(std::move(integration_bridge)), ovs_(ovs), loop_(loop),
+        timeline_(timeline) {}
+  ~OvnControllerAgent() override { stop(); }
 
   Backend backend() const override { return Backend::kOvn; }
-  // ovn-controller runs on its own: nothing to start, poll or tell.
-  void start() override {}
-  void stop() override {}
+  // ovn-controller runs on its own: nothing to poll or tell. start() only
+  // watches br-int's VIFs, so the timeline shows when each appeared and
+  // when ovn-controller marked it ovn-installed (its flows are in).
+  void start() override;
+  void stop() override;
   void binding_activate(const std::string&, const std::string&) override {}
   void binding_deactivate(const std::string&, const std::string&) override {}
   void fdb_update(FdbOperation, const NetworkFdb&) override {}
@@ -116,12 +124,27 @@ class OvnControllerAgent final : public L2Agent {
   // An "ovs" vif whose tap is on br-int with external_ids iface-id = the
   // port and ovn-installed = "true" (ovn-controller's flows are in).
   std::string wiring_problem(const Vif& vif, HostNetwork& net) override;
+  // From the tap's appearance on br-int to ovn-installed, the last time it
+  // happened for 'port_id' on this chassis (as watched, within a watch
+  // interval).
+  std::optional<MonoClock::duration> flows_installed_after(const std::string& port_id) const;
 
  private:
+  struct Watched {
+    MonoTime appeared;
+    bool installed = false;
+  };
+  void watch();
+
   std::string host_;
   std::string integration_bridge_;
   OvsDatabase& ovs_;
+  EventLoop& loop_;
   Timeline& timeline_;
+  EventLoop::TimerId timer_ = 0;
+  bool running_ = false;
+  std::map<std::string, Watched> watched_;  // by iface-id
+  std::map<std::string, MonoClock::duration> installed_after_;
 };
 
 struct L2BackendClass;

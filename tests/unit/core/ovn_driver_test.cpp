@@ -211,10 +211,11 @@ TEST(OvnMechanismDriver, WithTheFixVifPluggedWaitsForTheDestinationsAdditionalCl
 
 TEST(OvnControllerAgent, APortIsWiredOnceOvnControllerMarkedItsInterfaceInstalled) {
   SimulatedClock clock;
+  EventLoop loop(clock);
   Timeline timeline(clock);
   FakeOvsDatabase ovs;
   FakeHostNetwork net;
-  OvnControllerAgent agent("hv2", "br-int", ovs, timeline);
+  OvnControllerAgent agent("hv2", "br-int", ovs, loop, timeline);
   ASSERT_TRUE(ovs.ensure_bridge("br-int", "netdev").ok());
   ASSERT_TRUE(ovs.ensure_bridge("br-ex", "netdev").ok());
   Vif vif;
@@ -229,6 +230,29 @@ TEST(OvnControllerAgent, APortIsWiredOnceOvnControllerMarkedItsInterfaceInstalle
   EXPECT_EQ(agent.wiring_problem(vif, net), "");
   vif.vif_type = "bridge";
   EXPECT_NE(agent.wiring_problem(vif, net).find("bound as bridge"), std::string::npos);
+}
+
+TEST(OvnControllerAgent, TimesATapFromBrIntToOvnInstalled) {
+  SimulatedClock clock;
+  EventLoop loop(clock);
+  Timeline timeline(clock);
+  FakeOvsDatabase ovs;
+  OvnControllerAgent agent("hv2", "br-int", ovs, loop, timeline);
+  ASSERT_TRUE(ovs.ensure_bridge("br-int", "netdev").ok());
+  agent.start();
+  (void)loop.run_for(20ms);
+  const std::string tap = tap_name(kPort);
+  ASSERT_TRUE(ovs.add_port("br-int", tap, {{"iface-id", kPort}}, std::nullopt).ok());
+  (void)loop.run_for(100ms);
+  EXPECT_FALSE(agent.flows_installed_after(kPort));
+  ASSERT_TRUE(ovs.add_port("br-int", tap, {{"iface-id", kPort}, {"ovn-installed", "true"}}, std::nullopt).ok());
+  (void)loop.run_for(20ms);
+  ASSERT_TRUE(agent.flows_installed_after(kPort));
+  // Seen within one watch interval of each change.
+  EXPECT_NEAR(std::chrono::duration_cast<std::chrono::milliseconds>(*agent.flows_installed_after(kPort)).count(),
+              100, 5);
+  agent.stop();
+  EXPECT_EQ(loop.pending(), 0u);
 }
 
 }  // namespace
