@@ -385,7 +385,7 @@ TEST(ScenarioErrors, Enums) {
   EXPECT_EQ(error_of(with("network:\n  type: geneve\n")),
             "t.yaml:3: network.type: must be one of: vlan, flat, vxlan, got 'geneve'");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, backend: ovs}\n")),
-            "t.yaml:4: hosts[1].backend: must be one of: linuxbridge, openvswitch, got 'ovs'");
+            "t.yaml:4: hosts[1].backend: must be one of: linuxbridge, openvswitch, ovn, got 'ovs'");
   EXPECT_EQ(error_of(with("migration:\n  kind: evacuate\n")),
             "t.yaml:3: migration.kind: expected live, cold or resize, got 'evacuate'");
 }
