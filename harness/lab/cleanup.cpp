@@ -19,7 +19,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool pid_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+// A zombie is dead: it only waits for its parent to reap it (a daemon
+// whose owner is still there, or that init will reap).
+bool pid_alive(pid_t pid) {
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;
+  const std::string stat = read_text_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto state = stat.rfind(") ");
+  return state == std::string::npos || stat.compare(state + 2, 1, "Z") != 0;
+}
 
 std::string comm_of(pid_t pid) {
   std::string c = read_text_file("/proc/" + std::to_string(pid) + "/comm");

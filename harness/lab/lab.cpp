@@ -198,9 +198,11 @@ StatusOr<std::unique_ptr<Lab>> Lab::build(const Topology& topology, const std::s
 
 Lab::~Lab() {
   spdlog::debug("lab {}: tearing down", state_dir());
-  // Members go in reverse order (hosts, peers, fabric daemons, fabric ns);
-  // do it explicitly so the state directory goes last.
+  // Members go in reverse order (hosts, OVN central, peers, fabric
+  // daemons, fabric ns); do it explicitly so the state directory goes last.
   hosts_.clear();
+  ovn_central_.reset();
+  ovn_ns_.destroy();
   peer_ns_.clear();
   fabric_.reset();
   fabric_nl_.reset();
@@ -268,6 +270,7 @@ Status Lab::build_all() {
   fabric_ = std::move(fabric).value();
   for (const auto& peer : topology_.peers)
     if (peer.host.empty()) LMH_RETURN_IF_ERROR(build_peer(peer));
+  if (topology_.has_ovn()) LMH_RETURN_IF_ERROR(build_ovn_central());
   for (const auto& host : topology_.hosts) LMH_RETURN_IF_ERROR(build_host(host));
   // Peers on a host plug into it like a VM: after the hosts.
   for (const auto& peer : topology_.peers)
@@ -285,6 +288,18 @@ Status Lab::learn_tunnel_neighbours() {
   }
   for (auto& [name, h] : hosts_)
     if (!h.tunnel_device.empty()) LMH_RETURN_IF_ERROR(lab_backend(h.spec.backend).learn_tunnel_neighbours(h, endpoints));
+  return ok_status();
+}
+
+// ML2/OVN's control plane in a namespace of its own, as on a controller
+// node: it needs no network, the chassis reach it over unix sockets.
+Status Lab::build_ovn_central() {
+  auto ns = make_namespace("ovn");
+  if (!ns.ok()) return ns.status();
+  ovn_ns_ = std::move(ns).value();
+  auto central = OvnCentral::start({state_dir() + "/ovn-central", ovn_ns_.fd()});
+  if (!central.ok()) return central.status().with_context("OVN central daemons");
+  ovn_central_ = std::move(central).value();
   return ok_status();
 }
 

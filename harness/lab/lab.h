@@ -8,6 +8,9 @@
 //   host ns  eth1 ──── <host>-eth1  (trunk port)
 //            eth1.<vlan>: 802.1Q on eth1, or (no 8021q) a veth
 //                         ──── <host>-v<vlan> (access port)
+//   ovn ns   (any OVN host) OVN's northbound and southbound databases and
+//            ovn-northd; each OVN host's ovn-controller reaches the
+//            southbound one over its unix socket.
 #pragma once
 
 #include <map>
@@ -22,6 +25,7 @@
 #include "faults/fault_plan.h"
 #include "harness/lab/topology.h"
 #include "harness/ovs/ovs_fabric.h"
+#include "harness/ovs/ovn_daemons.h"
 #include "harness/ovs/ovs_host.h"
 #include "harness/system/capabilities.h"
 #include "harness/system/namespaces.h"
@@ -82,6 +86,9 @@ struct LabHost {
   std::unique_ptr<OvsHost> ovs;
   // The device holding the tunnel endpoint's local_ip ("" without one).
   std::string tunnel_device;
+  // backend ovn: the chassis' ovn-controller over 'ovs'. Declared after
+  // it: stopped before the Open vSwitch it programs.
+  std::unique_ptr<OvnController> ovn;
   // tier libvirt: the host's own libvirtd (and the QEMUs it runs), state
   // in <lab state dir>/libvirt-<host>. Declared last: destroyed first.
   std::unique_ptr<LibvirtHost> libvirt;
@@ -106,6 +113,9 @@ class Lab {
   // The namespace of peer 'name' (the topology's first peer by default).
   NamedNetns& peer_ns(const std::string& name = "peer") { return peer_ns_.at(name); }
   OvsFabric& fabric() { return *fabric_; }
+  // OVN's central daemons (namespace "<prefix>-ovn", state in
+  // <state dir>/ovn-central) when a host runs OVN, else null.
+  OvnCentral* ovn_central() { return ovn_central_.get(); }
   Netlink& fabric_netlink() { return *fabric_nl_; }
 
   // Fabric-side port name of 'host''s physical NIC, and of its uplink for
@@ -140,6 +150,7 @@ class Lab {
   Status build_all();
   Status build_peer(const TopologyPeer& peer);
   Status build_host(const TopologyHost& spec);
+  Status build_ovn_central();
   // Every host's backend learns where the other tunnel endpoints are.
   Status learn_tunnel_neighbours();
 
@@ -152,6 +163,10 @@ class Lab {
   std::unique_ptr<Netlink> fabric_nl_;
   std::unique_ptr<OvsFabric> fabric_;
   std::map<std::string, NamedNetns> peer_ns_;  // by peer name
+  // Before the hosts: their ovn-controllers stop before the southbound
+  // database they are connected to.
+  NamedNetns ovn_ns_;
+  std::unique_ptr<OvnCentral> ovn_central_;
   std::map<std::string, LabHost> hosts_;
 };
 

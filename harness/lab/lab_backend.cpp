@@ -4,6 +4,7 @@
 
 #include "core/names.h"
 #include "harness/lab/lab.h"
+#include "harness/system/wait.h"
 
 namespace lmh::harness {
 
@@ -119,15 +120,120 @@ class OvsLabBackend final : public LabBackend {
   }
 };
 
+// ML2/OVN: no neutron L2 agent; ovn-controller programs br-int of the
+// host's own Open vSwitch from the southbound database, and tunnels in
+// Geneve from the tunnel endpoint on br-ex (as the OVS backend's VXLAN).
+// Ports are found by their iface-id, as with the OVS agent.
+class OvnLabBackend final : public LabBackend {
+ public:
+  // The host's Open vSwitch as before ovn-controller, then ovn-controller;
+  // returns once the chassis is in the southbound database (neutron's OVN
+  // driver refuses to bind a port to a host without a chassis).
+  Status build(Lab& lab, LabHost& host) const override {
+    OvnCentral* central = lab.ovn_central();
+    if (!central) return failed_precondition("OVN host " + host.spec.name + " in a lab without OVN central daemons");
+    if (!host.spec.tunnel) return invalid_argument("OVN host " + host.spec.name + " has no tunnel endpoint");
+    OvsHost::Options o;
+    o.controller = OvsHost::Controller::kOvn;
+    o.state_dir = lab.state_dir() + "/ovs-" + host.spec.name;
+    o.netns_fd = host.ns.fd();
+    o.datapath_type = lab.capabilities().ovs_kernel ? "system" : "netdev";
+    o.bridge_mappings = ovs_bridge_mappings(lab.topology());
+    o.nic_for_bridge = {{Lab::ovs_physical_bridge(), host.spec.physical_interface}};
+    o.tunnel = OvsHost::Options::TunnelEndpoint{host.spec.tunnel->local_ip, lab.topology().underlay.prefix_length,
+                                                lab.topology().underlay.vlan, Lab::ovs_physical_bridge()};
+    auto ovs = OvsHost::start(o);
+    if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + host.spec.name);
+    host.ovs = std::move(ovs).value();
+    host.tunnel_device = o.tunnel->bridge;
+
+    OvnController::Options c;
+    c.state_dir = lab.state_dir() + "/ovn-" + host.spec.name;
+    c.netns_fd = host.ns.fd();
+    c.ovs = &host.ovs->database();
+    c.ovs_db_socket = host.ovs->daemons().db_socket();
+    c.ovs_run_dir = host.ovs->daemons().run_dir();
+    c.sb_remote = "unix:" + central->sb_socket();
+    c.chassis = host.spec.name;  // neutron's host name: requested-chassis names it
+    c.encap_ip = host.spec.tunnel->local_ip;
+    c.bridge_mappings = ovn_bridge_mappings(lab.topology());
+    c.datapath_type = o.datapath_type;
+    auto controller = OvnController::start(c);
+    if (!controller.ok()) return controller.status().with_context("ovn-controller on " + host.spec.name);
+    host.ovn = std::move(controller).value();
+    return wait_for_chassis(*central, host, c.state_dir);
+  }
+  std::string uplink_name(const TopologyHost& host, const TopologyNetwork&) const override {
+    return host.physical_interface;
+  }
+  std::string fabric_port(const Capabilities&, const TopologyHost& host, const TopologyNetwork&) const override {
+    return Lab::fabric_nic_port(host.name);
+  }
+  // As the OVS backend's: the userspace datapath drops Geneve to an
+  // endpoint it has not resolved yet.
+  Status learn_tunnel_neighbours(LabHost& host, const std::map<std::string, std::string>& endpoints) const override {
+    for (const auto& [ip, mac] : endpoints) {
+      if (ip == host.spec.tunnel->local_ip) continue;
+      LMH_RETURN_IF_ERROR(host.ovs->set_tunnel_neighbour(ip, mac));
+    }
+    return ok_status();
+  }
+  // On br-int with iface-id = the logical switch port's name (neutron's
+  // port id), as os-vif plugs a VM's tap; ovn-controller claims it if the
+  // port may bind here.
+  Status plug_peer(LabHost& host, const TopologyPeer& peer, const std::string& tap) const override {
+    return host.ovs->database().add_port(
+        host.ovs->options().integration_bridge, tap,
+        {{"iface-id", peer.port_id}, {"iface-status", "active"}, {"attached-mac", peer.mac}}, std::nullopt);
+  }
+  // No firewall driver: security groups are OVN ACLs.
+  void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
+    config.firewall_driver = "ovn";
+    config.datapath_type = host.ovs->options().datapath_type;
+    config.bridge_mappings = ovs_bridge_mappings(topology);
+    config.ovs = &host.ovs->database();
+    config.links = host.net.get();
+    config.ovn.encap_type = "geneve";
+    config.ovn.encap_ip = host.spec.tunnel->local_ip;
+  }
+
+ private:
+  // ovn-bridge-mappings: "physnet1:br-ex[,physnet2:br-ex]".
+  static std::string ovn_bridge_mappings(const Topology& topology) {
+    std::string out;
+    for (const auto& [physnet, bridge] : ovs_bridge_mappings(topology))
+      out += (out.empty() ? "" : ",") + physnet + ":" + bridge;
+    return out;
+  }
+  // Until the southbound database has chassis 'host' (bounded; the error
+  // names ovn-controller's log).
+  static Status wait_for_chassis(OvnCentral& central, LabHost& host, const std::string& log_dir) {
+    const std::string& name = host.spec.name;
+    std::string last;
+    bool registered = wait_until(
+        [&] {
+          auto out = central.sbctl({"--bare", "--columns=name", "find", "Chassis", "name=" + name});
+          last = out.ok() ? *out : out.status().to_string();
+          return (out.ok() && out->find(name) != std::string::npos) || !host.ovn->healthy();
+        },
+        std::chrono::seconds(10), std::chrono::milliseconds(10));
+    if (registered && host.ovn->healthy()) return ok_status();
+    return environment_error("chassis " + name + " did not register in the southbound database (" +
+                             (host.ovn->healthy() ? "last answer: '" + last + "'" : "ovn-controller died") +
+                             "; see " + log_dir + "/ovn-controller.log)");
+  }
+};
+
 }  // namespace
 
 const LabBackend& lab_backend(core::Backend backend) {
   static const LinuxBridgeLabBackend linuxbridge;
   static const OvsLabBackend openvswitch;
+  static const OvnLabBackend ovn;
   switch (backend) {
     case core::Backend::kLinuxBridge: return linuxbridge;
     case core::Backend::kOpenVswitch: return openvswitch;
-    case core::Backend::kOvn: return openvswitch;  // until the OVN lab backend lands
+    case core::Backend::kOvn: return ovn;
   }
   return linuxbridge;
 }

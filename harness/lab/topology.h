@@ -52,7 +52,7 @@ struct TopologyUnderlay {
 
 struct TopologyNetwork {
   std::string id;             // neutron network UUID
-  std::string type = "vlan";  // "vlan" | "flat" | "vxlan"
+  std::string type = "vlan";  // "vlan" | "flat" | "vxlan" | "geneve" (OVN hosts only)
   std::string physnet = "physnet1";
   int segmentation_id = 0;    // the VLAN of a vlan network, the VNI of a vxlan one
   std::string cidr;           // "198.18.0.0/24"
@@ -60,7 +60,7 @@ struct TopologyNetwork {
   // The fabric VLAN its frames travel in (0: untagged, a flat network; a
   // tunnel network's frames travel encapsulated in the underlay's).
   int fabric_vlan() const { return type == "vlan" ? segmentation_id : is_tunnel() ? underlay_vlan : 0; }
-  bool is_tunnel() const { return type == "vxlan"; }
+  bool is_tunnel() const { return type == "vxlan" || type == "geneve"; }
   // "/24" of the cidr.
   std::string prefix_length() const { return cidr.substr(cidr.find('/')); }
 };
@@ -105,11 +105,18 @@ struct Topology {
 
   const TopologyHost* host(const std::string& name) const;
   const TopologyNetwork* network(const std::string& id) const;
-  // Ok, or kInvalidArgument naming what is inconsistent: duplicate names,
-  // a guest or peer on an unknown host or network, networks of an OVS host
-  // on more than one physnet (it maps one physnet to br-ex), a guest or
-  // peer on a tunnel network on a host without a tunnel endpoint.
+  // Ok, or kInvalidArgument naming what is inconsistent: duplicate names
+  // (or a host or peer named "fabric" or "ovn", the lab's own namespaces),
+  // a guest or peer on an unknown host or network, networks of an OVS or
+  // OVN host on more than one physnet (it maps one physnet to br-ex), a
+  // vxlan network with a host without a tunnel endpoint, an OVN host
+  // without one (every ML2/OVN chassis has an ovn-encap-ip: live migration
+  // tunnels even VLAN traffic), a guest or peer of a geneve network on a
+  // host that is not OVN (or of a vxlan network on one that is), an
+  // underlay VLAN that is also a vlan network's.
   Status validate() const;
+  // Does any host run ML2/OVN (the lab then runs OVN's central daemons)?
+  bool has_ovn() const;
 };
 
 }  // namespace lmh::harness

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <set>
+
 #include "harness/system/netlink.h"
 #include "harness/system/process.h"
 #include "harness/system/wait.h"
@@ -75,12 +77,18 @@ StatusOr<std::unique_ptr<OvsHost>> OvsHost::start(const Options& o) {
   idl.db_socket = host->daemons_->db_socket();
   idl.run_dir = host->daemons_->run_dir();
   idl.integration_bridge = o.integration_bridge;
-  for (const auto& [physnet, bridge] : o.bridge_mappings) idl.physnets[physnet] = neutron_physnet_bridge(bridge);
-  if (o.tunnel) idl.tunnel = TunnelBridge{};
   idl.timeout = o.ovsdb_timeout;
-  host->db_ = std::make_unique<OvsdbIdlDatabase>(idl);
-  LMH_RETURN_IF_ERROR(host->build_bridges().with_context("OVS bridges in " + o.state_dir));
-  if (o.tunnel) LMH_RETURN_IF_ERROR(host->build_tunnel_bridge().with_context("OVS tunnel bridge in " + o.state_dir));
+  if (o.controller == Controller::kOvn) {
+    // No neutron patch ports or br-tun to name: ovn-controller names its own.
+    host->db_ = std::make_unique<OvsdbIdlDatabase>(idl);
+    LMH_RETURN_IF_ERROR(host->build_ovn_bridges().with_context("OVS bridges in " + o.state_dir));
+  } else {
+    for (const auto& [physnet, bridge] : o.bridge_mappings) idl.physnets[physnet] = neutron_physnet_bridge(bridge);
+    if (o.tunnel) idl.tunnel = TunnelBridge{};
+    host->db_ = std::make_unique<OvsdbIdlDatabase>(idl);
+    LMH_RETURN_IF_ERROR(host->build_bridges().with_context("OVS bridges in " + o.state_dir));
+    if (o.tunnel) LMH_RETURN_IF_ERROR(host->build_tunnel_bridge().with_context("OVS tunnel bridge in " + o.state_dir));
+  }
   host->bringup_time_ =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   return host;
@@ -107,6 +115,29 @@ Status OvsHost::build_bridges() {
     LMH_RETURN_IF_ERROR(db.add_patch_pair(br_int, phys.int_patch_port, phys.bridge, phys.phys_patch_port));
   }
   return db.install_base_flows();
+}
+
+// An ML2/OVN compute as its installer leaves it: br-int in fail_mode secure
+// (as devstack creates it; ovn-controller sets it anyway), so nothing
+// crosses it before ovn-controller's flows; each physical bridge in
+// standalone mode, where ovs-vswitchd forwards NORMAL by itself, with its
+// NIC as a trunk (ovn-controller's localnet patch port tags its frames);
+// and the tunnel endpoint, which Geneve needs even on VLAN networks.
+Status OvsHost::build_ovn_bridges() {
+  OvsdbIdlDatabase& db = *db_;
+  LMH_RETURN_IF_ERROR(db.ensure_bridge(options_.integration_bridge, options_.datapath_type));
+  LMH_RETURN_IF_ERROR(db.configure_bridge(options_.integration_bridge, "secure"));
+  std::set<std::string> bridges;
+  for (const auto& [physnet, bridge] : options_.bridge_mappings) bridges.insert(bridge);
+  for (const std::string& bridge : bridges) {
+    LMH_RETURN_IF_ERROR(db.ensure_bridge(bridge, options_.datapath_type));
+    LMH_RETURN_IF_ERROR(db.configure_bridge(bridge, "standalone"));
+    auto nic = options_.nic_for_bridge.find(bridge);
+    if (nic != options_.nic_for_bridge.end())
+      LMH_RETURN_IF_ERROR(db.add_port(bridge, nic->second, {}, std::nullopt).with_context("NIC " + nic->second));
+  }
+  if (!options_.tunnel) return ok_status();
+  return build_underlay().with_context("tunnel endpoint " + options_.tunnel->local_ip);
 }
 
 // The agent's setup_tunnel_br: br-tun, its patch pair to br-int (a trunk

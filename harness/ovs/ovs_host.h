@@ -10,6 +10,13 @@
 // fabric. Every bridge is in fail_mode secure, as the agent sets them: what
 // they forward is what the flows say. The OVS agent and os-vif drive it
 // through database().
+//
+// For ML2/OVN (Options::controller kOvn) it is what a compute has before
+// ovn-controller starts: br-ex on the NIC, a plain learning switch (no
+// patch ports, no flows of ours), the tunnel endpoint on br-ex's internal
+// port as above, and an empty br-int. ovn-controller owns br-int from then
+// on: its flows, its patch ports to the bridges of ovn-bridge-mappings and
+// its Geneve ports; there is no br-tun.
 #pragma once
 
 #include <sys/types.h>
@@ -28,7 +35,11 @@ namespace lmh::harness {
 
 class OvsHost {
  public:
+  // Who programs br-int: neutron's OVS agent (the base flows and patch
+  // ports are built here for it), or ovn-controller (nothing is).
+  enum class Controller { kOvsAgent, kOvn };
   struct Options {
+    Controller controller = Controller::kOvsAgent;
     std::string state_dir;  // e.g. /run/lmh/<run>/ovs-<host>; created if missing
     int netns_fd = -1;      // the host's namespace
     // "netdev" (userspace) works everywhere; "system" needs the openvswitch
@@ -38,7 +49,7 @@ class OvsHost {
     std::map<std::string, std::string> bridge_mappings;  // physnet -> bridge ("provider" -> "br-ex")
     std::map<std::string, std::string> nic_for_bridge;   // bridge -> NIC in the namespace ("br-ex" -> "eth1")
     // Where VXLAN leaves and enters this host (the agent's [ovs] local_ip
-    // with tunnel_types = vxlan). The userspace datapath tunnels natively:
+    // with tunnel_types = vxlan; OVN's ovn-encap-ip, for Geneve). The userspace datapath tunnels natively:
     // ovs-vswitchd routes the outer packet itself (its routes come from the
     // namespace's kernel table) out of the bridge whose internal port holds
     // local_ip, and resolves the next hop by ARP itself (tnl/neigh): the
@@ -81,6 +92,7 @@ class OvsHost {
   explicit OvsHost(Options options) : options_(std::move(options)) {}
   static Status validate(const Options& options);
   Status build_bridges();
+  Status build_ovn_bridges();
   Status build_tunnel_bridge();
   Status build_underlay();
   Status wait_for_underlay_route();

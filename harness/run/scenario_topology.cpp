@@ -20,13 +20,15 @@ std::string derive_id(std::string id) {
 
 Topology topology_of(const Scenario& sc) {
   Topology t;
-  const bool tunnel = sc.network.type == "vxlan";
+  const bool tunnel = sc.network.type == "vxlan" || sc.network.type == "geneve";
   // Host i's endpoint: .11 + i of the underlay's /24.
   const std::string underlay_base = sc.underlay.cidr.substr(0, sc.underlay.cidr.rfind('.') + 1);
   for (size_t i = 0; i < sc.hosts.size(); ++i) {
     const HostSpec& h = sc.hosts[i];
     TopologyHost th{h.name, h.backend, h.firewall_driver, h.physical_interface, std::nullopt};
-    if (tunnel)
+    // An OVN chassis always has one (its ovn-encap-ip): a port bound to two
+    // chassis during live migration is tunnelled even on a VLAN network.
+    if (tunnel || h.backend == core::Backend::kOvn)
       th.tunnel = TopologyTunnel{underlay_base + std::to_string(11 + i), sc.agent.l2_population,
                                  sc.agent.arp_responder, sc.agent.udp_dstport, sc.agent.vxlan_group};
     t.hosts.push_back(th);

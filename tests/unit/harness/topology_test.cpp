@@ -64,7 +64,7 @@ TEST(Topology, ValidationNamesWhatIsInconsistent) {
   ASSERT_TRUE(t.validate().ok());
   Topology twice = t;
   twice.hosts.push_back(twice.hosts[0]);
-  EXPECT_THAT(twice.validate().message(), HasSubstr("host src twice"));
+  EXPECT_THAT(twice.validate().message(), HasSubstr("host name src used twice"));
   Topology lost = t;
   lost.guests[0].host = "nowhere";
   EXPECT_THAT(lost.validate().message(), HasSubstr("guest vm1 on unknown host nowhere"));
@@ -113,6 +113,87 @@ TEST(TopologyVxlan, ValidationRefusesAFabricPeerOrAHostWithoutEndpoint) {
   Topology no_endpoint = t;
   no_endpoint.hosts[1].tunnel.reset();
   EXPECT_THAT(no_endpoint.validate().message(), HasSubstr("host dst has no tunnel endpoint"));
+}
+
+}  // namespace
+}  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+// ML2/OVN: every chassis has a Geneve endpoint, whatever the network type.
+Scenario ovn_scenario(const std::string& file) {
+  Scenario sc = load(file);
+  for (auto& h : sc.hosts) h.backend = core::Backend::kOvn;
+  return sc;
+}
+
+TEST(TopologyOvn, EveryOvnHostGetsATunnelEndpointEvenOnAVlanNetwork) {
+  Topology t = topology_of(ovn_scenario("ovs-vlan-live.yaml"));
+  ASSERT_TRUE(t.validate().ok()) << t.validate().to_string();
+  EXPECT_TRUE(t.has_ovn());
+  for (size_t i = 0; i < t.hosts.size(); ++i) {
+    ASSERT_TRUE(t.hosts[i].tunnel.has_value()) << t.hosts[i].name;
+    EXPECT_EQ(t.hosts[i].tunnel->local_ip, "198.19.0." + std::to_string(11 + i));
+  }
+  // The network itself still crosses the fabric in its own VLAN.
+  EXPECT_FALSE(t.networks[0].is_tunnel());
+  EXPECT_EQ(t.networks[0].fabric_vlan(), t.networks[0].segmentation_id);
+  // Other backends get none on a VLAN network.
+  EXPECT_FALSE(topology_of(load("ovs-vlan-live.yaml")).has_ovn());
+  EXPECT_FALSE(topology_of(load("ovs-vlan-live.yaml")).hosts[0].tunnel.has_value());
+}
+
+// The scenario's network as a tunnel: its peer becomes a port on 'host'
+// (the fabric carries only the underlay).
+Topology as_tunnel(Topology t, const std::string& type, const std::string& host = "dst") {
+  t.networks[0].type = type;
+  t.networks[0].segmentation_id = 1001;
+  t.networks[0].underlay_vlan = t.underlay.vlan;
+  t.peers[0].host = host;
+  t.peers[0].port_id = "ffffffff-0000-4000-8000-000000000001";
+  t.peers[0].mac = "fa:16:3e:00:00:fe";
+  return t;
+}
+
+TEST(TopologyOvn, AGeneveNetworkIsATunnelInTheUnderlaysVlan) {
+  Topology t = as_tunnel(topology_of(ovn_scenario("ovs-vlan-live.yaml")), "geneve");
+  ASSERT_TRUE(t.validate().ok()) << t.validate().to_string();
+  EXPECT_TRUE(t.networks[0].is_tunnel());
+  EXPECT_EQ(t.networks[0].fabric_vlan(), 4000);
+}
+
+TEST(TopologyOvn, ValidationRefusesAnOvnHostWithoutEndpointAndGeneveOffOvn) {
+  Topology t = topology_of(ovn_scenario("ovs-vlan-live.yaml"));
+  ASSERT_TRUE(t.validate().ok()) << t.validate().to_string();
+  Topology no_endpoint = t;
+  no_endpoint.hosts[1].tunnel.reset();
+  EXPECT_THAT(no_endpoint.validate().message(), HasSubstr("OVN host dst has no tunnel endpoint"));
+  // A guest of a geneve network on a host that does not run OVN.
+  Topology geneve_off_ovn = as_tunnel(t, "geneve");
+  geneve_off_ovn.hosts[0].backend = core::Backend::kOpenVswitch;
+  EXPECT_THAT(geneve_off_ovn.validate().message(), HasSubstr("guest vm1 on geneve network"));
+  EXPECT_THAT(geneve_off_ovn.validate().message(), HasSubstr("not an OVN host"));
+  // OVN hosts encapsulate in Geneve only.
+  Topology vxlan_on_ovn = as_tunnel(t, "vxlan");
+  EXPECT_THAT(vxlan_on_ovn.validate().message(), HasSubstr("on OVN host src"));
+  // The underlay's VLAN is its own.
+  Topology clash = t;
+  clash.networks[0].segmentation_id = t.underlay.vlan;
+  // A peer of a geneve network on the fabric, as on a vxlan one.
+  Topology fabric_peer = as_tunnel(t, "geneve");
+  fabric_peer.peers[0].host.clear();
+  EXPECT_THAT(fabric_peer.validate().message(), HasSubstr("must sit on a host"));
+  EXPECT_THAT(clash.validate().message(), HasSubstr("uses the underlay's VLAN 4000"));
+  // OVN hosts map one physnet to br-ex, as OVS hosts do.
+  Topology two_physnets = t;
+  two_physnets.networks.push_back({"net2", "vlan", "physnet2", 200, "198.18.1.0/24"});
+  EXPECT_THAT(two_physnets.validate().message(), HasSubstr("would need a bridge per physnet"));
+  // The lab's central daemons own namespace lmh-<run>-ovn.
+  Topology reserved = t;
+  reserved.hosts[0].name = "ovn";
+  reserved.guests[0].host = "ovn";
+  EXPECT_THAT(reserved.validate().message(), HasSubstr("host name ovn used twice or reserved"));
 }
 
 }  // namespace
