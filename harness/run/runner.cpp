@@ -74,6 +74,13 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   ss->cloud_ = std::make_unique<core::Cloud>(*ss->loop_, *ss->timeline_, hypervisor, sc.behaviour,
                                              ss->fault_plan_.get());
   ss->cloud_->rpc().set_response_timeout(std::chrono::seconds(sc.nova.rpc_response_timeout_s));
+  // ML2/OVN's mechanism driver, before the network it turns into a logical switch.
+  if (OvnCentral* central = ss->lab_->ovn_central()) {
+    auto nb = OvnNorthboundIdl::connect(central->nb_socket(), central->sb_socket(), std::chrono::seconds(10));
+    if (!nb.ok()) return nb.status().with_context("OVN databases");
+    ss->ovn_nb_ = std::move(nb).value();
+    LMH_RETURN_IF_ERROR(ss->cloud_->use_ovn(*ss->ovn_nb_));
+  }
   for (const auto& h : sc.hosts) {
     core::HostConfig hc;
     hc.name = h.name;
@@ -99,6 +106,7 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
 
 ScenarioSession::~ScenarioSession() {
   cloud_.reset();
+  ovn_nb_.reset();
   libvirt_.reset();
   hypervisor_.reset();
   timeline_.reset();

@@ -14,6 +14,7 @@
 #include "harness/lab/emulated_hypervisor.h"
 #include "harness/lab/lab.h"
 #include "harness/lab/libvirt_hypervisor.h"
+#include "harness/ovs/ovn_northbound_idl.h"
 #include "harness/run/scenario.h"
 #include "harness/system/capabilities.h"
 #include "reports/result.h"
@@ -55,6 +56,8 @@ class ScenarioSession {
   std::unique_ptr<core::Timeline> timeline_;
   std::unique_ptr<EmulatedHypervisor> hypervisor_;
   std::unique_ptr<LibvirtHypervisor> libvirt_;  // tier libvirt (then hypervisor_ is null)
+  // ML2/OVN's connection to the lab's OVN databases (a host runs OVN).
+  std::unique_ptr<OvnNorthboundIdl> ovn_nb_;
   std::unique_ptr<core::Cloud> cloud_;
 };
 

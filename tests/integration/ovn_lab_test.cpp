@@ -73,8 +73,8 @@ Topology two_chassis(const std::string& type) {
     n.underlay_vlan = t.underlay.vlan;
   }
   t.networks.push_back(n);
-  t.peers.push_back({.name = "p1", .network_id = kNet, .ip = kIp1, .host = "cmp1", .port_id = kPort1, .mac = kMac1});
-  t.peers.push_back({.name = "p2", .network_id = kNet, .ip = kIp2, .host = "cmp2", .port_id = kPort2, .mac = kMac2});
+  t.peers.push_back({.name = "p1", .network_id = kNet, .ip = kIp1, .neigh = {}, .host = "cmp1", .port_id = kPort1, .mac = kMac1});
+  t.peers.push_back({.name = "p2", .network_id = kNet, .ip = kIp2, .neigh = {}, .host = "cmp2", .port_id = kPort2, .mac = kMac2});
   return t;
 }
 
