@@ -1,5 +1,6 @@
 #include "harness/lab/lab.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,40 @@ const auto kOvsVswitchd = faults::define_fault_point({
     .phase = faults::MigrationPhase::kPerform,
     .needs_backend = "openvswitch",
 });
+const auto kOvnNorthd = faults::define_fault_point({
+    .name = "ovn.northd",
+    .description = "ovn-northd at switchover (delay: stopped for MS, so the southbound database does not follow the "
+                   "northbound; crash: killed for good)",
+    .actions = {ActionKind::kDelay, ActionKind::kCrash},
+    .phase = faults::MigrationPhase::kPerform,
+    .needs_backend = "ovn",
+});
+const auto kOvnController = faults::define_fault_point({
+    .name = "ovn.controller",
+    .description = "the destination's ovn-controller at switchover (delay: stopped for MS, slow to claim the port "
+                   "and to handle its RARP; crash: killed for good)",
+    .actions = {ActionKind::kDelay, ActionKind::kCrash},
+    .phase = faults::MigrationPhase::kPerform,
+    .needs_backend = "ovn",
+});
+
+// A daemon of the lab stopped (SIGSTOP) for 'd.delay' and then continued,
+// or killed (crash), as a fault at 'point' says; 'what' names it.
+void stop_or_kill(pid_t pid, const faults::Decision& d, const std::string& source, const std::string& what,
+                  core::EventLoop& loop, core::Timeline& timeline) {
+  if (pid <= 0) return;
+  if (d.kind == ActionKind::kCrash) {
+    ::kill(pid, SIGKILL);
+    timeline.record(source, what + " (pid " + std::to_string(pid) + ") killed");
+    return;
+  }
+  ::kill(pid, SIGSTOP);
+  timeline.record(source, what + " (pid " + std::to_string(pid) + ") stopped");
+  loop.post_after(d.delay, [pid, source, what, &timeline] {
+    ::kill(pid, SIGCONT);
+    timeline.record(source, what + " (pid " + std::to_string(pid) + ") continued");
+  });
+}
 
 }  // namespace
 
@@ -169,9 +204,20 @@ void Lab::switchover_faults(const std::string& destination, faults::FaultPlan* f
       }
     }
   }
+  // ovn.northd / ovn.controller: OVN's translation, or the destination
+  // chassis, stalls (or dies) as the guest arrives.
+  LabHost* h = host(destination);
+  if (ovn_central_) {
+    faults::Decision northd = core::consult_fault(faults, timeline, kOvnNorthd);
+    if (northd.fires()) stop_or_kill(ovn_central_->northd_pid(), northd, "ovn", "ovn-northd", loop, timeline);
+  }
+  if (h && h->ovn) {
+    faults::Decision controller = core::consult_fault(faults, timeline, kOvnController);
+    if (controller.fires())
+      stop_or_kill(h->ovn->pid(), controller, "ovn." + destination, "ovn-controller", loop, timeline);
+  }
   // ovs.vswitchd crash: the destination's switch daemon dies as the guest
   // arrives; its bridges stop forwarding and the database stops applying.
-  LabHost* h = host(destination);
   if (!h || !h->ovs) return;
   if (core::consult_fault(faults, timeline, kOvsVswitchd).kind != faults::ActionKind::kCrash) return;
   const pid_t pid = h->ovs->vswitchd_pid();

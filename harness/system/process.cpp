@@ -260,6 +260,8 @@ void Daemon::stop(std::chrono::milliseconds grace) {
   if (pid_ > 0) {
     spdlog::debug("stopping pid {}", pid_);
     ::kill(pid_, SIGTERM);
+    // A daemon a fault stopped (SIGSTOP) acts on SIGTERM only once continued.
+    ::kill(pid_, SIGCONT);
     auto deadline = SteadyClock::now() + grace;
     int status = 0;
     while (true) {
