@@ -28,7 +28,8 @@ class Lifecycle : public ::testing::Test {
     return p;
   }
   // Starts `lmh run` on the warm scenario in the background.
-  pid_t start_run(const std::string& run_id, const std::string& observe_ms = "20000") {
+  pid_t start_run(const std::string& run_id, const std::string& observe_ms = "20000",
+                  const std::string& scenario = "lb-vlan-warm-destination.yaml") {
     // Files of an earlier run with this id would fool the waits below.
     std::filesystem::remove_all(::testing::TempDir() + "lmh-results/" + run_id);
     pid_t pid = ::fork();
@@ -37,7 +38,7 @@ class Lifecycle : public ::testing::Test {
       int devnull = ::open("/dev/null", O_WRONLY);
       ::dup2(devnull, 1);
       ::dup2(devnull, 2);
-      std::string s = scenario_path("lb-vlan-warm-destination.yaml");
+      std::string s = scenario_path(scenario);
       std::string results = ::testing::TempDir() + "lmh-results";
       ::execl(LMH_BINARY, LMH_BINARY, "run", s.c_str(), "--results", results.c_str(), "--run-id",
               run_id.c_str(), "--set", ("probe.observe_ms=" + observe_ms).c_str(), static_cast<char*>(nullptr));
@@ -159,6 +160,23 @@ TEST_F(Lifecycle, CleanupRemovesWhatAKilledRunLeft) {
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
   auto again = harness::run_command({LMH_BINARY, "cleanup"}, 60s);
   EXPECT_NE(again->out.find("nothing to clean"), std::string::npos) << again->out;
+}
+
+// The same with OVN's daemons: central databases and northd in their own
+// namespace, an ovn-controller per chassis.
+TEST_F(Lifecycle, CleanupRemovesWhatAKilledOvnRunLeft) {
+  pid_t pid = start_run("itkovn", "20000", "ovn-live.yaml");
+  ASSERT_TRUE(wait_lab_up()) << "lab never came up";
+  ASSERT_FALSE(processes_under("/run/lmh/itkovn").empty());
+  ::kill(pid, SIGKILL);
+  wait_exit(pid);
+  EXPECT_FALSE(lmh_leftovers().empty());
+  auto c = harness::run_command({LMH_BINARY, "cleanup"}, 60s);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->exit_code, 0) << c->err;
+  EXPECT_NE(c->out.find("removed namespace lmh-itkovn1-ovn"), std::string::npos) << c->out;
+  EXPECT_EQ(processes_under("/run/lmh/itkovn"), std::vector<std::string>{});
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
 }
 
 TEST_F(Lifecycle, DoctorNamesEachCapabilityAndWhichAcceleratorBootsTheGuest) {

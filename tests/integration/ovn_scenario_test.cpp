@@ -1,0 +1,138 @@
+// ML2/OVN, run by the lmh binary on real namespaces: OVN's central
+// databases and ovn-northd, an ovn-controller per chassis over the host's
+// own userspace Open vSwitch, Geneve between chassis over the fabric's
+// underlay VLAN. Assertions on what the peer measured and on when OVN's
+// databases and chassis acted (the timeline's "ovn" entries come from the
+// real southbound Port_Binding and the chassis' ovn-installed marks).
+#include <gtest/gtest.h>
+
+#include "integration_util.h"
+
+namespace lmh::testing {
+namespace {
+
+using nlohmann::json;
+
+class OvnScenario : public ::testing::Test {
+ protected:
+  void SetUp() override { LMH_REQUIRE_ROOT(); }
+  void TearDown() override {
+    if (::geteuid() == 0) {
+      EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{}) << "the run leaked";
+    }
+  }
+  // When the southbound database first named 'chassis' for the guest's port
+  // ("up chassis src additional [dst]").
+  static double port_state(const json& s, const std::string& prefix) {
+    return t_of(s, "ovn", "port cfcfd97b-b5 " + prefix);
+  }
+  static bool seen_at(const json& announce, const std::string& point) {
+    for (const auto& p : announce["seen_at"])
+      if (p == point) return true;
+    return false;
+  }
+};
+
+// As Debian 12's OVN and neutron Zed+ ship it: requested-chassis "src,dst"
+// with activation-strategy rarp. The destination claims the port as an
+// additional chassis during the pre-copy, the guest's first RARP lifts the
+// blocks and reaches the fabric, and the outage is the switchover pause.
+TEST_F(OvnScenario, MultichassisBindingClaimsTheDestinationBeforeTheSwitchover) {
+  auto r = run_lmh({scenario_path("ovn-live.yaml")}, "itovn");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["scenarios"][0];
+  const json& m = s["metrics"];
+  EXPECT_EQ(s["verdict"], "pass");
+  EXPECT_LT(m["downtime_ms"].get<double>(), 80.0);
+  EXPECT_GT(m["downtime_ms"].get<double>(), 25.0) << "at least the 30 ms switchover pause";
+  const double paused = t_of_kind(s, "guest_paused", "src");
+  const double requested = t_of(s, "neutron.ovn", "logical port cfcfd97b-b5 options activation-strategy=rarp "
+                                                  "requested-chassis=src,dst");
+  const double additional = port_state(s, "up chassis src additional [dst]");
+  const double installed = t_of(s, "ovn.dst", "tapcfcfd97b-b5 ovn-installed");
+  ASSERT_GT(requested, 0);
+  ASSERT_GT(additional, requested);
+  EXPECT_LT(additional, paused);
+  EXPECT_LT(installed, paused) << "the destination's flows were in before the switchover";
+  EXPECT_GT(t_of(s, "neutron.ovn", "logical port cfcfd97b-b5 options requested-chassis=dst"),
+            t_of_kind(s, "guest_resumed", "dst"));
+  // The first RARP, from the additional chassis, reached the fabric and the
+  // peer; OVN's port security on the main chassis (table 73) drops later
+  // ones, which are RARP, not IP or ARP.
+  ASSERT_EQ(s["announces"].size(), 5u);
+  EXPECT_TRUE(seen_at(s["announces"][0], "dst.fabric_port")) << s["announces"][0].dump();
+  EXPECT_TRUE(seen_at(s["announces"][0], "peer"));
+  EXPECT_FALSE(seen_at(s["announces"][4], "dst.fabric_port")) << s["announces"][4].dump();
+  EXPECT_EQ(s["recovery_cause"], "announce");
+}
+
+// Before multi-chassis bindings (neutron before Zed, OVN before 22.09) the
+// destination may claim the port only once its binding is activated, after
+// the guest resumed; its RARPs then leave a main chassis, whose port
+// security drops them, and the fabric learns the guest only from its own
+// traffic.
+TEST_F(OvnScenario, WithoutMultichassisTheDestinationClaimsAfterActivationAndNoRarpGetsOut) {
+  auto r = run_lmh({scenario_path("ovn-live.yaml"), "--set", "behaviour.ovn_multichassis_binding=false"}, "itovn1");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  const json& m = s["metrics"];
+  EXPECT_EQ(s["verdict"], "fail");
+  const double resumed = t_of_kind(s, "guest_resumed", "dst");
+  const double activated = t_of(s, "neutron", "binding activated port cfcfd97b-b5 host dst");
+  const double installed = t_of(s, "ovn.dst", "tapcfcfd97b-b5 ovn-installed");
+  ASSERT_GT(activated, resumed);
+  EXPECT_GT(installed, activated) << "claimed only once requested on dst alone";
+  EXPECT_LT(port_state(s, "up chassis src additional [dst]"), 0) << "never an additional chassis";
+  for (const auto& a : s["announces"]) EXPECT_FALSE(seen_at(a, "dst.fabric_port")) << a.dump();
+  EXPECT_GT(m["downtime_ms"].get<double>(), 500.0);
+  EXPECT_EQ(s["recovery_cause"], "guest_traffic");
+}
+
+// ovn-controller on the destination stalls at switchover: the port stays
+// blocked (activation-strategy rarp) until it runs again.
+TEST_F(OvnScenario, AStalledDestinationControllerBlocksThePortForTheStall) {
+  auto r = run_lmh({scenario_path("ovn-live.yaml"), "--fault", "ovn.controller=delay:1500"}, "itovnc");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  const double stopped = t_of(s, "ovn.dst", "ovn-controller (pid");
+  const double continued = last_t_of(s, "ovn.dst", "ovn-controller (pid");
+  ASSERT_GT(stopped, 0);
+  EXPECT_NEAR(continued - stopped, 1500.0, 50.0);
+  EXPECT_NEAR(s["metrics"]["downtime_ms"].get<double>(), 1500.0, 120.0);
+  EXPECT_EQ(s["faults"][0]["injected"], 1);
+}
+
+// A Geneve network has no localnet port: the bystander chassis reaches the
+// guest through tunnels, to both chassis while the port is requested on both.
+TEST_F(OvnScenario, GeneveBystanderFollowsTheGuestWithinTheSwitchover) {
+  auto r = run_lmh({scenario_path("ovn-geneve-live.yaml")}, "itovng");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["verdict"], "pass");
+  EXPECT_LT(s["metrics"]["downtime_ms"].get<double>(), 80.0);
+  EXPECT_LT(port_state(s, "up chassis src additional [dst]"), t_of_kind(s, "guest_paused", "src"));
+  EXPECT_EQ(s["metrics"]["stale_forwarding_ms"].get<double>(), 0.0);
+}
+
+// A cloud moving from ML2/OVS to OVN: the source is no chassis, so OVN makes
+// the destination the port's main chassis as soon as its tap appears, during
+// the pre-copy. No RARP of the guest ever leaves it (port security), and the
+// fabric keeps sending the guest's frames to the source until the peer
+// re-resolves the guest by broadcast.
+TEST_F(OvnScenario, FromOvsTheDestinationIsMainAtOnceAndTheFabricIsNeverTold) {
+  auto r = run_lmh({scenario_path("ovs-to-ovn-live.yaml")}, "itovno");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["verdict"], "fail");
+  EXPECT_EQ(s["migration_status"], "completed");
+  const double main_dst = port_state(s, "up chassis dst additional []");
+  ASSERT_GT(main_dst, 0);
+  EXPECT_LT(main_dst, t_of_kind(s, "guest_paused", "src"));
+  for (const auto& a : s["announces"]) EXPECT_FALSE(seen_at(a, "dst.fabric_port")) << a.dump();
+  EXPECT_GT(s["metrics"]["downtime_ms"].get<double>(), 1000.0);
+  // Every invariant holds: nova and neutron see a healthy port.
+  for (const auto& i : s["invariants"]) EXPECT_TRUE(i["ok"].get<bool>()) << i.dump();
+}
+
+}  // namespace
+}  // namespace lmh::testing
