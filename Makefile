@@ -31,6 +31,11 @@ MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            'scenarios/ovs-vxlan-live.yaml[behaviour.l2pop_on_binding_activate=true]' \
            scenarios/lb-to-ovs-vxlan-live.yaml \
            'scenarios/lb-to-ovs-vxlan-live.yaml[behaviour.dest_xml_bridge=destination,agent.udp_dstport=4789,behaviour.l2pop_on_binding_activate=true]' \
+           scenarios/ovn-live.yaml \
+           'scenarios/ovn-live.yaml[behaviour.ovn_activation_strategy=none]' \
+           'scenarios/ovn-live.yaml[behaviour.ovn_multichassis_binding=false]' \
+           scenarios/ovn-geneve-live.yaml \
+           scenarios/ovs-to-ovn-live.yaml \
            scenarios/real-lb-vlan-cold-destination.yaml \
            'scenarios/real-lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
 

@@ -488,9 +488,12 @@ capture::Metrics analyse(const RunContext& ctx, RunState& st) {
   in.peer_ip = *capture::parse_ipv4(sc.peer.ip);
   in.src_fabric_point = left + ".fabric_port";
   in.dst_fabric_point = final_host + ".fabric_port";
-  // A tunnel network: each captured host's endpoint, seen at its fabric port.
+  // A tunnel network: each captured host's endpoint, seen at its fabric port
+  // (OVN chassis have endpoints on VLAN networks too; their frames there
+  // still travel the fabric's VLAN).
   const std::vector<std::string> opened = st.capture->opened_points();
   for (const auto& h : st.session->lab().topology().hosts) {
+    if (!sc.network.is_tunnel()) break;
     const std::string point = h.name + ".fabric_port";
     if (h.tunnel && std::find(opened.begin(), opened.end(), point) != opened.end())
       in.tunnel_endpoints.push_back({h.name, *capture::parse_ipv4(h.tunnel->local_ip), point});
