@@ -54,7 +54,7 @@ TEST(FaultPoints, RegistryHasEveryRequiredPointOnceWithADescription) {
   for (const char* m : {"live_migration", "prep_resize", "resize_instance", "finish_resize", "confirm_resize",
                         "revert_resize", "finish_revert_resize"})
     want.push_back(std::string("rpc.cast.") + m);
-  for (const char* p : {"l2pop.fdb_add", "l2pop.fdb_remove"}) want.push_back(p);
+  for (const char* p : {"l2pop.fdb_add", "l2pop.fdb_remove", "ovn.northd", "ovn.controller"}) want.push_back(p);
   const auto& points = known_fault_points();
   std::set<std::string> names;
   for (const auto& p : points) {
@@ -63,7 +63,7 @@ TEST(FaultPoints, RegistryHasEveryRequiredPointOnceWithADescription) {
     EXPECT_EQ(p.description.find('\n'), std::string::npos) << p.name;
   }
   EXPECT_EQ(names, std::set<std::string>(want.begin(), want.end()));
-  EXPECT_EQ(points.size(), 25u);
+  EXPECT_EQ(points.size(), 27u);
   // Stable order: the same vector every time.
   EXPECT_EQ(&known_fault_points(), &points);
 }
@@ -647,8 +647,8 @@ TEST(FaultRegistry, EveryListedActionParsesAndNothingElseDoes) {
       accepted += spec.ok();
     }
   }
-  EXPECT_EQ(known_fault_points().size(), 25u);
-  EXPECT_EQ(accepted, 83);  // `lmh matrix --faults all` leaves out what a lab cannot reach (ovs.*, agent.ovs.*)
+  EXPECT_EQ(known_fault_points().size(), 27u);
+  EXPECT_EQ(accepted, 87);  // `lmh matrix --faults all` leaves out what a lab cannot reach (ovs.*, agent.ovs.*)
   // Casts that start a move are never doubled (a second move would start).
   for (const char* p : {"rpc.cast.live_migration", "rpc.cast.prep_resize"})
     EXPECT_FALSE(parse_fault_spec(std::string(p) + "=duplicate").ok()) << p;
