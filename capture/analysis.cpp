@@ -119,7 +119,8 @@ const TunnelEndpoint* endpoint_of_host(const AnalysisInput& in, const std::strin
 }
 
 // Returns the name of where 'p' was seen, for AnnounceSighting::seen_at:
-// its point, and for a VXLAN packet "<point>→<remote host or address>".
+// its point, and for a VXLAN or Geneve packet "<point>→<remote host or
+// address>".
 std::string sighting(const AnalysisInput& in, const Packet& p) {
   if (!p.frame.tunnel) return p.point;
   const uint32_t remote = p.frame.tunnel->dst_ip;

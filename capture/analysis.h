@@ -13,10 +13,11 @@
 
 namespace lmh::capture {
 
-// One host's VXLAN tunnel endpoint as the lab built it.
+// One host's tunnel endpoint as the lab built it: a VXLAN VTEP, or an OVN
+// chassis' Geneve endpoint (ovn-encap-ip).
 struct TunnelEndpoint {
   std::string host;            // host name, as in AnalysisInput::src_host
-  uint32_t local_ip = 0;       // the VTEP's underlay address (local_ip), host order
+  uint32_t local_ip = 0;       // the endpoint's underlay address (local_ip), host order
   std::string underlay_point;  // capture point on the host's underlay interface
 };
 
@@ -35,8 +36,9 @@ struct AnalysisInput {
   uint32_t peer_ip = 0;
   std::string src_fabric_point;  // capture point names of the fabric ports
   std::string dst_fabric_point;
-  // VXLAN networks: every host's tunnel endpoint (empty otherwise), and the
-  // hosts the guest left and resumed on, named as in 'tunnel_endpoints'.
+  // Tunnel networks (VXLAN, or Geneve under OVN): every host's tunnel
+  // endpoint (empty otherwise), and the hosts the guest left and resumed
+  // on, named as in 'tunnel_endpoints'.
   std::vector<TunnelEndpoint> tunnel_endpoints;
   std::string src_host;
   std::string dst_host;
@@ -46,11 +48,12 @@ struct AnnounceSighting {
   int seq = 0;       // 1..N in emission order
   double t_ms = 0;   // emission time relative to origin
   // Where it was seen (sorted, each once): the capture point's name for the
-  // frame as it is, and "<point>→<remote>" for a VXLAN packet carrying it,
-  // '→' being U+2192 (UTF-8 E2 86 92) and <remote> the host whose VTEP the
-  // outer IPv4 destination is (TunnelEndpoint::host), or that address dotted
-  // when no host has it (a multicast group, say). "dst.underlay→bystander":
-  // seen at dst.underlay, encapsulated towards bystander's VTEP.
+  // frame as it is, and "<point>→<remote>" for a VXLAN or Geneve packet
+  // carrying it (whatever its VNI), '→' being U+2192 (UTF-8 E2 86 92) and
+  // <remote> the host whose tunnel endpoint the outer IPv4 destination is
+  // (TunnelEndpoint::host), or that address dotted when no host has it (a
+  // multicast group, say). "dst.underlay→bystander": seen at dst.underlay,
+  // encapsulated towards bystander's VTEP.
   std::vector<std::string> seen_at;
 };
 
@@ -68,11 +71,12 @@ struct Metrics {
                                               // guest's MAC the fabric sent to
                                               // the source port, flooded
                                               // copies excluded (0 when none)
-  // VXLAN, per host other than the source: resume -> the last frame that
-  // host sent (seen at its underlay point with its VTEP as outer source)
-  // encapsulated to the source host's VTEP, carrying an inner frame to the
-  // guest's MAC; 0 when none. Empty without tunnel endpoints, without
-  // resume, or when the source host has no endpoint.
+  // Tunnel networks (VXLAN or Geneve, whatever the VNI), per host other
+  // than the source: resume -> the last frame that host sent (seen at its
+  // underlay point with its VTEP as outer source) encapsulated to the
+  // source host's VTEP, carrying an inner frame to the guest's MAC; 0 when
+  // none. Empty without tunnel endpoints, without resume, or when the
+  // source host has no endpoint.
   // Flooded copies do not count: a copy is flooded when the same sender sent
   // the same inner frame (same inner source MAC, kind, IP source, ICMP id
   // and seq, ARP op and sender address) within 1 ms either side to the

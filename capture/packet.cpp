@@ -16,6 +16,8 @@ constexpr size_t kIpv6Header = 40;
 constexpr size_t kIcmpEchoHeader = 8;
 constexpr size_t kUdpHeader = 8;
 constexpr size_t kVxlanHeader = 8;
+constexpr size_t kGeneveHeader = 8;        // base header, before the options
+constexpr size_t kGeneveOptionHeader = 4;  // class, type, length of one TLV
 constexpr int kMaxVlanTags = 2;
 
 constexpr uint16_t kEthArp = 0x0806;
@@ -27,9 +29,14 @@ constexpr uint16_t kEthQinQ = 0x88a8;   // 802.1ad service tag
 constexpr uint8_t kIpProtoIcmp = 1;
 constexpr uint8_t kIpProtoUdp = 17;
 constexpr uint8_t kVxlanFlagVni = 0x08;  // I flag: the VNI field is valid
+constexpr uint8_t kGeneveVersion = 0;
+constexpr uint8_t kGeneveFlagControl = 0x80;   // O flag: a control message
+constexpr uint8_t kGeneveFlagCritical = 0x40;  // C flag: a critical option
+constexpr uint8_t kGeneveOptionCritical = 0x80;  // in an option's type
+constexpr uint16_t kEthTransparentBridging = 0x6558;  // Geneve's "Ethernet"
 
-// Which frame the decoder is in: a VXLAN packet's inner frame is decoded
-// once, never a tunnel inside the tunnel.
+// Which frame the decoder is in: a tunnelled packet's inner frame is
+// decoded once, never a tunnel inside the tunnel.
 enum class Layer { kOuter, kInner };
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
@@ -84,37 +91,96 @@ void decode_ethernet(const uint8_t* p, size_t n, Layer layer, Frame& f);
 
 bool is_vxlan_port(uint16_t port) { return port == kVxlanPortIana || port == kVxlanPortLinux; }
 
+// Where a tunnel header said its inner frame starts: 'vni' and the length
+// of the tunnel header (the Geneve options included).
+struct TunnelHeader {
+  uint32_t vni = 0;
+  size_t length = 0;
+};
+
+// Outcome of reading one tunnel header.
+enum class TunnelRead {
+  kCarried,    // a frame follows the header
+  kNotFrame,   // a header that carries no frame for us: plain UDP
+  kTruncated,  // the header (options included) is cut short
+};
+
+// Reads the VXLAN header 'h' ('len' bytes): kNotFrame without the I flag
+// (the VNI means nothing and receivers drop the packet); the other flag bits
+// are reserved and ignored.
+TunnelRead read_vxlan(const uint8_t* h, size_t len, TunnelHeader& out) {
+  if (len < kVxlanHeader) return TunnelRead::kTruncated;
+  if ((h[0] & kVxlanFlagVni) == 0) return TunnelRead::kNotFrame;
+  out = {be32(h + 4) >> 8, kVxlanHeader};
+  return TunnelRead::kCarried;
+}
+
+// Reads the Geneve header 'h' ('len' bytes), RFC 8926: kNotFrame for another
+// version, a control message (O flag: endpoints must not forward its
+// payload) or a payload other than Ethernet; kTruncated when the base header
+// or its Opt Len words of options run past 'len'. The options are skipped
+// unread, critical ones included: the capture only watches.
+TunnelRead read_geneve(const uint8_t* h, size_t len, TunnelHeader& out) {
+  if (len < kGeneveHeader) return TunnelRead::kTruncated;
+  const uint8_t version = h[0] >> 6;
+  const size_t options = size_t{h[0] & 0x3fu} * 4;
+  if (version != kGeneveVersion || (h[1] & kGeneveFlagControl) != 0 || be16(h + 2) != kEthTransparentBridging)
+    return TunnelRead::kNotFrame;
+  if (len < kGeneveHeader + options) return TunnelRead::kTruncated;
+  out = {be32(h + 4) >> 8, kGeneveHeader + options};
+  return TunnelRead::kCarried;
+}
+
 // Decodes the UDP datagram 'udp' ('len' bytes) of the outer IPv4 packet
-// already in 'f': a VXLAN packet replaces 'f' by its inner frame with
-// 'tunnel' set; any other datagram leaves 'f' as kIpv4Other. kTruncated when
-// the destination port, or a VXLAN header, is cut short.
+// already in 'f': a VXLAN or Geneve packet replaces 'f' by its inner frame
+// with 'tunnel' set; any other datagram leaves 'f' as kIpv4Other.
+// kTruncated when the destination port, or a tunnel header, is cut short.
 void decode_udp(const uint8_t* udp, size_t len, Frame& f) {
   if (len < 4) {  // the destination port is unknown
     f.kind = FrameKind::kTruncated;
     return;
   }
   const uint16_t port = be16(udp + 2);
-  if (!is_vxlan_port(port)) return;
-  if (len < kUdpHeader + kVxlanHeader) {
+  TunnelKind kind;
+  if (is_vxlan_port(port)) {
+    kind = TunnelKind::kVxlan;
+  } else if (port == kGenevePort) {
+    kind = TunnelKind::kGeneve;
+  } else {
+    return;
+  }
+  if (len < kUdpHeader) {
     f.kind = FrameKind::kTruncated;
     return;
   }
-  const uint8_t* vxlan = udp + kUdpHeader;
-  // Without the I flag the VNI means nothing and receivers drop the packet.
-  if ((vxlan[0] & kVxlanFlagVni) == 0) return;
+  const uint8_t* header = udp + kUdpHeader;
+  const size_t header_len = len - kUdpHeader;
+  TunnelHeader h;
+  const TunnelRead read = kind == TunnelKind::kVxlan ? read_vxlan(header, header_len, h)
+                                                     : read_geneve(header, header_len, h);
+  switch (read) {
+    case TunnelRead::kCarried:
+      break;
+    case TunnelRead::kNotFrame:
+      return;
+    case TunnelRead::kTruncated:
+      f.kind = FrameKind::kTruncated;
+      return;
+  }
   TunnelOuter outer;
   outer.src_ip = f.ip_src;
   outer.dst_ip = f.ip_dst;
-  outer.vni = be32(vxlan + 4) >> 8;
+  outer.vni = h.vni;
   outer.udp_dst_port = port;
   outer.outer_vlan = f.vlan;
+  outer.kind = kind;
   f = Frame{};
-  decode_ethernet(vxlan + kVxlanHeader, len - kUdpHeader - kVxlanHeader, Layer::kInner, f);
+  decode_ethernet(header + h.length, header_len - h.length, Layer::kInner, f);
   f.tunnel = outer;
 }
 
 // Fills the IPv4 (and ICMP) fields of 'f' from 'ip' ('len' bytes); on the
-// outer layer a VXLAN packet becomes its inner frame (decode_udp).
+// outer layer a VXLAN or Geneve packet becomes its inner frame (decode_udp).
 void decode_ipv4(const uint8_t* ip, size_t len, Layer layer, Frame& f) {
   if (len < kIpv4MinHeader) {
     f.kind = FrameKind::kTruncated;
@@ -215,6 +281,40 @@ uint16_t ip_checksum(const uint8_t* p, size_t n) {
   return static_cast<uint16_t>(~sum);
 }
 
+// Returns outer Ethernet (802.1Q-tagged when 't.outer_vlan') / IPv4 / UDP as
+// build_vxlan describes them, then 'header_len' zero bytes for the caller's
+// tunnel header, then 'inner'.
+std::vector<uint8_t> build_tunnelled(const TunnelOuter& t, const Mac& outer_dst, const Mac& outer_src,
+                                     size_t header_len, std::span<const uint8_t> inner, uint16_t udp_src_port) {
+  const size_t eth = kEthHeader + (t.outer_vlan ? kVlanTag : 0);
+  const size_t udp_len = kUdpHeader + header_len + inner.size();
+  const size_t ip_len = kIpv4MinHeader + udp_len;
+  std::vector<uint8_t> buf(eth + ip_len, 0);
+  uint8_t* p = buf.data();
+  std::memcpy(p, outer_dst.data(), 6);
+  std::memcpy(p + 6, outer_src.data(), 6);
+  if (t.outer_vlan) {
+    put16(p + 12, kEthVlan);
+    put16(p + 14, static_cast<uint16_t>(*t.outer_vlan & 0x0fff));
+  }
+  put16(p + eth - 2, kEthIpv4);
+  uint8_t* ip = p + eth;
+  ip[0] = 0x45;
+  put16(ip + 2, static_cast<uint16_t>(ip_len));
+  put16(ip + 6, 0x4000);  // DF
+  ip[8] = 64;
+  ip[9] = kIpProtoUdp;
+  put32(ip + 12, t.src_ip);
+  put32(ip + 16, t.dst_ip);
+  put16(ip + 10, ip_checksum(ip, kIpv4MinHeader));
+  uint8_t* udp = ip + kIpv4MinHeader;
+  put16(udp, udp_src_port);
+  put16(udp + 2, t.udp_dst_port);
+  put16(udp + 4, static_cast<uint16_t>(udp_len));
+  if (!inner.empty()) std::memcpy(udp + kUdpHeader + header_len, inner.data(), inner.size());
+  return buf;
+}
+
 }  // namespace
 
 std::optional<Mac> parse_mac(const std::string& text) {
@@ -279,35 +379,29 @@ std::array<uint8_t, 60> build_rarp_announce(const Mac& mac) {
 
 std::vector<uint8_t> build_vxlan(const TunnelOuter& t, const Mac& outer_dst, const Mac& outer_src,
                                  std::span<const uint8_t> inner, uint16_t udp_src_port) {
-  const size_t eth = kEthHeader + (t.outer_vlan ? kVlanTag : 0);
-  const size_t udp_len = kUdpHeader + kVxlanHeader + inner.size();
-  const size_t ip_len = kIpv4MinHeader + udp_len;
-  std::vector<uint8_t> buf(eth + ip_len, 0);
-  uint8_t* p = buf.data();
-  std::memcpy(p, outer_dst.data(), 6);
-  std::memcpy(p + 6, outer_src.data(), 6);
-  if (t.outer_vlan) {
-    put16(p + 12, kEthVlan);
-    put16(p + 14, static_cast<uint16_t>(*t.outer_vlan & 0x0fff));
-  }
-  put16(p + eth - 2, kEthIpv4);
-  uint8_t* ip = p + eth;
-  ip[0] = 0x45;
-  put16(ip + 2, static_cast<uint16_t>(ip_len));
-  put16(ip + 6, 0x4000);  // DF
-  ip[8] = 64;
-  ip[9] = kIpProtoUdp;
-  put32(ip + 12, t.src_ip);
-  put32(ip + 16, t.dst_ip);
-  put16(ip + 10, ip_checksum(ip, kIpv4MinHeader));
-  uint8_t* udp = ip + kIpv4MinHeader;
-  put16(udp, udp_src_port);
-  put16(udp + 2, t.udp_dst_port);
-  put16(udp + 4, static_cast<uint16_t>(udp_len));
-  uint8_t* vxlan = udp + kUdpHeader;
+  std::vector<uint8_t> buf = build_tunnelled(t, outer_dst, outer_src, kVxlanHeader, inner, udp_src_port);
+  uint8_t* vxlan = buf.data() + buf.size() - inner.size() - kVxlanHeader;
   vxlan[0] = kVxlanFlagVni;
   put32(vxlan + 4, (t.vni & 0xffffff) << 8);
-  if (!inner.empty()) std::memcpy(vxlan + kVxlanHeader, inner.data(), inner.size());
+  return buf;
+}
+
+std::vector<uint8_t> build_geneve(const TunnelOuter& t, const Mac& outer_dst, const Mac& outer_src,
+                                  std::span<const uint8_t> inner, std::span<const uint8_t> options,
+                                  uint16_t udp_src_port) {
+  const size_t header_len = kGeneveHeader + options.size();
+  std::vector<uint8_t> buf = build_tunnelled(t, outer_dst, outer_src, header_len, inner, udp_src_port);
+  uint8_t* geneve = buf.data() + buf.size() - inner.size() - header_len;
+  geneve[0] = static_cast<uint8_t>(kGeneveVersion << 6 | ((options.size() / 4) & 0x3f));
+  // Open vSwitch sets C when any option's type has the critical bit.
+  bool critical = false;
+  for (size_t off = 0; off + kGeneveOptionHeader <= options.size();
+       off += kGeneveOptionHeader + size_t{options[off + 3] & 0x1fu} * 4)
+    critical = critical || (options[off + 2] & kGeneveOptionCritical) != 0;
+  geneve[1] = critical ? kGeneveFlagCritical : 0;
+  put16(geneve + 2, kEthTransparentBridging);
+  put32(geneve + 4, (t.vni & 0xffffff) << 8);
+  if (!options.empty()) std::memcpy(geneve + kGeneveHeader, options.data(), options.size());
   return buf;
 }
 

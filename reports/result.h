@@ -30,8 +30,8 @@ struct TimelineEntry {
 struct AnnounceEntry {
   int seq = 0;
   double t_ms = 0;
-  // Capture points, and "<point>→<remote host>" for a VXLAN copy sent
-  // towards that host's VTEP (capture's AnnounceSighting).
+  // Capture points, and "<point>→<remote host>" for a VXLAN or Geneve copy
+  // sent towards that host's tunnel endpoint (capture's AnnounceSighting).
   std::vector<std::string> seen_at;
 };
 
@@ -46,11 +46,11 @@ struct MetricsEntry {
   // QEMU's own downtime figure for the switchover (libvirt's completed job
   // on the destination); the libvirt tier only, else null.
   std::optional<double> hypervisor_downtime_ms;
-  // VXLAN networks: per host other than the source, how long after resume it
-  // still tunnelled frames for the guest to the source's VTEP (capture's
-  // Metrics::stale_forwarding_by_host_ms); empty otherwise. Last here so
-  // positional initialisers stay valid; result.json has it after
-  // stale_forwarding_ms.
+  // Tunnel networks (VXLAN or Geneve): per host other than the source, how
+  // long after resume it still tunnelled frames for the guest to the
+  // source's tunnel endpoint (capture's Metrics::stale_forwarding_by_host_ms);
+  // empty otherwise. Last here so positional initialisers stay valid;
+  // result.json has it after stale_forwarding_ms.
   std::map<std::string, double> stale_forwarding_by_host_ms;
 };
 

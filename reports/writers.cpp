@@ -64,7 +64,7 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
       {"recovery_ms", optional_number(s.metrics.recovery_ms)},
       {"stale_forwarding_ms", optional_number(s.metrics.stale_forwarding_ms)},
   };
-  // Only runs on a VXLAN network have it.
+  // Only runs on a tunnel network (VXLAN, or Geneve under OVN) have it.
   if (!s.metrics.stale_forwarding_by_host_ms.empty()) {
     OrderedJson by_host = OrderedJson::object();
     for (const auto& [host, v] : s.metrics.stale_forwarding_by_host_ms) by_host[host] = round3(v);
@@ -217,7 +217,7 @@ ScenarioResult scenario_from_json(const Fields& f) {
   s.metrics.downtime_ms = m.number("downtime_ms");
   s.metrics.recovery_ms = m.optional_number("recovery_ms");
   s.metrics.stale_forwarding_ms = m.optional_number("stale_forwarding_ms");
-  // Written for runs on a VXLAN network only.
+  // Written for runs on a tunnel network (VXLAN or Geneve) only.
   if (m.raw().contains("stale_forwarding_by_host_ms")) {
     Fields by_host = m.object("stale_forwarding_by_host_ms");
     for (const auto& [host, v] : by_host.raw().items())
@@ -302,13 +302,13 @@ bool ends_with(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// U+2192 in UTF-8: a sighting "<point>→<remote host>" is a VXLAN copy seen
-// at <point> on its way to that host's VTEP.
+// U+2192 in UTF-8: a sighting "<point>→<remote host>" is a VXLAN or Geneve
+// copy seen at <point> on its way to that host's tunnel endpoint.
 constexpr std::string_view kTowards = "\xE2\x86\x92";
 
 // Whether sighting 'seen' shows the announce on the fabric: at a fabric
-// port, or VXLAN-encapsulated towards a VTEP (the underlay is a tunnel
-// network's fabric), wherever that copy was captured.
+// port, or VXLAN- or Geneve-encapsulated towards a tunnel endpoint (the
+// underlay is a tunnel network's fabric), wherever that copy was captured.
 bool on_fabric(const std::string& seen) {
   return ends_with(seen, "fabric_port") || seen.find(kTowards) != std::string::npos;
 }
@@ -344,7 +344,7 @@ std::string announce_cell(const std::vector<AnnounceEntry>& announces) {
   return cell;
 }
 
-// Returns "" or, on a VXLAN network, " (by host: h1 x ms, h2 y ms)".
+// Returns "" or, on a tunnel network, " (by host: h1 x ms, h2 y ms)".
 std::string stale_by_host(const MetricsEntry& m) {
   if (m.stale_forwarding_by_host_ms.empty()) return "";
   std::string text = " (by host: ";

@@ -574,5 +574,60 @@ TEST(AnalysisTunnelTest, DecodedVxlanFramesFeedTheExistingMetrics) {
   EXPECT_EQ(m.announces[0].seen_at, (std::vector<std::string>{std::string("dst.fabric") + kArrow + "src"}));
 }
 
+TEST(AnalysisTunnelTest, DecodedGeneveFramesFeedTheExistingMetrics) {
+  // The same as DecodedVxlanFramesFeedTheExistingMetrics over OVN's Geneve:
+  // port 6081, OVN's option TLV, and as VNI the logical datapath's tunnel
+  // key, which has nothing to do with a segmentation id and is not matched.
+  const std::vector<uint8_t> ovn_option = {0x01, 0x02, 0x80, 0x01, 0x00, 0x01, 0x00, 0x02};
+  auto wrap = [&](std::span<const uint8_t> inner, uint32_t from, uint32_t to) {
+    TunnelOuter t{from, to, 5, kGenevePort, 100};
+    Frame f = decode_frame(build_geneve(t, kOther, kPeerMac, inner, ovn_option));
+    EXPECT_TRUE(f.tunnel.has_value() && f.tunnel->kind == TunnelKind::kGeneve);
+    return f;
+  };
+  std::vector<uint8_t> probe = {0xfa, 0x16, 0x3e, 0, 0, 1, 0x02, 0, 0, 0xaa, 0xbb, 0xcc, 0x08, 0x00,
+                                0x45, 0, 0, 28, 0, 0, 0x40, 0, 64, 1, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2,
+                                8, 0, 0, 0, 0x12, 0x34, 0, 9};
+  AnalysisInput in = vxlan_input();
+  in.probes = probes(0, 1000, [](int64_t t) { return t >= 250 && t < 350; });
+  in.announces_sent = {at_ms(300)};
+  in.packets = {
+      packet(at_ms(301), "dst.fabric", wrap(build_rarp_announce(kGuest), kVtepDst, kVtepSrc)),
+      packet(at_ms(320), "src.fabric", wrap(probe, kVtepBystander, kVtepSrc)),
+      packet(at_ms(320), "bystander.underlay", wrap(probe, kVtepBystander, kVtepSrc)),
+  };
+  Metrics m = analyze(in);
+  EXPECT_EQ(m.recovery_cause, "announce");
+  ASSERT_TRUE(m.stale_forwarding_ms.has_value());
+  EXPECT_DOUBLE_EQ(*m.stale_forwarding_ms, 20.0);
+  EXPECT_DOUBLE_EQ(m.stale_forwarding_by_host_ms.at("bystander"), 20.0);
+  ASSERT_EQ(m.announces.size(), 1u);
+  EXPECT_EQ(m.announces[0].seen_at, (std::vector<std::string>{std::string("dst.fabric") + kArrow + "src"}));
+}
+
+TEST(AnalysisTunnelTest, GeneveAnnouncesCountWhateverTheDatapathKey) {
+  // OVN gives each logical datapath its own key: announces carried with any
+  // VNI, next to a VXLAN copy, are sightings at their point.
+  auto wrap = [](std::span<const uint8_t> inner, uint32_t vni, uint32_t to) {
+    TunnelOuter t{kVtepDst, to, vni, kGenevePort, std::nullopt};
+    return decode_frame(build_geneve(t, kOther, kPeerMac, inner));
+  };
+  auto announce = build_rarp_announce(kGuest);
+  AnalysisInput in = vxlan_input();
+  in.announces_sent = {at_ms(300), at_ms(400)};
+  in.packets = {
+      packet(at_us(300'100), "dst.underlay", wrap(announce, 1, kVtepSrc)),
+      packet(at_us(300'100), "dst.underlay", wrap(announce, 0xffffff, kVtepBystander)),
+      packet(at_us(400'100), "dst.underlay", tunneled(rarp_from(kGuest, kGuest), kVtepDst, kVtepSwitcher)),
+      packet(at_us(400'200), "dst.underlay", wrap(announce, 7, kVtepSwitcher)),
+  };
+  Metrics m = analyze(in);
+  ASSERT_EQ(m.announces.size(), 2u);
+  const std::string a = kArrow;
+  EXPECT_EQ(m.announces[0].seen_at,
+            (std::vector<std::string>{"dst.underlay" + a + "bystander", "dst.underlay" + a + "src"}));
+  EXPECT_EQ(m.announces[1].seen_at, (std::vector<std::string>{"dst.underlay" + a + "switcher"}));
+}
+
 }  // namespace
 }  // namespace lmh::capture

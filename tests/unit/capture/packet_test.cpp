@@ -1,11 +1,13 @@
-// Decoding of hand-built frames (plain and VXLAN-encapsulated), the QEMU
-// announce bytes, the VXLAN builder, and address parsing.
+// Decoding of hand-built frames (plain, VXLAN- and Geneve-encapsulated), the
+// QEMU announce bytes, the VXLAN and Geneve builders, and address parsing.
 #include "capture/packet.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 namespace lmh::capture {
@@ -392,6 +394,7 @@ TEST(VxlanTest, DecodesTheHandWrittenPacketAsItsInnerEcho) {
   EXPECT_EQ(f.tunnel->vni, 1001u);
   EXPECT_EQ(f.tunnel->udp_dst_port, 4789);
   EXPECT_FALSE(f.tunnel->outer_vlan.has_value());
+  EXPECT_EQ(f.tunnel->kind, TunnelKind::kVxlan);
   // Everything else is the inner frame.
   EXPECT_EQ(f.kind, FrameKind::kIcmp);
   EXPECT_EQ(f.dst, kGuest);
@@ -593,6 +596,245 @@ TEST(VxlanTest, UdpToOtherPortCutInItsHeaderIsUdp) {
   auto bytes = vxlan(outer(53), echo_frame(8, 1, 1));
   EXPECT_EQ(decode_prefix(bytes, 14 + 20 + 4).kind, FrameKind::kIpv4Other);
   EXPECT_EQ(decode_prefix(bytes, 14 + 20 + 3).kind, FrameKind::kTruncated);
+}
+
+// --- Geneve ------------------------------------------------------------------
+
+// What OVN's chassis at 198.19.0.1 sends to the one at 198.19.0.2 for
+// logical datapath 5: the same echo request as kVxlanEcho, in Geneve with
+// OVN's one option (class 0x0102, type 0x80, critical, 4 bytes: logical
+// ingress port 1, egress port 2), written out byte by byte.
+const std::vector<uint8_t> kGeneveEcho = {
+    0x52, 0x54, 0x00, 0x00, 0x00, 0x02,  // outer dst: the receiving host's NIC
+    0x52, 0x54, 0x00, 0x00, 0x00, 0x01,  // outer src
+    0x08, 0x00,                          // IPv4
+    0x45, 0x00, 0x00, 0x8e,              // IHL 5, total length 142
+    0x00, 0x00, 0x40, 0x00,              // id 0, DF
+    0x40, 0x11, 0xae, 0x35,              // TTL 64, UDP, header checksum
+    0xc6, 0x13, 0x00, 0x01,              // 198.19.0.1
+    0xc6, 0x13, 0x00, 0x02,              // 198.19.0.2
+    0xd4, 0x31, 0x17, 0xc1,              // UDP 54321 -> 6081
+    0x00, 0x7a, 0x00, 0x00,              // length 122, no checksum
+    0x02, 0x40, 0x65, 0x58,              // Geneve: version 0, 2 option words, C; Ethernet
+    0x00, 0x00, 0x05, 0x00,              // VNI 5 (OVN's datapath key), reserved
+    0x01, 0x02, 0x80, 0x01,              // option: class 0x0102, type 0x80, 1 word
+    0x00, 0x01, 0x00, 0x02,              // logical ingress port 1, egress port 2
+    0xfa, 0x16, 0x3e, 0x00, 0x00, 0x01,  // inner dst: the guest
+    0x02, 0x00, 0x00, 0xaa, 0xbb, 0xcc,  // inner src: the peer
+    0x08, 0x00,                          // IPv4
+    0x45, 0x00, 0x00, 0x54, 0x12, 0x34, 0x40, 0x00, 0x40, 0x01, 0x9c, 0x4d,
+    0xc6, 0x12, 0x00, 0x01,              // 198.18.0.1
+    0xc6, 0x12, 0x00, 0x02,              // 198.18.0.2
+    0x08, 0x00, 0xab, 0xab,              // echo request, checksum
+    0x4c, 0x4d, 0x00, 0x07,              // id, seq
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+constexpr size_t kGeneveBase = 14 + 20 + 8;        // where the Geneve header starts, untagged
+constexpr size_t kGeneveInner = kGeneveBase + 16;  // where the inner frame starts in kGeneveEcho
+
+// OVN's option TLV: class 0x0102, type 0x80, 4 bytes of logical port keys.
+const std::vector<uint8_t> kOvnOption = {0x01, 0x02, 0x80, 0x01, 0x00, 0x01, 0x00, 0x02};
+
+TunnelOuter geneve_outer(std::optional<uint16_t> vlan = std::nullopt, uint32_t vni = 5) {
+  TunnelOuter t = outer(kGenevePort, vlan, vni);
+  t.kind = TunnelKind::kGeneve;
+  return t;
+}
+
+std::vector<uint8_t> geneve(const TunnelOuter& t, std::span<const uint8_t> inner,
+                            std::span<const uint8_t> options = kOvnOption) {
+  return build_geneve(t, kNicDst, kNicSrc, inner, options);
+}
+
+TEST(GeneveTest, DecodesTheHandWrittenPacketAsItsInnerEcho) {
+  Frame f = decode(kGeneveEcho);
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(f.tunnel->kind, TunnelKind::kGeneve);
+  EXPECT_EQ(f.tunnel->src_ip, kVtepSrc);
+  EXPECT_EQ(f.tunnel->dst_ip, kVtepDst);
+  EXPECT_EQ(f.tunnel->vni, 5u);
+  EXPECT_EQ(f.tunnel->udp_dst_port, 6081);
+  EXPECT_FALSE(f.tunnel->outer_vlan.has_value());
+  // Everything else is the inner frame, after the option.
+  EXPECT_EQ(f.kind, FrameKind::kIcmp);
+  EXPECT_EQ(f.dst, kGuest);
+  EXPECT_EQ(f.src, kPeer);
+  EXPECT_FALSE(f.vlan.has_value());
+  EXPECT_EQ(f.ethertype, 0x0800);
+  EXPECT_EQ(f.ip_src, kPeerIp);
+  EXPECT_EQ(f.ip_dst, kGuestIp);
+  EXPECT_EQ(f.icmp_type, 8);
+  EXPECT_EQ(f.icmp_id, 0x4c4d);
+  EXPECT_EQ(f.icmp_seq, 7);
+}
+
+TEST(GeneveTest, BuilderWritesTheWireFormat) {
+  std::vector<uint8_t> inner(kGeneveEcho.begin() + kGeneveInner, kGeneveEcho.end());
+  EXPECT_EQ(build_geneve(geneve_outer(), kNicDst, kNicSrc, inner, kOvnOption, 54321), kGeneveEcho);
+  // Without options: Opt Len 0, no C flag, the inner frame right after.
+  auto bare = build_geneve(geneve_outer(), kNicDst, kNicSrc, inner, {}, 54321);
+  ASSERT_EQ(bare.size(), kGeneveEcho.size() - kOvnOption.size());
+  EXPECT_EQ(bare[kGeneveBase], 0x00);
+  EXPECT_EQ(bare[kGeneveBase + 1], 0x00);
+  EXPECT_TRUE(std::equal(inner.begin(), inner.end(), bare.begin() + kGeneveBase + 8));
+}
+
+TEST(GeneveTest, AnnounceAndEchoWithAndWithoutOptions) {
+  auto announce = build_rarp_announce(kGuest);
+  auto echo = echo_frame(0, 3, 4);
+  // Two options of which the second is OVN's: the inner frame follows all.
+  std::vector<uint8_t> two = {0x01, 0x03, 0x01, 0x02, 1, 2, 3, 4, 5, 6, 7, 8};
+  two.insert(two.end(), kOvnOption.begin(), kOvnOption.end());
+  const std::vector<std::vector<uint8_t>> option_sets = {{}, kOvnOption, two};
+  for (const auto& options : option_sets) {
+    for (std::optional<uint16_t> vlan : {std::optional<uint16_t>(), std::optional<uint16_t>(300)}) {
+      const std::string where = std::to_string(options.size()) + " option bytes, " + (vlan ? "tagged" : "untagged");
+      TunnelOuter t = geneve_outer(vlan, 0xabcdef);
+      Frame rarp = decode(geneve(t, announce, options));
+      ASSERT_TRUE(rarp.tunnel.has_value()) << where;
+      EXPECT_EQ(*rarp.tunnel, t) << where;
+      EXPECT_EQ(rarp.kind, FrameKind::kRarp) << where;
+      EXPECT_EQ(rarp.dst, kBroadcast) << where;
+      EXPECT_EQ(rarp.src, kGuest) << where;
+      EXPECT_EQ(rarp.arp_op, 3) << where;
+      EXPECT_EQ(rarp.arp_sha, kGuest) << where;
+
+      Frame f = decode(geneve(t, echo, options));
+      ASSERT_TRUE(f.tunnel.has_value()) << where;
+      EXPECT_EQ(*f.tunnel, t) << where;
+      EXPECT_EQ(f.kind, FrameKind::kIcmp) << where;
+      EXPECT_EQ(f.icmp_type, 0) << where;
+      EXPECT_EQ(f.icmp_id, 3) << where;
+      EXPECT_EQ(f.icmp_seq, 4) << where;
+      EXPECT_EQ(f.ip_src, kPeerIp) << where;
+    }
+  }
+  Frame arp = decode(geneve(geneve_outer(), arp_frame(2, {{0x8100, 100}})));
+  EXPECT_EQ(arp.kind, FrameKind::kArp);
+  EXPECT_EQ(arp.vlan, 100);
+  EXPECT_EQ(arp.arp_spa, kPeerIp);
+  ASSERT_TRUE(arp.tunnel.has_value());
+  EXPECT_EQ(arp.tunnel->kind, TunnelKind::kGeneve);
+}
+
+TEST(GeneveTest, FlagsAndReservedBitsOtherThanControlAreIgnored) {
+  auto bytes = kGeneveEcho;
+  bytes[kGeneveBase + 1] = 0x3f;  // C clear, reserved bits set
+  bytes[kGeneveBase + 7] = 0xa5;  // reserved byte after the VNI
+  Frame f = decode(bytes);
+  EXPECT_EQ(f.kind, FrameKind::kIcmp);
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(f.tunnel->vni, 5u);
+}
+
+TEST(GeneveTest, MalformedOrNotEthernetStaysUdp) {
+  struct Case {
+    const char* name;
+    size_t offset;                // into the Geneve header
+    std::vector<uint8_t> values;  // written from there on
+  };
+  const Case cases[] = {
+      {"version 1", 0, {0x42}},
+      {"version 2", 0, {0x82}},
+      {"version 3", 0, {0xc2}},
+      {"control message (O)", 1, {0xc0}},
+      {"protocol 0x0800 (IPv4)", 2, {0x08, 0x00}},
+      {"protocol 0x6559", 2, {0x65, 0x59}},
+      {"protocol 0x0000", 2, {0x00, 0x00}},
+  };
+  for (const Case& c : cases) {
+    auto bytes = kGeneveEcho;
+    std::copy(c.values.begin(), c.values.end(), bytes.begin() + static_cast<long>(kGeneveBase + c.offset));
+    Frame f = decode(bytes);
+    EXPECT_EQ(f.kind, FrameKind::kIpv4Other) << c.name;
+    EXPECT_FALSE(f.tunnel.has_value()) << c.name;
+    EXPECT_EQ(f.ip_proto, 17) << c.name;
+    EXPECT_EQ(f.ip_dst, kVtepDst) << c.name;
+    EXPECT_EQ(f.dst, kNicDst) << c.name;
+  }
+}
+
+TEST(GeneveTest, OptionsLongerThanThePacketAreTruncated) {
+  // 50 bytes after the base header: OVN's option (8) and an ARP (42). An
+  // Opt Len of 13 words (52 bytes) or more runs past the packet.
+  auto bytes = geneve(geneve_outer(), arp_frame(1));
+  ASSERT_EQ(bytes.size(), kGeneveBase + 8 + 8 + 42);
+  for (uint8_t words : {uint8_t{13}, uint8_t{20}, uint8_t{63}}) {
+    auto b = bytes;
+    b[kGeneveBase] = words;
+    Frame f = decode(b);
+    EXPECT_EQ(f.kind, FrameKind::kTruncated) << int{words};
+    EXPECT_FALSE(f.tunnel.has_value()) << int{words};
+  }
+  // Options that end within the packet leave an inner frame too short to
+  // decode: the tunnel is known, the frame is cut short.
+  for (uint8_t words : {uint8_t{11}, uint8_t{12}}) {  // 6 and 2 bytes of inner frame
+    auto b = bytes;
+    b[kGeneveBase] = words;
+    Frame f = decode(b);
+    EXPECT_EQ(f.kind, FrameKind::kTruncated) << int{words};
+    ASSERT_TRUE(f.tunnel.has_value()) << int{words};
+    EXPECT_EQ(f.tunnel->kind, TunnelKind::kGeneve) << int{words};
+  }
+}
+
+TEST(GeneveTest, TruncatedAtEveryLayerBoundary) {
+  auto echo = echo_frame(8, 1, 2);
+  echo.resize(echo.size() - 56);  // the decoder needs the 8-byte ICMP header only
+  struct Case {
+    const char* name;
+    std::vector<uint8_t> bytes;
+    size_t outer;  // outer Ethernet + IPv4 + UDP + Geneve with its options
+  };
+  std::vector<Case> cases = {
+      {"untagged echo, OVN option", geneve(geneve_outer(), echo), kGeneveBase + 16},
+      {"tagged echo, OVN option", geneve(geneve_outer(100), echo), kGeneveBase + 4 + 16},
+      {"untagged echo, no option", geneve(geneve_outer(), echo, {}), kGeneveBase + 8},
+  };
+  for (const Case& c : cases) {
+    Frame full = decode(c.bytes);
+    EXPECT_EQ(full.kind, FrameKind::kIcmp) << c.name;
+    EXPECT_TRUE(full.tunnel.has_value()) << c.name;
+    for (size_t n = 0; n < c.bytes.size(); ++n) {
+      Frame f = decode_prefix(c.bytes, n);
+      EXPECT_EQ(f.kind, FrameKind::kTruncated) << c.name << " len " << n;
+      EXPECT_EQ(f.tunnel.has_value(), n >= c.outer) << c.name << " len " << n;
+    }
+  }
+}
+
+TEST(GeneveTest, VxlanAndGeneveHeadersOnlyOnTheirOwnPorts) {
+  // A VXLAN header on 6081 reads as Geneve protocol type 0: not a frame. A
+  // Geneve header on 4789 has no I flag (0x08 in its first byte): not a frame.
+  TunnelOuter to_geneve_port = outer(kGenevePort);
+  Frame f = decode(vxlan(to_geneve_port, echo_frame(8, 1, 1)));
+  EXPECT_EQ(f.kind, FrameKind::kIpv4Other);
+  EXPECT_FALSE(f.tunnel.has_value());
+  TunnelOuter to_vxlan_port = geneve_outer();
+  to_vxlan_port.udp_dst_port = kVxlanPortIana;
+  f = decode(geneve(to_vxlan_port, echo_frame(8, 1, 1)));
+  EXPECT_EQ(f.kind, FrameKind::kIpv4Other);
+  EXPECT_FALSE(f.tunnel.has_value());
+  for (uint16_t port : {uint16_t{6080}, uint16_t{6082}}) {
+    TunnelOuter t = geneve_outer();
+    t.udp_dst_port = port;
+    f = decode(geneve(t, echo_frame(8, 1, 1)));
+    EXPECT_EQ(f.kind, FrameKind::kIpv4Other) << port;
+    EXPECT_FALSE(f.tunnel.has_value()) << port;
+  }
+}
+
+TEST(GeneveTest, OneLevelOnly) {
+  auto guest_geneve = geneve(geneve_outer(std::nullopt, 9), echo_frame(8, 1, 1));
+  TunnelOuter t = geneve_outer();
+  t.src_ip = 0x0a000001;
+  Frame f = decode(geneve(t, guest_geneve));
+  EXPECT_EQ(f.kind, FrameKind::kIpv4Other);
+  EXPECT_EQ(f.ip_proto, 17);
+  EXPECT_EQ(f.ip_src, kVtepSrc);  // the inner packet's addresses
+  ASSERT_TRUE(f.tunnel.has_value());
+  EXPECT_EQ(*f.tunnel, t);
 }
 
 }  // namespace
