@@ -32,7 +32,7 @@ bool skip_without_root(benchmark::State& state) {
 // Lab up (namespaces, OVS fabric, hosts), guests booted and ACTIVE, teardown:
 // two linuxbridge hosts on a VLAN, three linuxbridge hosts on VXLAN (one
 // tunnel endpoint each), three OVS hosts on VXLAN (each its own ovsdb-server,
-// ovs-vswitchd, br-int, br-ex and br-tun).
+// ovs-vswitchd, br-int, br-ex and br-tun), and the OVS/OVN pairs below.
 void BM_LabSetupBootTeardown(benchmark::State& state, std::string file) {
   if (skip_without_root(state)) return;
   auto sc = harness::load_scenario(scenario_file(file));
@@ -62,6 +62,15 @@ BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, lb_vlan_2_hosts, std::string("lb-vlan
 BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, lb_vxlan_3_hosts, std::string("lb-vxlan-live.yaml"))
     ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, ovs_vxlan_3_hosts, std::string("ovs-vxlan-live.yaml"))
+    ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+// ML2/OVS and ML2/OVN on the same two-host VLAN topology; OVN also on Geneve
+// with three chassis (central databases, ovn-northd, an ovn-controller per
+// chassis, each registered in the southbound database before boot).
+BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, ovs_vlan_2_hosts, std::string("ovs-vlan-live.yaml"))
+    ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, ovn_vlan_2_chassis, std::string("ovn-live.yaml"))
+    ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, ovn_geneve_3_chassis, std::string("ovn-geneve-live.yaml"))
     ->Iterations(5)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // One scenario from lab up to teardown, as `lmh run` does it.
