@@ -91,6 +91,30 @@ TEST_F(OvnScenario, WithoutMultichassisTheDestinationClaimsAfterActivationAndNoR
   EXPECT_NEAR(m["recovery_ms"].get<double>(), installed - resumed + 1000.0, 150.0);
 }
 
+// neutron 28.0.0's wait (network-vif-plugged only once the destination is
+// an additional chassis) without nova's tap pre-creation (nova 33.0.0,
+// ovs_create_tap): libvirt creates the destination's tap only when the
+// migration starts, which nova holds back until that very event. The wait
+// times out and the migration is rolled back, the port requested on the
+// source alone again.
+TEST_F(OvnScenario, NeutronsAdditionalChassisWaitWithoutTapPrecreationTimesOutAndRollsBack) {
+  auto r = run_lmh({scenario_path("ovn-live.yaml"), "--set", "behaviour.vif_plugged_from_agent_only=true", "--set",
+                    "nova.vif_plugging_timeout_s=3"},
+                   "itovnw");
+  ASSERT_EQ(r.exit_code, 1) << r.err;
+  const json& s = r.result["scenarios"][0];
+  EXPECT_EQ(s["migration_status"], "error");
+  const double waiting = t_of(s, "compute.src", "waiting for 1 network-vif-plugged");
+  const double timed_out = t_of(s, "compute.src", "timed out waiting for events: network-vif-plugged");
+  ASSERT_GT(waiting, 0);
+  EXPECT_NEAR(timed_out - waiting, 3000.0, 100.0);
+  EXPECT_LT(t_of(s, "libvirt", "Prepare on dst"), 0) << "the migration never started";
+  EXPECT_LT(port_state(s, "up chassis src additional [dst]"), 0);
+  EXPECT_GT(last_t_of(s, "neutron.ovn", "logical port cfcfd97b-b5 options requested-chassis=src"), timed_out);
+  // The guest never left the source.
+  EXPECT_EQ(s["metrics"]["loss"], 0);
+}
+
 // ovn-controller on the destination stalls at switchover: the port stays
 // blocked (activation-strategy rarp) until it runs again.
 TEST_F(OvnScenario, AStalledDestinationControllerBlocksThePortForTheStall) {
