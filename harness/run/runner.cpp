@@ -1,6 +1,7 @@
 #include "harness/run/runner.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -40,6 +41,17 @@ RealGuestConfig real_guest_config(const Scenario& sc, const std::string& ip_cidr
 
 StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenario& sc, const Capabilities& caps,
                                                                     const std::string& lab_run_id) {
+  // requested-chassis lists and activation-strategy came with OVN 22.09;
+  // older ovn-controllers compare the whole list with their own name and
+  // would bind the port nowhere (docs/upstream/ovn-live-migration.md).
+  const bool ovn = std::any_of(sc.hosts.begin(), sc.hosts.end(),
+                               [](const HostSpec& h) { return h.backend == core::Backend::kOvn; });
+  if (ovn && sc.behaviour.ovn_multichassis_binding && !caps.ovn_version.empty()) {
+    int major = 0, minor = 0;
+    if (std::sscanf(caps.ovn_version.c_str(), "%d.%d", &major, &minor) == 2 && (major < 22 || (major == 22 && minor < 9)))
+      return environment_error("behaviour.ovn_multichassis_binding needs OVN 22.09 or later; this machine has " +
+                               caps.ovn_version);
+  }
   std::unique_ptr<ScenarioSession> ss(new ScenarioSession(sc));
   // Armed when the migration is requested: set-up and boot run clean.
   ss->fault_plan_ = std::make_unique<faults::FaultPlan>(sc.faults, sc.fault_seed, /*armed=*/false);

@@ -138,7 +138,19 @@ Capabilities probe_capabilities(const std::string& scratch_ns) {
   add("ovs-userspace", caps.ovs_userspace,
       caps.ovs_userspace ? "ovs-vswitchd and ovsdb-server found" : "openvswitch-switch not installed");
   caps.ovn = !find_program("ovn-northd").empty() && !find_program("ovn-controller").empty();
-  add("ovn", caps.ovn, caps.ovn ? "ovn-northd and ovn-controller found" : "ovn-central or ovn-host not installed");
+  if (caps.ovn) {
+    // "ovn-controller 23.03.1" on the first line.
+    auto v = run_command({"ovn-controller", "--version"}, std::chrono::seconds(5));
+    if (v.ok() && v->exit_code == 0) {
+      std::string first = v->out.substr(0, v->out.find('\n'));
+      caps.ovn_version = first.substr(first.rfind(' ') + 1);
+    }
+  }
+  add("ovn", caps.ovn,
+      caps.ovn ? "ovn-northd and ovn-controller " + (caps.ovn_version.empty() ? std::string("(version unknown)")
+                                                                             : caps.ovn_version) +
+                     " found"
+               : "ovn-central or ovn-host not installed");
   caps.kvm_device = path_exists("/dev/kvm");
   add("kvm", caps.kvm_device,
       caps.kvm_device ? "/dev/kvm present (whether it boots a guest is probed by the libvirt tier)"

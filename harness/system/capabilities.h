@@ -26,6 +26,9 @@ struct Capabilities {
   bool ovs_kernel = false;
   bool ovs_userspace = false;
   bool ovn = false;  // ovn-northd and ovn-controller installed
+  // ovn-controller's version ("23.03.1"; "" when not installed or unknown).
+  // Multi-chassis bindings and activation-strategy need 22.09 or later.
+  std::string ovn_version;
   bool kvm_device = false;
   bool libpcap = false;
   std::vector<Capability> list;
