@@ -29,6 +29,25 @@ core::VxlanConfig vxlan_config(const TopologyTunnel& t) {
           .udp_dstport = t.udp_dstport};
 }
 
+// A host's own Open vSwitch (OVS agent or OVN chassis) drops what it sends
+// to an unresolved tunnel endpoint while it ARPs (the kernel would queue
+// it): a running cloud's underlay neighbours are warm, so the lab's are.
+Status learn_ovs_tunnel_neighbours(LabHost& host, const std::map<std::string, std::string>& endpoints) {
+  for (const auto& [ip, mac] : endpoints) {
+    if (ip == host.spec.tunnel->local_ip) continue;
+    LMH_RETURN_IF_ERROR(host.ovs->set_tunnel_neighbour(ip, mac));
+  }
+  return ok_status();
+}
+
+// A peer's tap on br-int with the port's iface-id, as os-vif's plain OVS
+// plug (and libvirt) leave a VM's tap.
+Status plug_on_br_int(LabHost& host, const TopologyPeer& peer, const std::string& tap) {
+  return host.ovs->database().add_port(host.ovs->options().integration_bridge, tap,
+                                       {{"iface-id", peer.port_id}, {"iface-status", "active"}, {"attached-mac", peer.mac}},
+                                       std::nullopt);
+}
+
 // neutron's linuxbridge agent: Linux bridges brq<net>, the VLAN uplink
 // "<phys>.<vlan>" (a real 802.1Q device, or a veth to a fabric access port
 // of that VLAN where the kernel has no 8021q), made by the agent itself.
@@ -93,21 +112,12 @@ class OvsLabBackend final : public LabBackend {
   std::string fabric_port(const Capabilities&, const TopologyHost& host, const TopologyNetwork&) const override {
     return Lab::fabric_nic_port(host.name);
   }
-  // ovs-vswitchd drops what it sends to an unresolved endpoint while it
-  // ARPs: a running cloud's underlay neighbours are warm, so the lab's are.
   Status learn_tunnel_neighbours(LabHost& host, const std::map<std::string, std::string>& endpoints) const override {
-    for (const auto& [ip, mac] : endpoints) {
-      if (ip == host.spec.tunnel->local_ip) continue;
-      LMH_RETURN_IF_ERROR(host.ovs->set_tunnel_neighbour(ip, mac));
-    }
-    return ok_status();
+    return learn_ovs_tunnel_neighbours(host, endpoints);
   }
-  // On br-int with the port's iface-id, as os-vif's plain OVS plug leaves
-  // a VM's tap: the agent wires what carries an iface-id.
+  // The agent wires what carries an iface-id.
   Status plug_peer(LabHost& host, const TopologyPeer& peer, const std::string& tap) const override {
-    return host.ovs->database().add_port(
-        host.ovs->options().integration_bridge, tap, {{"iface-id", peer.port_id}, {"iface-status", "active"}, {"attached-mac", peer.mac}},
-        std::nullopt);
+    return plug_on_br_int(host, peer, tap);
   }
   void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
     config.firewall_driver = host.spec.firewall_driver;
@@ -169,22 +179,15 @@ class OvnLabBackend final : public LabBackend {
   std::string fabric_port(const Capabilities&, const TopologyHost& host, const TopologyNetwork&) const override {
     return Lab::fabric_nic_port(host.name);
   }
-  // As the OVS backend's: the userspace datapath drops Geneve to an
-  // endpoint it has not resolved yet.
+  // Geneve, as VXLAN on the OVS backend, leaves ovs-vswitchd's userspace
+  // datapath.
   Status learn_tunnel_neighbours(LabHost& host, const std::map<std::string, std::string>& endpoints) const override {
-    for (const auto& [ip, mac] : endpoints) {
-      if (ip == host.spec.tunnel->local_ip) continue;
-      LMH_RETURN_IF_ERROR(host.ovs->set_tunnel_neighbour(ip, mac));
-    }
-    return ok_status();
+    return learn_ovs_tunnel_neighbours(host, endpoints);
   }
-  // On br-int with iface-id = the logical switch port's name (neutron's
-  // port id), as os-vif plugs a VM's tap; ovn-controller claims it if the
-  // port may bind here.
+  // iface-id = the logical switch port's name (neutron's port id):
+  // ovn-controller claims it if the port may bind here.
   Status plug_peer(LabHost& host, const TopologyPeer& peer, const std::string& tap) const override {
-    return host.ovs->database().add_port(
-        host.ovs->options().integration_bridge, tap,
-        {{"iface-id", peer.port_id}, {"iface-status", "active"}, {"attached-mac", peer.mac}}, std::nullopt);
+    return plug_on_br_int(host, peer, tap);
   }
   // No firewall driver: security groups are OVN ACLs.
   void configure(core::HostConfig& config, LabHost& host, const Topology& topology) const override {
