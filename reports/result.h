@@ -52,6 +52,11 @@ struct MetricsEntry {
   // empty otherwise. Last here so positional initialisers stay valid;
   // result.json has it after stale_forwarding_ms.
   std::map<std::string, double> stale_forwarding_by_host_ms;
+  // ML2/OVN: on the chassis the guest ended on, from its tap appearing on
+  // br-int to ovn-controller marking it ovn-installed (its flows are in);
+  // null elsewhere. result.json has it after hypervisor_downtime_ms, only
+  // when set.
+  std::optional<double> flows_installed_ms;
 };
 
 struct FallbackEntry {

@@ -71,6 +71,7 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
     metrics["stale_forwarding_by_host_ms"] = std::move(by_host);
   }
   metrics["hypervisor_downtime_ms"] = optional_number(s.metrics.hypervisor_downtime_ms);
+  if (s.metrics.flows_installed_ms) metrics["flows_installed_ms"] = round3(*s.metrics.flows_installed_ms);
   OrderedJson announces = OrderedJson::array();
   for (const auto& a : s.announces)
     announces.push_back({{"seq", a.seq}, {"t_ms", round3(a.t_ms)}, {"seen_at", a.seen_at}});
@@ -224,6 +225,7 @@ ScenarioResult scenario_from_json(const Fields& f) {
       s.metrics.stale_forwarding_by_host_ms[host] = by_host.number(host.c_str());
   }
   if (m.raw().contains("hypervisor_downtime_ms")) s.metrics.hypervisor_downtime_ms = m.optional_number("hypervisor_downtime_ms");
+  if (m.raw().contains("flows_installed_ms")) s.metrics.flows_installed_ms = m.number("flows_installed_ms");
   s.recovery_cause = f.str("recovery_cause");
   s.migration_status = f.str("migration_status");
   const Json& announces = f.array("announces");
@@ -366,6 +368,7 @@ std::string metrics_summary(const ScenarioResult& s) {
       with_unit(m.stale_forwarding_ms), stale_by_host(m), s.recovery_cause.empty() ? "-" : s.recovery_cause,
       announce_cell(s.announces));
   if (m.hypervisor_downtime_ms) text += ", QEMU downtime " + with_unit(m.hypervisor_downtime_ms);
+  if (m.flows_installed_ms) text += ", OVN flows installed " + with_unit(m.flows_installed_ms) + " after the tap";
   return text;
 }
 

@@ -548,6 +548,12 @@ void build_result(const RunContext& ctx, RunState& st, int mid, const capture::M
   std::optional<double> hv_downtime;
   if (LibvirtHypervisor* hv = st.session->libvirt()) hv_downtime = hv->last_downtime_ms(sc.guest.instance_uuid);
   r.metrics = metrics_entry(m, hv_downtime);
+  // ML2/OVN: how long the guest's chassis took from its tap to its flows.
+  if (const core::Instance* inst = st.session->cloud().instance(sc.guest.instance_uuid)) {
+    auto* chassis = dynamic_cast<core::OvnControllerAgent*>(st.session->cloud().agent(inst->host));
+    if (auto after = chassis ? chassis->flows_installed_after(sc.guest.port_id) : std::nullopt)
+      r.metrics.flows_installed_ms = std::chrono::duration<double, std::milli>(*after).count();
+  }
   r.recovery_cause = m.recovery_cause;
   for (const auto& a : m.announces) r.announces.push_back({a.seq, a.t_ms, a.seen_at});
   Judgement j = judge({.migration_status = status,

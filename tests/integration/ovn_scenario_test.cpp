@@ -54,6 +54,10 @@ TEST_F(OvnScenario, MultichassisBindingClaimsTheDestinationBeforeTheSwitchover) 
   ASSERT_GT(additional, requested);
   EXPECT_LT(additional, paused);
   EXPECT_LT(installed, paused) << "the destination's flows were in before the switchover";
+  // result.json's figure for it: the destination's tap to ovn-installed.
+  ASSERT_TRUE(m["flows_installed_ms"].is_number()) << m.dump();
+  EXPECT_GT(m["flows_installed_ms"].get<double>(), 0.0);
+  EXPECT_NEAR(m["flows_installed_ms"].get<double>(), installed - t_of(s, "ovn.dst", "tapcfcfd97b-b5 on br-int"), 0.01);
   EXPECT_GT(t_of(s, "neutron.ovn", "logical port cfcfd97b-b5 options requested-chassis=dst"),
             t_of_kind(s, "guest_resumed", "dst"));
   // The first RARP, from the additional chassis, reached the fabric and the

@@ -27,9 +27,11 @@ bool operator==(const AnnounceEntry& a, const AnnounceEntry& b) {
 }
 bool operator==(const MetricsEntry& a, const MetricsEntry& b) {
   return std::tie(a.loss, a.probes, a.interval_ms, a.max_gap_ms, a.downtime_ms, a.recovery_ms,
-                  a.stale_forwarding_ms, a.hypervisor_downtime_ms, a.stale_forwarding_by_host_ms) ==
+                  a.stale_forwarding_ms, a.hypervisor_downtime_ms, a.stale_forwarding_by_host_ms,
+                  a.flows_installed_ms) ==
          std::tie(b.loss, b.probes, b.interval_ms, b.max_gap_ms, b.downtime_ms, b.recovery_ms,
-                  b.stale_forwarding_ms, b.hypervisor_downtime_ms, b.stale_forwarding_by_host_ms);
+                  b.stale_forwarding_ms, b.hypervisor_downtime_ms, b.stale_forwarding_by_host_ms,
+                  b.flows_installed_ms);
 }
 bool operator==(const FallbackEntry& a, const FallbackEntry& b) {
   return std::tie(a.capability, a.available, a.used) == std::tie(b.capability, b.available, b.used);
@@ -76,11 +78,12 @@ ScenarioResult passing() {
   s.behaviour = {{"pre_plug_vlan_uplink", "false"}};
   s.verdict = Verdict::kPass;
   s.verdict_reason = "downtime 31.0 ms <= 50 ms";
-  s.metrics = {2, 900, 5, 36, 31, 12.5, 0.0, std::nullopt, {}};
+  s.metrics = {2, 900, 5, 36, 31, 12.5, 0.0, std::nullopt, {}, std::nullopt};
   s.recovery_cause = "announce";
   s.migration_status = "completed";
   s.announces = announces(5, 5, "");
-  s.timeline = {{0, "conductor", "migration accepted"}, {512.25, "guest", "resumed on dst", "guest_resumed", "dst"}};
+  s.timeline = {{0, "conductor", "migration accepted", "note", ""},
+                {512.25, "guest", "resumed on dst", "guest_resumed", "dst"}};
   s.fallbacks = {{"8021q", false, "macvlan"}};
   s.pcaps = {"peer.pcap", "dst.tap.pcap"};
   s.wall_ms = 4321.5;
@@ -93,7 +96,7 @@ ScenarioResult failing() {
   s.name = "lb-vlan-cold-destination[pre_plug_vlan_uplink=false]";
   s.verdict = Verdict::kFail;
   s.verdict_reason = "downtime 4015.0 ms > 50 ms";
-  s.metrics = {803, 2000, 5, 4020, 4015, std::nullopt, std::nullopt, std::nullopt, {}};
+  s.metrics = {803, 2000, 5, 4020, 4015, std::nullopt, std::nullopt, std::nullopt, {}, std::nullopt};
   s.recovery_cause = "none";
   s.announces = announces(5, 0, "dst.tap");
   s.invariants = {{"one_host", true, ""}, {"no_leftover_vif", false, "tap tapcfcfd97b-b5 left on src"}};
@@ -153,11 +156,11 @@ TEST(ResultJson, GoldenText) {
   s.behaviour = {{"pre_plug_vlan_uplink", "false"}};
   s.verdict = Verdict::kPass;
   s.verdict_reason = "ok";
-  s.metrics = {1, 10, 5, 12.3456, 7.3456, 30, std::nullopt, std::nullopt, {}};
+  s.metrics = {1, 10, 5, 12.3456, 7.3456, 30, std::nullopt, std::nullopt, {}, std::nullopt};
   s.recovery_cause = "announce";
   s.migration_status = "completed";
   s.announces = {{1, 100.0001, {"dst.fabric_port", "dst.tap"}}};
-  s.timeline = {{0, "conductor", "migration accepted"}};
+  s.timeline = {{0, "conductor", "migration accepted", "note", ""}};
   s.pcaps = {"peer.pcap"};
   s.wall_ms = 1500;
   s.lab_setup_ms = 250.5;
@@ -292,6 +295,20 @@ TEST(ResultJson, LibvirtTierCarriesAccelAndQemuDowntime) {
   auto legacy = from_json_text(old);
   ASSERT_TRUE(legacy.ok()) << legacy.status().to_string();
   EXPECT_TRUE(legacy->scenarios[0] == passing());
+}
+
+TEST(ResultJson, OvnFlowsInstalledOnlyWhenMeasured) {
+  ScenarioResult ovn = passing();
+  ovn.metrics.flows_installed_ms = 17.25;
+  std::string text = to_json_text(report({ovn, passing()}));
+  EXPECT_THAT(text, HasSubstr("\"hypervisor_downtime_ms\": null,\n        \"flows_installed_ms\": 17.25\n"));
+  EXPECT_EQ(text.find("flows_installed_ms"), text.rfind("flows_installed_ms")) << "only the OVN run has it";
+  auto out = from_json_text(text);
+  ASSERT_TRUE(out.ok()) << out.status().to_string();
+  EXPECT_TRUE(out->scenarios[0] == ovn);
+  EXPECT_EQ(out->scenarios[1].metrics.flows_installed_ms, std::nullopt);
+  EXPECT_THAT(to_junit_xml(report({ovn})), HasSubstr(", OVN flows installed 17.2 ms after the tap</system-out>"));
+  EXPECT_THAT(to_junit_xml(report({passing()})), Not(HasSubstr("OVN flows")));
 }
 
 TEST(ResultJson, RoundsToThreeDecimals) {
