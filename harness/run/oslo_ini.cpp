@@ -1,0 +1,134 @@
+#include "harness/run/oslo_ini.h"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+namespace lmh::harness {
+
+namespace {
+
+std::string_view rstrip(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view lstrip(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  return s;
+}
+
+std::string_view strip(std::string_view s) { return lstrip(rstrip(s)); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string path) { file_.path = std::move(path); }
+
+  StatusOr<IniFile> run(std::string_view text) {
+    int lineno = 0;
+    while (!text.empty() || lineno == 0) {
+      size_t nl = text.find('\n');
+      std::string_view raw = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+      ++lineno;
+      LMH_RETURN_IF_ERROR(line(rstrip(raw), lineno));
+      if (nl == std::string_view::npos) break;
+    }
+    LMH_RETURN_IF_ERROR(flush());
+    return std::move(file_);
+  }
+
+ private:
+  Status fail(int line, const std::string& what) const {
+    return invalid_argument(file_.path + ":" + std::to_string(line) + ": " + what);
+  }
+
+  Status line(std::string_view l, int lineno) {
+    if (l.empty()) return flush();
+    if (l.front() == ' ' || l.front() == '\t') {
+      // Before the comment and section checks, as iniparser does.
+      if (!pending_) return fail(lineno, "Unexpected continuation line");
+      pending_->lines.emplace_back(lstrip(l));
+      return ok_status();
+    }
+    LMH_RETURN_IF_ERROR(flush());
+    if (l.front() == '[') {
+      if (l.back() != ']') return fail(lineno, "Invalid section (must end with ])");
+      if (l.size() <= 2) return fail(lineno, "Empty section name");
+      open_section(std::string(l.substr(1, l.size() - 2)), lineno);
+      return ok_status();
+    }
+    if (l.front() == '#' || l.front() == ';') return ok_status();
+    size_t colon = l.find(':'), equal = l.find('=');
+    if (colon == std::string_view::npos && equal == std::string_view::npos)
+      return fail(lineno, "No ':' or '=' found in assignment");
+    size_t at = colon == std::string_view::npos || (equal != std::string_view::npos && equal < colon) ? equal : colon;
+    std::string_view key = strip(l.substr(0, at));
+    std::string_view value = strip(l.substr(at + 1));
+    if (key.empty()) return fail(lineno, "Key cannot be empty");
+    if (!value.empty() && value.front() == value.back() && (value.front() == '"' || value.front() == '\''))
+      value = value.size() == 1 ? std::string_view{} : value.substr(1, value.size() - 2);
+    if (!section_) return fail(lineno, "Section must be started before assignment");
+    pending_ = Pending{std::string(key), lineno, {std::string(value)}};
+    return ok_status();
+  }
+
+  void open_section(std::string name, int lineno) {
+    for (size_t i = 0; i < file_.sections.size(); ++i)
+      if (file_.sections[i].name == name) {  // repeated: merged
+        section_ = i;
+        return;
+      }
+    file_.sections.push_back({std::move(name), lineno, {}});
+    section_ = file_.sections.size() - 1;
+  }
+
+  Status flush() {
+    if (!pending_) return ok_status();
+    std::string joined;
+    for (size_t i = 0; i < pending_->lines.size(); ++i) joined += (i ? "\n" : "") + pending_->lines[i];
+    file_.sections[*section_].keys[pending_->key].push_back({std::move(joined), pending_->line});
+    pending_.reset();
+    return ok_status();
+  }
+
+  struct Pending {
+    std::string key;
+    int line = 0;
+    std::vector<std::string> lines;
+  };
+  IniFile file_;
+  std::optional<size_t> section_;
+  std::optional<Pending> pending_;
+};
+
+}  // namespace
+
+std::vector<IniValue> IniFile::values(std::string_view group, const std::string& key) const {
+  std::vector<IniValue> out;
+  for (const auto& s : sections) {
+    // cfg._normalize_group_name: DEFAULT as is, any other name lower-cased.
+    const bool match = group == "DEFAULT" ? s.name == "DEFAULT" : (s.name != "DEFAULT" && iequals(s.name, group));
+    if (!match) continue;
+    auto it = s.keys.find(key);
+    if (it != s.keys.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+  }
+  std::stable_sort(out.begin(), out.end(), [](const IniValue& a, const IniValue& b) { return a.line < b.line; });
+  return out;
+}
+
+std::optional<IniValue> IniFile::last(std::string_view group, const std::string& key) const {
+  auto all = values(group, key);
+  if (all.empty()) return std::nullopt;
+  return all.back();
+}
+
+StatusOr<IniFile> parse_oslo_ini(std::string_view text, const std::string& path) { return Parser(path).run(text); }
+
+}  // namespace lmh::harness

@@ -1,0 +1,57 @@
+// A configuration file as oslo.config reads it (iniparser.BaseParser and
+// cfg.ConfigParser), for `lmh validate-cloud`: the operator's nova.conf,
+// neutron.conf, ml2_conf.ini and agent files. The rules, with upstream's
+// own test vectors, are in docs/upstream/oslo-config-ini.md; in short:
+//  - a line starting with a space or tab continues the previous value
+//    (joined with '\n', each line left-stripped), before any other check;
+//  - '#' and ';' start a comment in column 0 only; no inline comments;
+//  - "[name]" opens a section, name kept verbatim; sections repeat and merge;
+//  - "key = value" or "key: value": the first of '=' and ':' splits; key and
+//    value stripped; one pair of matching outer quotes removed (first line
+//    only); every occurrence of a key is kept, in file order.
+// Values are text: types, file order across files and $substitution come
+// on top of this.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace lmh::harness {
+
+struct IniValue {
+  std::string text;
+  int line = 0;  // where its key is
+};
+
+struct IniSection {
+  std::string name;  // verbatim ("DEFAULT", "ovs", " spaced ")
+  int line = 0;      // its first header
+  // Key (case-sensitive, never normalised) -> every occurrence in order.
+  std::map<std::string, std::vector<IniValue>> keys;
+};
+
+struct IniFile {
+  std::string path;
+  std::vector<IniSection> sections;  // in order of first appearance
+
+  // Every occurrence of 'key' in option group 'group', in file order, as
+  // oslo.config looks them up: "DEFAULT" matches only [DEFAULT], any other
+  // group every section spelled like it in any case ([ovs], [OVS] merge).
+  // A multi-valued option takes them all.
+  std::vector<IniValue> values(std::string_view group, const std::string& key) const;
+  // The value a single-valued option takes from this file: the last
+  // occurrence; nullopt when there is none.
+  std::optional<IniValue> last(std::string_view group, const std::string& key) const;
+};
+
+// Parses 'text' as the file 'path'. Errors are kInvalidArgument
+// "<path>:<line>: <what>" (oslo.config's own messages; a key before any
+// section is reported at its own line).
+StatusOr<IniFile> parse_oslo_ini(std::string_view text, const std::string& path);
+
+}  // namespace lmh::harness
