@@ -131,4 +131,93 @@ std::optional<IniValue> IniFile::last(std::string_view group, const std::string&
 
 StatusOr<IniFile> parse_oslo_ini(std::string_view text, const std::string& path) { return Parser(path).run(text); }
 
+StatusOr<bool> oslo_bool(std::string_view value) {
+  for (const char* t : {"true", "1", "on", "yes"})
+    if (iequals(value, t)) return true;
+  for (const char* f : {"false", "0", "off", "no"})
+    if (iequals(value, f)) return false;
+  return invalid_argument("Unexpected boolean value '" + std::string(value) + "'");
+}
+
+StatusOr<std::optional<long long>> oslo_int(std::string_view value) {
+  std::string_view s = strip(value);
+  if (s.empty()) return std::optional<long long>{};
+  std::string_view digits = s;
+  if (digits.front() == '+' || digits.front() == '-') digits.remove_prefix(1);
+  bool ok = !digits.empty() && digits.size() <= 18 &&
+            std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!ok) return invalid_argument("invalid literal for int() with base 10: '" + std::string(value) + "'");
+  long long v = std::stoll(std::string(digits));
+  return std::optional<long long>(s.front() == '-' ? -v : v);
+}
+
+std::vector<std::string> oslo_list(std::string_view value) {
+  std::string_view s = strip(value);
+  while (!s.empty() && s.back() == ',') s.remove_suffix(1);
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  while (true) {
+    size_t comma = s.find(',');
+    out.emplace_back(strip(s.substr(0, comma)));
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+StatusOr<std::vector<std::pair<std::string, std::string>>> neutron_mappings(std::string_view value) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const std::string& entry : oslo_list(value)) {
+    if (entry.empty()) continue;
+    if (std::count(entry.begin(), entry.end(), ':') != 1) return invalid_argument("Invalid mapping: '" + entry + "'");
+    const size_t colon = entry.find(':');
+    const std::string key(strip(std::string_view(entry).substr(0, colon)));
+    const std::string val(strip(std::string_view(entry).substr(colon + 1)));
+    if (key.empty()) return invalid_argument("Missing key in mapping: '" + entry + "'");
+    if (val.empty()) return invalid_argument("Missing value in mapping: '" + entry + "'");
+    for (const auto& [k, v] : out) {
+      if (k == key) return invalid_argument("Key " + key + " in mapping: '" + entry + "' not unique");
+      if (v == val) return invalid_argument("Value " + val + " in mapping: '" + entry + "' not unique");
+    }
+    out.emplace_back(key, val);
+  }
+  return out;
+}
+
+StatusOr<std::vector<std::pair<std::string, std::vector<VlanRange>>>> neutron_vlan_ranges(std::string_view value) {
+  std::vector<std::pair<std::string, std::vector<VlanRange>>> out;
+  auto entry_of = [&out](const std::string& net) -> std::vector<VlanRange>& {
+    for (auto& [n, r] : out)
+      if (n == net) return r;
+    out.push_back({net, {}});
+    return out.back().second;
+  };
+  for (const std::string& item : oslo_list(value)) {
+    const std::string entry(strip(item));
+    auto bad = [&](const std::string& why) {
+      return invalid_argument("Invalid network VLAN range: '" + entry + "' - '" + why + "'.");
+    };
+    if (entry.find(':') == std::string::npos) {
+      entry_of(entry) = {VlanRange{}};  // the whole range, replacing earlier ones
+      continue;
+    }
+    if (std::count(entry.begin(), entry.end(), ':') != 2) return bad("Need exactly two values for VLAN range");
+    const size_t a = entry.find(':'), b = entry.find(':', a + 1);
+    const std::string net = entry.substr(0, a);  // not stripped, as neutron-lib
+    if (net.empty()) return invalid_argument("Empty physical network name.");
+    int tags[2];
+    const std::string parts[2] = {entry.substr(a + 1, b - a - 1), entry.substr(b + 1)};
+    for (int i = 0; i < 2; ++i) {
+      auto v = oslo_int(parts[i]);
+      if (!v.ok() || !*v || **v < 1 || **v > 4094) return bad(parts[i] + " is not a valid VLAN tag");
+      tags[i] = static_cast<int>(**v);
+    }
+    if (tags[1] < tags[0]) return bad("End of VLAN range is less than start of VLAN range");
+    std::vector<VlanRange>& ranges = entry_of(net);
+    if (ranges.size() == 1 && ranges[0].min == 1 && ranges[0].max == 4094) continue;  // already everything
+    ranges.push_back({tags[0], tags[1]});
+  }
+  return out;
+}
+
 }  // namespace lmh::harness

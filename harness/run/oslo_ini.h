@@ -49,6 +49,30 @@ struct IniFile {
   std::optional<IniValue> last(std::string_view group, const std::string& key) const;
 };
 
+// oslo.config's value types, on a value as the reader gives it (errors
+// kInvalidArgument with oslo's message; the caller names file and line).
+// Boolean: true/1/on/yes or false/0/off/no, any case.
+StatusOr<bool> oslo_bool(std::string_view value);
+// Integer: optional sign, decimal digits (surrounding whitespace allowed);
+// empty is nullopt, as oslo gives None. Python's '_' separators and
+// non-ASCII digits are not accepted.
+StatusOr<std::optional<long long>> oslo_int(std::string_view value);
+// List of strings: trailing commas dropped, items stripped, empty middle
+// items kept; "" is the empty list.
+std::vector<std::string> oslo_list(std::string_view value);
+// neutron-lib's parse_mappings on a list option ("physnet1:br-ex,p2:br-x"):
+// exactly one ':' per entry, non-empty key and value, keys and values
+// unique; empty entries skipped. In entry order.
+StatusOr<std::vector<std::pair<std::string, std::string>>> neutron_mappings(std::string_view value);
+// [ml2_type_vlan] network_vlan_ranges: "physnet" (the whole 1..4094) or
+// "physnet:min:max", per physnet in order; a bare physnet replaces its
+// earlier ranges and later ranges are then ignored.
+struct VlanRange {
+  int min = 1;
+  int max = 4094;
+};
+StatusOr<std::vector<std::pair<std::string, std::vector<VlanRange>>>> neutron_vlan_ranges(std::string_view value);
+
 // Parses 'text' as the file 'path'. Errors are kInvalidArgument
 // "<path>:<line>: <what>" (oslo.config's own messages; a key before any
 // section is reported at its own line).

@@ -86,3 +86,76 @@ TEST(OsloIni, GroupLookupAsOsloNormalisesIt) {
 
 }  // namespace
 }  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+// docs/upstream/oslo-config-ini.md §3 and §5 (rows 41-58), §5.1 neutron-lib.
+TEST(OsloTypes, BooleanAsOslo) {
+  for (const char* t : {"True", "yes", "on", "1", "TRUE", "Yes"}) EXPECT_EQ(*oslo_bool(t), true) << t;
+  for (const char* f : {"False", "no", "off", "0"}) EXPECT_EQ(*oslo_bool(f), false) << f;
+  EXPECT_EQ(oslo_bool("t").status().message(), "Unexpected boolean value 't'");
+  EXPECT_FALSE(oslo_bool("").ok());
+  EXPECT_FALSE(oslo_bool(" true").ok());  // the type does not strip
+  // foo = "false": the reader removed the quotes first.
+  auto f = parse_oslo_ini("[DEFAULT]\nfoo = \"false\"\n", "F");
+  EXPECT_EQ(*oslo_bool(f->last("DEFAULT", "foo")->text), false);
+}
+
+TEST(OsloTypes, IntegerAsOslo) {
+  EXPECT_EQ(**oslo_int("666"), 666);
+  EXPECT_EQ(**oslo_int("-123"), -123);
+  EXPECT_EQ(**oslo_int("+7"), 7);
+  EXPECT_EQ(**oslo_int("010"), 10);
+  EXPECT_EQ(**oslo_int("   5"), 5);
+  EXPECT_EQ(*oslo_int(""), std::nullopt);  // None, not the default
+  EXPECT_EQ(*oslo_int("   \t"), std::nullopt);
+  for (const char* bad : {"12a45", "0x10", "1.0", "1e3", "1\n2", "-"}) EXPECT_FALSE(oslo_int(bad).ok()) << bad;
+}
+
+TEST(OsloTypes, ListAsOslo) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(oslo_list(""), V{});
+  EXPECT_EQ(oslo_list(" foo bar "), V{"foo bar"});
+  EXPECT_EQ(oslo_list(" foo bar, baz "), (V{"foo bar", "baz"}));
+  EXPECT_EQ(oslo_list("foo, bar, baz, "), (V{"foo", "bar", "baz"}));
+  EXPECT_EQ(oslo_list("a,,b"), (V{"a", "", "b"}));
+  EXPECT_EQ(oslo_list("a, ,"), (V{"a", ""}));
+  EXPECT_EQ(oslo_list("[a,b]"), (V{"[a", "b]"}));
+  EXPECT_EQ(oslo_list("a,\nb"), (V{"a", "b"}));  // a continuation line
+}
+
+TEST(OsloTypes, NeutronMappingsAsNeutronLib) {
+  using M = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(*neutron_mappings("physnet1:br-ex, physnet2 : br-vlan,"), (M{{"physnet1", "br-ex"}, {"physnet2", "br-vlan"}}));
+  EXPECT_EQ(*neutron_mappings(""), M{});
+  EXPECT_EQ(*neutron_mappings("a:x,,b:y"), (M{{"a", "x"}, {"b", "y"}}));
+  EXPECT_EQ(neutron_mappings("key").status().message(), "Invalid mapping: 'key'");
+  EXPECT_EQ(neutron_mappings(":val").status().message(), "Missing key in mapping: ':val'");
+  EXPECT_EQ(neutron_mappings("key:").status().message(), "Missing value in mapping: 'key:'");
+  EXPECT_EQ(neutron_mappings("key:val:junk").status().message(), "Invalid mapping: 'key:val:junk'");
+  EXPECT_EQ(neutron_mappings("key:val1,key:val2").status().message(), "Key key in mapping: 'key:val2' not unique");
+  EXPECT_EQ(neutron_mappings("key1:val,key2:val").status().message(), "Value val in mapping: 'key2:val' not unique");
+}
+
+TEST(OsloTypes, VlanRangesAsNeutronLib) {
+  auto r = neutron_vlan_ranges("n1:1:3,n2:2:4,n3,n4,n4:10:12,n1:100:100");
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].first, "n1");
+  ASSERT_EQ((*r)[0].second.size(), 2u);
+  EXPECT_EQ((*r)[0].second[1].min, 100);
+  EXPECT_EQ((*r)[2].second[0].max, 4094);  // n3: the whole range
+  ASSERT_EQ((*r)[3].second.size(), 1u);     // n4: 10:12 ignored after the bare n4
+  EXPECT_EQ(neutron_vlan_ranges("n1:1:4:5").status().message(),
+            "Invalid network VLAN range: 'n1:1:4:5' - 'Need exactly two values for VLAN range'.");
+  EXPECT_EQ(neutron_vlan_ranges(":1:4").status().message(), "Empty physical network name.");
+  EXPECT_EQ(neutron_vlan_ranges("n1:a:4").status().message(),
+            "Invalid network VLAN range: 'n1:a:4' - 'a is not a valid VLAN tag'.");
+  EXPECT_FALSE(neutron_vlan_ranges("n1:1:4096").ok());
+  EXPECT_EQ(neutron_vlan_ranges("n1:5:2").status().message(),
+            "Invalid network VLAN range: 'n1:5:2' - 'End of VLAN range is less than start of VLAN range'.");
+}
+
+}  // namespace
+}  // namespace lmh::harness
