@@ -131,6 +131,100 @@ std::optional<IniValue> IniFile::last(std::string_view group, const std::string&
 
 StatusOr<IniFile> parse_oslo_ini(std::string_view text, const std::string& path) { return Parser(path).run(text); }
 
+std::optional<OsloConfig::Value> OsloConfig::raw(const std::string& group, const std::string& key) const {
+  for (auto f = files_.rbegin(); f != files_.rend(); ++f)  // the newest file first
+    if (auto v = f->last(group, key)) return Value{v->text, f->path + ":" + std::to_string(v->line)};
+  auto d = defaults_.find({group, key});
+  if (d != defaults_.end()) return Value{d->second, ""};
+  return std::nullopt;
+}
+
+StatusOr<std::string> OsloConfig::substitute(const std::string& text, const std::string& group, int depth) const {
+  // Deep enough for any real chain; oslo.config itself recurses until
+  // Python gives up.
+  if (depth > 16) return invalid_argument("substitution loop");
+  auto ident_char = [](char c, bool first) {
+    return c == '_' || std::isalpha(static_cast<unsigned char>(c)) || (!first && (c == '.' || std::isdigit(static_cast<unsigned char>(c))));
+  };
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\\' && i + 1 < text.size() && text[i + 1] == '$') {  // \$: a literal '$'
+      out += '$';
+      ++i;
+      continue;
+    }
+    if (c != '$' || i + 1 >= text.size()) {
+      out += c;
+      continue;
+    }
+    if (text[i + 1] == '$') {
+      out += '$';
+      ++i;
+      continue;
+    }
+    std::string name;
+    size_t end = i + 1;
+    if (text[end] == '{') {
+      size_t close = text.find('}', end);
+      size_t j = end + 1;
+      while (j < text.size() && ident_char(text[j], j == end + 1)) ++j;
+      if (close == std::string::npos || j != close || j == end + 1) {  // malformed: left as is
+        out += c;
+        continue;
+      }
+      name = text.substr(end + 1, close - end - 1);
+      end = close + 1;
+    } else {
+      size_t j = end;
+      while (j < text.size() && ident_char(text[j], j == end)) ++j;
+      if (j == end) {  // "$5", "$-": left as is
+        out += c;
+        continue;
+      }
+      name = text.substr(end, j - end);
+      end = j;
+    }
+    std::string ref_group = group, ref_key = name;
+    const size_t dot = name.find('.');
+    if (dot != std::string::npos) {
+      ref_group = name.substr(0, dot);
+      ref_key = name.substr(dot + 1);
+    }
+    auto v = raw(ref_group, ref_key);
+    if (!v && dot == std::string::npos && group != "DEFAULT") {
+      ref_group = "DEFAULT";
+      v = raw(ref_group, ref_key);
+    }
+    if (!v) return invalid_argument("references $" + name + ", which no file sets");
+    auto sub = substitute(v->text, ref_group, depth + 1);
+    if (!sub.ok()) return sub.status();
+    out += *sub;
+    i = end - 1;
+  }
+  return out;
+}
+
+StatusOr<std::optional<OsloConfig::Value>> OsloConfig::get(const std::string& group, const std::string& key) const {
+  auto v = raw(group, key);
+  if (!v) return std::optional<Value>{};
+  auto text = substitute(v->text, group, 0);
+  if (!text.ok()) return invalid_argument(v->where + ": " + group + "." + key + ": " + text.status().message());
+  return std::optional<Value>(Value{*text, v->where});
+}
+
+StatusOr<std::vector<OsloConfig::Value>> OsloConfig::get_multi(const std::string& group, const std::string& key) const {
+  std::vector<Value> out;
+  for (const auto& f : files_)  // oldest first
+    for (const auto& v : f.values(group, key)) {
+      const std::string where = f.path + ":" + std::to_string(v.line);
+      auto text = substitute(v.text, group, 0);
+      if (!text.ok()) return invalid_argument(where + ": " + group + "." + key + ": " + text.status().message());
+      out.push_back({*text, where});
+    }
+  return out;
+}
+
 StatusOr<bool> oslo_bool(std::string_view value) {
   for (const char* t : {"true", "1", "on", "yes"})
     if (iequals(value, t)) return true;

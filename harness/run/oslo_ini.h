@@ -49,6 +49,41 @@ struct IniFile {
   std::optional<IniValue> last(std::string_view group, const std::string& key) const;
 };
 
+// Several files read as one configuration, as oslo.config reads its
+// --config-file list: a single-valued option from the newest file that sets
+// it, a multi-valued one from every file oldest first; then `$name`
+// substitution ($$ and \$ are a literal '$'; $name and ${name}; a name with
+// a '.' is group.option, else the option's own group, then DEFAULT).
+class OsloConfig {
+ public:
+  // (group, key) -> value for options no file sets but a reference may
+  // name (the services' defaults, e.g. nova's state_path).
+  using Defaults = std::map<std::pair<std::string, std::string>, std::string>;
+  // 'files' in parse order, oldest first.
+  explicit OsloConfig(std::vector<IniFile> files, Defaults defaults = {})
+      : files_(std::move(files)), defaults_(std::move(defaults)) {}
+
+  // A value and where it came from ("<path>:<line>", "" for a default).
+  struct Value {
+    std::string text;
+    std::string where;
+  };
+  // The single-valued option 'group'.'key', substituted; nullopt when
+  // nothing sets it. kInvalidArgument "<path>:<line>: <group>.<key>: ..."
+  // for a reference nothing sets or a reference loop.
+  StatusOr<std::optional<Value>> get(const std::string& group, const std::string& key) const;
+  // A multi-valued option: every occurrence, oldest file first, each
+  // substituted.
+  StatusOr<std::vector<Value>> get_multi(const std::string& group, const std::string& key) const;
+
+ private:
+  std::optional<Value> raw(const std::string& group, const std::string& key) const;
+  StatusOr<std::string> substitute(const std::string& text, const std::string& group, int depth) const;
+
+  std::vector<IniFile> files_;
+  Defaults defaults_;
+};
+
 // oslo.config's value types, on a value as the reader gives it (errors
 // kInvalidArgument with oslo's message; the caller names file and line).
 // Boolean: true/1/on/yes or false/0/off/no, any case.

@@ -159,3 +159,66 @@ TEST(OsloTypes, VlanRangesAsNeutronLib) {
 
 }  // namespace
 }  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+// Files as --config-file reads them, oldest first.
+OsloConfig config(std::vector<std::pair<std::string, std::string>> files, OsloConfig::Defaults defaults = {}) {
+  std::vector<IniFile> parsed;
+  for (const auto& [path, text] : files) {
+    auto f = parse_oslo_ini(text, path);
+    EXPECT_TRUE(f.ok()) << f.status().to_string();
+    if (f.ok()) parsed.push_back(std::move(f).value());
+  }
+  return OsloConfig(std::move(parsed), std::move(defaults));
+}
+
+std::string value_of(const OsloConfig& c, const std::string& group, const std::string& key) {
+  auto v = c.get(group, key);
+  if (!v.ok()) return "error: " + v.status().message();
+  return *v ? (*v)->text : "(unset)";
+}
+
+// docs/upstream/oslo-config-ini.md §2.4, §4 and rows 35-37.
+TEST(OsloConfig, LaterFilesOverrideAndMultiValuesAppendOldestFirst) {
+  auto c = config({{"a.conf", "[DEFAULT]\nfoo = baar\nbar = 1\n"}, {"b.conf", "[DEFAULT]\nfoo = baaar\n"}});
+  EXPECT_EQ(value_of(c, "DEFAULT", "foo"), "baaar");
+  EXPECT_EQ(value_of(c, "DEFAULT", "bar"), "1");  // a file without the key keeps the earlier value
+  EXPECT_EQ((*c.get("DEFAULT", "foo"))->where, "b.conf:2");
+  EXPECT_EQ(value_of(c, "DEFAULT", "nope"), "(unset)");
+  auto m = config({{"a", "[DEFAULT]\nfoo = bar1\n"}, {"b", "[DEFAULT]\nfoo = bar2\nfoo = bar3\n"}});
+  auto all = m.get_multi("DEFAULT", "foo");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].text, "bar1");
+  EXPECT_EQ((*all)[2].text, "bar3");
+}
+
+TEST(OsloConfig, SubstitutionAsOslo) {
+  auto c = config({{"n.conf",
+                    "[DEFAULT]\nmy_ip = 10.0.0.5\nstate = /var/lib/nova\nbar = $state/instances\n"
+                    "url = http://$my_ip:8774/\nbraced = ${my_ip}x\nescaped = foo-somethin$$k2\n"
+                    "backslash = foo-somethin\\$k2\nmalformed = $5 end$ ${a\nlist = p,q\nlst = $list,r\n"
+                    "loop = $loop2\nloop2 = $loop\nmissing = a $nope b\n"
+                    "[g]\na = G\nb = $a\nc = $state\nd = $g.a-$DEFAULT.my_ip\n"}});
+  EXPECT_EQ(value_of(c, "DEFAULT", "bar"), "/var/lib/nova/instances");
+  EXPECT_EQ(value_of(c, "DEFAULT", "url"), "http://10.0.0.5:8774/");  // ':' ends a name
+  EXPECT_EQ(value_of(c, "DEFAULT", "braced"), "10.0.0.5x");
+  EXPECT_EQ(value_of(c, "DEFAULT", "escaped"), "foo-somethin$k2");
+  EXPECT_EQ(value_of(c, "DEFAULT", "backslash"), "foo-somethin$k2");
+  EXPECT_EQ(value_of(c, "DEFAULT", "malformed"), "$5 end$ ${a");
+  EXPECT_EQ(oslo_list(value_of(c, "DEFAULT", "lst")), (std::vector<std::string>{"p", "q", "r"}));  // before splitting
+  EXPECT_EQ(value_of(c, "g", "b"), "G");               // the option's own group first
+  EXPECT_EQ(value_of(c, "g", "c"), "/var/lib/nova");   // then DEFAULT
+  EXPECT_EQ(value_of(c, "g", "d"), "G-10.0.0.5");
+  EXPECT_EQ(value_of(c, "DEFAULT", "loop"), "error: n.conf:12: DEFAULT.loop: substitution loop");
+  EXPECT_EQ(value_of(c, "DEFAULT", "missing"), "error: n.conf:14: DEFAULT.missing: references $nope, which no file sets");
+  // A service default stands in for what no file sets.
+  auto d = config({{"n.conf", "[DEFAULT]\ninstances_path = $state_path/instances\n"}},
+                  {{{"DEFAULT", "state_path"}, "/var/lib/nova"}});
+  EXPECT_EQ(value_of(d, "DEFAULT", "instances_path"), "/var/lib/nova/instances");
+}
+
+}  // namespace
+}  // namespace lmh::harness
