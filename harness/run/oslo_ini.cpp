@@ -259,6 +259,34 @@ std::vector<std::string> oslo_list(std::string_view value) {
   return out;
 }
 
+StatusOr<std::vector<std::pair<std::string, std::string>>> oslo_dict(std::string_view value) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string_view s = strip(value);
+  if (s.empty()) return out;
+  // oslo joins a piece without ':' to the next one and retries; with
+  // string values that only matters for pieces that have none at all.
+  std::vector<std::string> pieces;
+  for (size_t start = 0;;) {
+    size_t comma = s.find(',', start);
+    pieces.emplace_back(s.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    std::string pair = pieces[i];
+    while (pair.find(':') == std::string::npos && i + 1 < pieces.size()) pair += "," + pieces[++i];
+    const size_t colon = pair.find(':');
+    if (colon == std::string::npos) return invalid_argument("Value should be NAME:VALUE pairs separated by \",\"");
+    const std::string key(strip(std::string_view(pair).substr(0, colon)));
+    const std::string val(strip(std::string_view(pair).substr(colon + 1)));
+    if (key.empty()) return invalid_argument("Key name should not be empty");
+    for (const auto& [k, v] : out)
+      if (k == key) return invalid_argument("Duplicate key " + key);
+    out.emplace_back(key, val);
+  }
+  return out;
+}
+
 StatusOr<std::vector<std::pair<std::string, std::string>>> neutron_mappings(std::string_view value) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const std::string& entry : oslo_list(value)) {

@@ -95,6 +95,10 @@ StatusOr<std::optional<long long>> oslo_int(std::string_view value);
 // List of strings: trailing commas dropped, items stripped, empty middle
 // items kept; "" is the empty list.
 std::vector<std::string> oslo_list(std::string_view value);
+// Dict of strings ("k1:v1,k2:v2"): split at each entry's first ':', key
+// and value stripped; empty key, missing ':' or a repeated key is an error
+// (a trailing comma too, unlike a List); "" is the empty dict.
+StatusOr<std::vector<std::pair<std::string, std::string>>> oslo_dict(std::string_view value);
 // neutron-lib's parse_mappings on a list option ("physnet1:br-ex,p2:br-x"):
 // exactly one ':' per entry, non-empty key and value, keys and values
 // unique; empty entries skipped. In entry order.

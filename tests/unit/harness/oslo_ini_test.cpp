@@ -125,6 +125,20 @@ TEST(OsloTypes, ListAsOslo) {
   EXPECT_EQ(oslo_list("a,\nb"), (V{"a", "b"}));  // a continuation line
 }
 
+TEST(OsloTypes, DictAsOslo) {
+  using M = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(*oslo_dict(" foo: bar, baz: 123 "), (M{{"foo", "bar"}, {"baz", "123"}}));
+  EXPECT_EQ(*oslo_dict("key:bar:baz"), (M{{"key", "bar:baz"}}));  // the first ':' splits
+  EXPECT_EQ(*oslo_dict(""), M{});
+  EXPECT_EQ(*oslo_dict("a:"), (M{{"a", ""}}));
+  EXPECT_EQ(*oslo_dict("a:1,,b:2"), (M{{"a", "1"}, {",b", "2"}}));  // oslo's join-and-retry quirk
+  EXPECT_EQ(oslo_dict("key:bar,baz").status().message(), "Value should be NAME:VALUE pairs separated by \",\"");
+  EXPECT_FALSE(oslo_dict("foo,bar").ok());
+  EXPECT_FALSE(oslo_dict("a:1,").ok());  // unlike a List
+  EXPECT_EQ(oslo_dict("key:bar,key:baz").status().message(), "Duplicate key key");
+  EXPECT_EQ(oslo_dict(":x").status().message(), "Key name should not be empty");
+}
+
 TEST(OsloTypes, NeutronMappingsAsNeutronLib) {
   using M = std::vector<std::pair<std::string, std::string>>;
   EXPECT_EQ(*neutron_mappings("physnet1:br-ex, physnet2 : br-vlan,"), (M{{"physnet1", "br-ex"}, {"physnet2", "br-vlan"}}));
