@@ -29,6 +29,28 @@ core::VxlanConfig vxlan_config(const TopologyTunnel& t) {
           .udp_dstport = t.udp_dstport};
 }
 
+// The host's own Open vSwitch for 'controller' (the OVS agent or an OVN
+// chassis): br-ex on the NIC and, with a tunnel endpoint, its local_ip on
+// br-ex's own port in the underlay's VLAN (the userspace datapath routes
+// VXLAN and Geneve out of the bridge holding local_ip).
+Status start_host_ovs(Lab& lab, LabHost& host, OvsHost::Controller controller) {
+  OvsHost::Options o;
+  o.controller = controller;
+  o.state_dir = lab.state_dir() + "/ovs-" + host.spec.name;
+  o.netns_fd = host.ns.fd();
+  o.datapath_type = lab.capabilities().ovs_kernel ? "system" : "netdev";
+  o.bridge_mappings = ovs_bridge_mappings(lab.topology());
+  o.nic_for_bridge = {{Lab::ovs_physical_bridge(), host.spec.physical_interface}};
+  if (host.spec.tunnel)
+    o.tunnel = OvsHost::Options::TunnelEndpoint{host.spec.tunnel->local_ip, lab.topology().underlay.prefix_length,
+                                                lab.topology().underlay.vlan, Lab::ovs_physical_bridge()};
+  auto ovs = OvsHost::start(o);
+  if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + host.spec.name);
+  host.ovs = std::move(ovs).value();
+  if (o.tunnel) host.tunnel_device = o.tunnel->bridge;
+  return ok_status();
+}
+
 // A host's own Open vSwitch (OVS agent or OVN chassis) drops what it sends
 // to an unresolved tunnel endpoint while it ARPs (the kernel would queue
 // it): a running cloud's underlay neighbours are warm, so the lab's are.
@@ -89,22 +111,7 @@ class LinuxBridgeLabBackend final : public LabBackend {
 class OvsLabBackend final : public LabBackend {
  public:
   Status build(Lab& lab, LabHost& host) const override {
-    OvsHost::Options o;
-    o.state_dir = lab.state_dir() + "/ovs-" + host.spec.name;
-    o.netns_fd = host.ns.fd();
-    o.datapath_type = lab.capabilities().ovs_kernel ? "system" : "netdev";
-    o.bridge_mappings = ovs_bridge_mappings(lab.topology());
-    o.nic_for_bridge = {{Lab::ovs_physical_bridge(), host.spec.physical_interface}};
-    // The tunnel endpoint on br-ex's own port in the underlay's VLAN: the
-    // userspace datapath routes VXLAN out of the bridge holding local_ip.
-    if (host.spec.tunnel)
-      o.tunnel = OvsHost::Options::TunnelEndpoint{host.spec.tunnel->local_ip, lab.topology().underlay.prefix_length,
-                                                  lab.topology().underlay.vlan, Lab::ovs_physical_bridge()};
-    auto ovs = OvsHost::start(o);
-    if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + host.spec.name);
-    host.ovs = std::move(ovs).value();
-    if (o.tunnel) host.tunnel_device = o.tunnel->bridge;
-    return ok_status();
+    return start_host_ovs(lab, host, OvsHost::Controller::kOvsAgent);
   }
   std::string uplink_name(const TopologyHost& host, const TopologyNetwork&) const override {
     return host.physical_interface;
@@ -143,19 +150,7 @@ class OvnLabBackend final : public LabBackend {
     OvnCentral* central = lab.ovn_central();
     if (!central) return failed_precondition("OVN host " + host.spec.name + " in a lab without OVN central daemons");
     if (!host.spec.tunnel) return invalid_argument("OVN host " + host.spec.name + " has no tunnel endpoint");
-    OvsHost::Options o;
-    o.controller = OvsHost::Controller::kOvn;
-    o.state_dir = lab.state_dir() + "/ovs-" + host.spec.name;
-    o.netns_fd = host.ns.fd();
-    o.datapath_type = lab.capabilities().ovs_kernel ? "system" : "netdev";
-    o.bridge_mappings = ovs_bridge_mappings(lab.topology());
-    o.nic_for_bridge = {{Lab::ovs_physical_bridge(), host.spec.physical_interface}};
-    o.tunnel = OvsHost::Options::TunnelEndpoint{host.spec.tunnel->local_ip, lab.topology().underlay.prefix_length,
-                                                lab.topology().underlay.vlan, Lab::ovs_physical_bridge()};
-    auto ovs = OvsHost::start(o);
-    if (!ovs.ok()) return ovs.status().with_context("Open vSwitch on " + host.spec.name);
-    host.ovs = std::move(ovs).value();
-    host.tunnel_device = o.tunnel->bridge;
+    LMH_RETURN_IF_ERROR(start_host_ovs(lab, host, OvsHost::Controller::kOvn));
 
     OvnController::Options c;
     c.state_dir = lab.state_dir() + "/ovn-" + host.spec.name;
@@ -167,7 +162,7 @@ class OvnLabBackend final : public LabBackend {
     c.chassis = host.spec.name;  // neutron's host name: requested-chassis names it
     c.encap_ip = host.spec.tunnel->local_ip;
     c.bridge_mappings = ovn_bridge_mappings(lab.topology());
-    c.datapath_type = o.datapath_type;
+    c.datapath_type = host.ovs->options().datapath_type;
     auto controller = OvnController::start(c);
     if (!controller.ok()) return controller.status().with_context("ovn-controller on " + host.spec.name);
     host.ovn = std::move(controller).value();
