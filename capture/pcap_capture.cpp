@@ -34,28 +34,8 @@ constexpr int kBufferBytes = 4 << 20;    // ring; absorbs a stalled thread at 1 
 constexpr int kPollMs = 20;              // how quickly a thread notices stop()
 constexpr auto kRetryOpen = std::chrono::milliseconds(20);  // after an open of an up link failed
 constexpr auto kFlushEvery = std::chrono::seconds(1);
-constexpr int kOffsetSamples = 5;
 constexpr size_t kMaxEarlyFrames = 1 << 16;  // per point, while its pcap handle cannot open
 constexpr int kVlanTagBytes = 4;
-
-// Returns CLOCK_REALTIME minus CLOCK_MONOTONIC (steady_clock), from the
-// sample whose two monotonic reads bracket the realtime read most tightly.
-nanoseconds wall_minus_mono() {
-  nanoseconds best_offset{0};
-  nanoseconds best_width = nanoseconds::max();
-  for (int i = 0; i < kOffsetSamples; ++i) {
-    auto before = MonoClock::now().time_since_epoch();
-    auto wall = std::chrono::system_clock::now().time_since_epoch();
-    auto after = MonoClock::now().time_since_epoch();
-    auto width = std::chrono::duration_cast<nanoseconds>(after - before);
-    if (width < best_width) {
-      best_width = width;
-      best_offset = std::chrono::duration_cast<nanoseconds>(wall) -
-                    std::chrono::duration_cast<nanoseconds>(before + (after - before) / 2);
-    }
-  }
-  return best_offset;
-}
 
 // Stamps below are wall-clock with nanoseconds in tv_usec (the dump files'
 // precision); true when 'a' is earlier than 'b'.

@@ -58,6 +58,19 @@ bool sleep_until(MonoTime deadline, const std::atomic<bool>& running) {
   return false;
 }
 
+// Returns when the kernel received the datagram of 'msg' (its
+// SCM_TIMESTAMPNS stamp moved onto MonoClock), or now when it has none.
+MonoTime arrival_time(msghdr& msg, std::chrono::nanoseconds wall_offset) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec ts;
+    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    std::chrono::nanoseconds wall = std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+    return MonoTime(std::chrono::duration_cast<MonoClock::duration>(wall - wall_offset));
+  }
+  return MonoClock::now();
+}
+
 }  // namespace
 
 Prober::Prober(ProbeConfig config) : config_(std::move(config)) {}
@@ -107,6 +120,13 @@ StatusOr<std::unique_ptr<Prober>> Prober::start(const ProbeConfig& config) {
   icmp_filter filter{};
   filter.data = ~(1u << ICMP_ECHOREPLY);
   (void)::setsockopt(prober->fd_, SOL_RAW, ICMP_FILTER, &filter, sizeof filter);
+  // Replies are stamped by the kernel on arrival: a receiver thread that
+  // is scheduled late must not stretch the measured gap.
+  int one = 1;
+  if (::setsockopt(prober->fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0) {
+    return internal_error(std::string("prober: SO_TIMESTAMPNS: ") + std::strerror(errno));
+  }
+  prober->wall_offset_ = wall_minus_mono();
 
   prober->sending_ = true;
   prober->receiving_ = true;
@@ -214,9 +234,16 @@ void Prober::receive_loop() {
     if (rc <= 0) continue;
     // Drain everything queued; each datagram is one IPv4 packet.
     for (;;) {
-      ssize_t n = ::recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+      iovec iov{buf.data(), buf.size()};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof control;
+      ssize_t n = ::recvmsg(fd_, &msg, MSG_DONTWAIT);
       if (n < 0) break;  // EAGAIN, or a pending socket error already consumed
-      MonoTime now = MonoClock::now();
+      MonoTime now = arrival_time(msg, wall_offset_);
       size_t len = static_cast<size_t>(n);
       if (len < 20 || (buf[0] >> 4) != 4) continue;
       size_t ihl = size_t{buf[0] & 0x0fu} * 4;

@@ -2,7 +2,8 @@
 // fixed interval and records, per sequence number, when it was sent and when
 // its reply arrived. Two threads: a sender paced on absolute deadlines
 // (clock_nanosleep TIMER_ABSTIME, so a late wake-up does not shift the grid)
-// and a receiver.
+// and a receiver. Replies carry the kernel's arrival stamp, so a receiver
+// scheduled late does not move them.
 #pragma once
 
 #include <atomic>
@@ -54,6 +55,7 @@ class Prober {
 
   ProbeConfig config_;
   int fd_ = -1;
+  std::chrono::nanoseconds wall_offset_{0};  // CLOCK_REALTIME - MonoClock, for reply stamps
   std::atomic<bool> sending_{false};
   std::atomic<bool> receiving_{false};
   mutable std::mutex mu_;
