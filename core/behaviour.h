@@ -8,7 +8,9 @@ namespace lmh::core {
 
 // Where the destination domain XML takes a VIF's bridge from (seed 000).
 enum class DestXmlBridge {
-  // "source", as Queens/Rocky shipped: from the VIF's network model
+  // "source", as every release ships (queens .. 2026.1; nova 2b52cde565 in
+  // rocky takes only the vif type and details from the destination
+  // binding): from the VIF's network model
   // ('network.bridge'), which during a live migration was built from the
   // source host's binding (seed 000's brq bridge on an OVS host).
   kSource,
