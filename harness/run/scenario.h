@@ -81,6 +81,8 @@ struct HostSpec {
 
 struct FabricSpec {
   int mac_ageing_s = 300;  // 15..3600 (Open vSwitch's bounds)
+
+  bool operator==(const FabricSpec&) const = default;
 };
 
 struct NetworkSpec {
@@ -107,6 +109,8 @@ struct GuestSpec {
   // Power-on to running after a cold migration or revert (the guest boots).
   int boot_ms = 1000;
   int memory_mb = 128;  // the flavor's RAM (sets nova's migration data size); tier libvirt: also QEMU's
+
+  bool operator==(const GuestSpec&) const = default;
 };
 
 struct PeerSpec {
@@ -117,6 +121,8 @@ struct PeerSpec {
   // tunnel network's peer: a bystander that is neither source nor
   // destination), whose tap that host's agent plugs.
   std::string host;
+
+  bool operator==(const PeerSpec&) const = default;
 };
 
 // The tunnel underlay of a vxlan network: each host's endpoint (local_ip)
@@ -124,6 +130,8 @@ struct PeerSpec {
 struct UnderlaySpec {
   int vlan = 4000;
   std::string cidr = "198.19.0.0/24";  // RFC 2544 benchmarking range, like the tenant network
+
+  bool operator==(const UnderlaySpec&) const = default;
 };
 
 struct MigrationSpec {
@@ -145,6 +153,8 @@ struct MigrationSpec {
   // Live: bypass the scheduler's filters for the given destination (API
   // microversions 2.30-2.67 'force').
   bool force = false;
+
+  bool operator==(const MigrationSpec&) const = default;
 };
 
 struct ProbeSpec {
@@ -152,6 +162,8 @@ struct ProbeSpec {
   int reply_timeout_ms = 1000;
   int settle_ms = 1000;         // probing before the migration starts
   int observe_ms = 5000;        // probing after the migration completes
+
+  bool operator==(const ProbeSpec&) const = default;
 };
 
 // Behaviour switches: one scenario runs "as shipped" and "with the fix".

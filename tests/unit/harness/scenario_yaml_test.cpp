@@ -18,22 +18,25 @@ using ::testing::StartsWith;
 
 const std::string kDir = std::string(LMH_SOURCE_DIR) + "/scenarios/";
 
-// Expects 'b' (read back from what was written of 'a') to equal 'a'.
+// Expects 'b' (read back from what was written of 'a') to equal 'a' but
+// for source_file and overrides.
 void expect_same(const Scenario& a, const Scenario& b) {
   EXPECT_EQ(b.name, a.name);
   EXPECT_EQ(b.description, a.description);
   EXPECT_EQ(b.tier, a.tier);
   EXPECT_EQ(b.warm_destination, a.warm_destination);
   EXPECT_EQ(b.hosts, a.hosts);  // per-host agent and nova included
+  EXPECT_EQ(b.fabric, a.fabric);
   EXPECT_EQ(b.network, a.network);
-  EXPECT_EQ(b.guest.traffic_after_resume_ms, a.guest.traffic_after_resume_ms);
-  EXPECT_EQ(b.peer.host, a.peer.host);
-  EXPECT_EQ(b.migration.resume_after_dest_poll_ms, a.migration.resume_after_dest_poll_ms);
-  EXPECT_EQ(b.migration.kind, a.migration.kind);
+  EXPECT_EQ(b.guest, a.guest);
+  EXPECT_EQ(b.peer, a.peer);
+  EXPECT_EQ(b.underlay, a.underlay);
+  EXPECT_EQ(b.migration, a.migration);
+  EXPECT_EQ(b.probe, a.probe);
   EXPECT_EQ(b.agent, a.agent);
   EXPECT_EQ(b.nova, a.nova);
+  EXPECT_EQ(b.behaviour, a.behaviour);
   EXPECT_EQ(b.behaviour_map(), a.behaviour_map());
-  EXPECT_EQ(b.behaviour.ovn_activation_strategy, a.behaviour.ovn_activation_strategy);
   ASSERT_EQ(b.faults.size(), a.faults.size());
   for (size_t i = 0; i < a.faults.size(); ++i) EXPECT_EQ(b.faults[i].text, a.faults[i].text);
   EXPECT_EQ(b.fault_seed, a.fault_seed);
