@@ -57,6 +57,8 @@ struct Behaviour {
   bool announce_self_after_migration = false;
   int announce_self_count = 3;
   int announce_self_interval_ms = 1000;
+
+  bool operator==(const Behaviour&) const = default;
 };
 
 }  // namespace lmh::core

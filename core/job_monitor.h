@@ -42,6 +42,8 @@ struct MigrationTuning {
   // live_migration_monitor_interval: seconds between saved job stats.
   int monitor_interval_s = 5;
 
+  bool operator==(const MigrationTuning&) const = default;
+
   // Checks nova's bounds: downtime_ms >= 100, downtime_steps >= 3,
   // downtime_delay_s >= 3, completion_timeout_s_per_gib >= 0,
   // timeout_action in {abort, force_complete}; and monitor_interval_s >= 1

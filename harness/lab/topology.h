@@ -23,6 +23,8 @@ struct NeighTimers {
   int retrans_time_ms = 1000;
   int ucast_solicit = 3;
   int mcast_solicit = 3;
+
+  bool operator==(const NeighTimers&) const = default;
 };
 
 // A host's tunnel endpoint and its agent's tunnel settings (linuxbridge

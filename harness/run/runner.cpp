@@ -97,11 +97,11 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
     core::HostConfig hc;
     hc.name = h.name;
     hc.physical_interface_mappings = {{sc.network.physnet, h.physical_interface}};
-    hc.polling_interval = std::chrono::milliseconds(sc.agent.polling_interval_ms);
-    hc.live_migration_wait_for_vif_plug = sc.nova.live_migration_wait_for_vif_plug;
-    hc.vif_plugging_timeout = std::chrono::seconds(sc.nova.vif_plugging_timeout_s);
-    hc.vif_plugging_is_fatal = sc.nova.vif_plugging_is_fatal;
-    hc.libvirt = sc.nova.libvirt;
+    hc.polling_interval = std::chrono::milliseconds(h.agent.polling_interval_ms);
+    hc.live_migration_wait_for_vif_plug = h.nova.live_migration_wait_for_vif_plug;
+    hc.vif_plugging_timeout = std::chrono::seconds(h.nova.vif_plugging_timeout_s);
+    hc.vif_plugging_is_fatal = h.nova.vif_plugging_is_fatal;
+    hc.libvirt = h.nova.libvirt;
     hc.service_enabled = h.service_enabled;
     hc.memory_mb = static_cast<uint64_t>(h.memory_mb);
     hc.hypervisor_version = h.hypervisor_version;
@@ -373,16 +373,16 @@ Status drive_resize_outcome(const RunContext& ctx, RunState& st, int mid) {
 }
 
 // Waits, bounded, for the migration to end, then probes for the observe
-// time. The bound is long enough for nova's vif-plugging timeout, two rpc
-// timeouts (a call to a dead compute, then its rollback call) and the job;
-// a migration still not terminal then is a hang, which the
+// time. The bound is long enough for the source's vif-plugging timeout, two
+// rpc timeouts (a call to a dead compute, then its rollback call) and the
+// job; a migration still not terminal then is a hang, which the
 // migration_terminal invariant reports (a failure, not an error).
 Status wait_and_observe(const RunContext& ctx, RunState& st, int mid) {
   const Scenario& sc = ctx.sc;
   core::Cloud& cloud = st.session->cloud();
   core::EventLoop& loop = st.session->loop();
   auto terminal = [&] { return core::is_terminal(cloud.migration(mid)->status); };
-  auto bound = std::chrono::seconds(sc.nova.vif_plugging_timeout_s) +
+  auto bound = std::chrono::seconds(sc.host(sc.migration.source)->nova.vif_plugging_timeout_s) +
                2 * std::chrono::seconds(sc.nova.rpc_response_timeout_s) +
                std::chrono::milliseconds(sc.migration.precopy_ms + sc.migration.pause_ms) + 30s;
   Status s = loop.run_until(terminal, loop.now() + bound, ctx.opt.interrupt);
@@ -433,8 +433,9 @@ std::vector<reports::InvariantEntry> collect_invariants(const RunContext& ctx, R
   core::Cloud& cloud = st.session->cloud();
   core::MoveContext move;
   move.migration_type = cloud.migration(mid)->migration_type;
-  move.waits_for_vif_plugged = sc.nova.live_migration_wait_for_vif_plug;
-  move.vif_plugging_is_fatal = sc.nova.vif_plugging_is_fatal;
+  // Nova reads each option on the host that acts on it (core/implied_status.h).
+  move.waits_for_vif_plugged = sc.host(sc.migration.destination)->nova.live_migration_wait_for_vif_plug;
+  move.vif_plugging_is_fatal = sc.host(sc.migration.source)->nova.vif_plugging_is_fatal;
   auto implied = core::implied_migration_statuses(move, st.session->fault_plan().fired());
   std::vector<reports::InvariantEntry> out;
   for (const auto& i : cloud.invariant_report(sc.guest.instance_uuid, mid, implied))

@@ -46,12 +46,29 @@ struct Level {
   std::vector<std::string> keys;
 };
 
+// The agent and nova.conf keys a host may set for itself; the top-level
+// sections add the cloud-wide ones.
+const std::vector<std::string> kHostAgentKeys = {"polling_interval_ms", "l2_population", "arp_responder",
+                                                 "udp_dstport"};
+const std::vector<std::string> kHostNovaKeys = {
+    "live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal",
+    "live_migration_downtime_ms", "live_migration_downtime_steps", "live_migration_downtime_delay_s",
+    "live_migration_completion_timeout_s", "live_migration_timeout_action"};
+
+std::vector<std::string> with_key(std::vector<std::string> keys, const std::string& key) {
+  keys.push_back(key);
+  return keys;
+}
+
 const std::vector<Level>& levels() {
   static const std::vector<Level> kLevels = {
       {"", {"name", "description", "tier", "warm_destination", "hosts", "fabric", "network",
             "guest", "peer", "underlay", "migration", "probe", "agent", "nova", "behaviour", "faults", "fault_seed",
             "expect"}},
-      {"hosts[]", {"name", "backend", "firewall_driver", "physical_interface", "service_enabled", "memory_mb", "hypervisor_version"}},
+      {"hosts[]", {"name", "backend", "firewall_driver", "physical_interface", "service_enabled", "memory_mb",
+                   "hypervisor_version", "agent", "nova"}},
+      {"hosts[].agent", kHostAgentKeys},
+      {"hosts[].nova", kHostNovaKeys},
       {"fabric", {"mac_ageing_s"}},
       {"network", {"id", "type", "physnet", "segmentation_id", "cidr"}},
       {"guest", {"name", "instance_uuid", "port_id", "mac", "ip", "traffic_after_resume_ms", "boot_ms", "memory_mb"}},
@@ -62,11 +79,8 @@ const std::vector<Level>& levels() {
       {"migration", {"source", "destination", "precopy_ms", "pause_ms", "resume_after_dest_poll_ms", "kind",
                      "resize_outcome", "verify_ms", "force"}},
       {"probe", {"interval_ms", "reply_timeout_ms", "settle_ms", "observe_ms"}},
-      {"agent", {"polling_interval_ms", "l2_population", "arp_responder", "udp_dstport", "vxlan_group"}},
-      {"nova", {"live_migration_wait_for_vif_plug", "vif_plugging_timeout_s", "vif_plugging_is_fatal",
-                "rpc_response_timeout_s",
-                "live_migration_downtime_ms", "live_migration_downtime_steps", "live_migration_downtime_delay_s",
-                "live_migration_completion_timeout_s", "live_migration_timeout_action"}},
+      {"agent", with_key(kHostAgentKeys, "vxlan_group")},
+      {"nova", with_key(kHostNovaKeys, "rpc_response_timeout_s")},
       {"behaviour", {"pre_plug_vlan_uplink", "vif_plugged_from_agent_only", "lb_agent_honours_migrating_to",
                      "ovn_multichassis_binding", "ovn_activation_strategy",
                      "l2pop_on_binding_activate",
@@ -85,15 +99,22 @@ const std::vector<std::string>* level_keys(const std::string& path) {
   return nullptr;
 }
 
-// Returns whether 'key' (dotted) names a scalar that --set may change.
+// Returns the level of the map at dotted 'path': "hosts[1].agent" is at
+// "hosts[].agent".
+std::string level_of(const std::string& path) {
+  static const std::regex kIndex(R"(\[[0-9]+\])");
+  return std::regex_replace(path, kIndex, "[]");
+}
+
+// Returns whether 'key' (dotted) names a scalar that --set may change. A
+// host's keys may not be set: the hosts list is the file's.
 bool is_scalar_key(const std::string& key) {
-  if (key.empty() || key == "hosts" || level_keys(key) != nullptr) return false;
+  if (key.empty() || key.rfind("hosts", 0) == 0 || level_keys(key) != nullptr) return false;
   auto dot = key.rfind('.');
   std::string parent = dot == std::string::npos ? "" : key.substr(0, dot);
   std::string last = dot == std::string::npos ? key : key.substr(dot + 1);
   const auto* keys = level_keys(parent);
-  return keys != nullptr && parent != "hosts[]" &&
-         std::find(keys->begin(), keys->end(), last) != keys->end();
+  return keys != nullptr && std::find(keys->begin(), keys->end(), last) != keys->end();
 }
 
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
@@ -254,6 +275,9 @@ class Reader {
   Status read_migration(const Section& top, Scenario& sc);
   Status read_probe_and_agent(const Section& top, Scenario& sc);
   Status read_nova(const Section& top, Scenario& sc);
+  Status read_agent_settings(const Section& s, AgentSpec& agent);
+  Status read_nova_settings(const Section& s, NovaSpec& nova);
+  Status read_host_settings(const Section& top, Scenario& sc);
   Status read_behaviour(const Section& top, Scenario& sc);
   Status check_topology(const Scenario& sc);
 
@@ -293,7 +317,7 @@ StatusOr<Section> Reader::section(const Section& parent, const std::string& k) {
   if (!n.IsDefined() || n.IsNull()) return s;  // absent or empty: all defaults
   if (!n.IsMap()) return fail(dotted, line_of(n, at), "expected a map, got " + describe(n));
   present_.insert(dotted);
-  LMH_RETURN_IF_ERROR(check_keys(s, dotted));
+  LMH_RETURN_IF_ERROR(check_keys(s, level_of(dotted)));
   return s;
 }
 
@@ -672,11 +696,16 @@ Status Reader::check_topology(const Scenario& sc) {
                          core::to_string(h.backend));
     // Without l2population the OVS agent floods to every endpoint from
     // tunnel_sync, which the model has no server side for.
-    for (const auto& h : sc.hosts)
-      if (h.backend == core::Backend::kOpenVswitch && !sc.agent.l2_population)
-        return blame("agent.l2_population", {"hosts"},
-                     "vxlan on openvswitch hosts is modelled with l2_population only; host '" + h.name +
-                         "' runs openvswitch");
+    for (size_t i = 0; i < sc.hosts.size(); ++i) {
+      const HostSpec& h = sc.hosts[i];
+      if (h.backend != core::Backend::kOpenVswitch || h.agent.l2_population) continue;
+      // Blame the key that set it: the host's own, else the top level's.
+      std::string key = fmt::format("hosts[{}].agent.l2_population", i);
+      if (!present(key)) key = "agent.l2_population";
+      return blame(key, {"hosts"},
+                   "vxlan on openvswitch hosts is modelled with l2_population only; host '" + h.name +
+                       "' runs openvswitch");
+    }
   }
   if (!sc.peer.host.empty()) {
     if (sc.host(sc.peer.host) == nullptr)
@@ -737,11 +766,7 @@ Status Reader::read_probe_and_agent(const Section& top, Scenario& sc) {
 
   auto agent = section(top, "agent");
   if (!agent.ok()) return agent.status();
-  LMH_RETURN_IF_ERROR(
-      read_int(*agent, "polling_interval_ms", sc.agent.polling_interval_ms, between(100, 600000)));
-  LMH_RETURN_IF_ERROR(read_bool(*agent, "l2_population", sc.agent.l2_population));
-  LMH_RETURN_IF_ERROR(read_bool(*agent, "arp_responder", sc.agent.arp_responder));
-  LMH_RETURN_IF_ERROR(read_int(*agent, "udp_dstport", sc.agent.udp_dstport, between(0, 65535)));
+  LMH_RETURN_IF_ERROR(read_agent_settings(*agent, sc.agent));
   LMH_RETURN_IF_ERROR(read_string(*agent, "vxlan_group", sc.agent.vxlan_group));
   if (!parse_ipv4(sc.agent.vxlan_group) || (*parse_ipv4(sc.agent.vxlan_group) >> 28) != 0xE)
     return fail("agent.vxlan_group", line("agent.vxlan_group"),
@@ -770,23 +795,60 @@ Status Reader::read_probe_and_agent(const Section& top, Scenario& sc) {
   return ok_status();
 }
 
+// Reads the keys a host may set for its agent ('s' is the top-level
+// `agent:` or a host's) over the values already in 'agent'.
+Status Reader::read_agent_settings(const Section& s, AgentSpec& agent) {
+  LMH_RETURN_IF_ERROR(read_int(s, "polling_interval_ms", agent.polling_interval_ms, between(100, 600000)));
+  LMH_RETURN_IF_ERROR(read_bool(s, "l2_population", agent.l2_population));
+  LMH_RETURN_IF_ERROR(read_bool(s, "arp_responder", agent.arp_responder));
+  return read_int(s, "udp_dstport", agent.udp_dstport, between(0, 65535));
+}
+
+// The same for nova.conf ('s' is the top-level `nova:` or a host's).
+Status Reader::read_nova_settings(const Section& s, NovaSpec& nova) {
+  LMH_RETURN_IF_ERROR(read_bool(s, "live_migration_wait_for_vif_plug", nova.live_migration_wait_for_vif_plug));
+  LMH_RETURN_IF_ERROR(read_int(s, "vif_plugging_timeout_s", nova.vif_plugging_timeout_s, between(0, 3600)));
+  LMH_RETURN_IF_ERROR(read_bool(s, "vif_plugging_is_fatal", nova.vif_plugging_is_fatal));
+  core::MigrationTuning& lt = nova.libvirt;
+  LMH_RETURN_IF_ERROR(read_int(s, "live_migration_downtime_ms", lt.downtime_ms, at_least(100)));
+  LMH_RETURN_IF_ERROR(read_int(s, "live_migration_downtime_steps", lt.downtime_steps, at_least(3)));
+  LMH_RETURN_IF_ERROR(read_int(s, "live_migration_downtime_delay_s", lt.downtime_delay_s, at_least(3)));
+  LMH_RETURN_IF_ERROR(read_int(s, "live_migration_completion_timeout_s", lt.completion_timeout_s_per_gib,
+                               at_least(0)));
+  LMH_RETURN_IF_ERROR(read_string(s, "live_migration_timeout_action", lt.timeout_action));
+  if (lt.timeout_action != "abort" && lt.timeout_action != "force_complete") {
+    std::string key = s.key("live_migration_timeout_action");
+    return fail(key, line(key), "expected abort or force_complete, got '" + lt.timeout_action + "'");
+  }
+  return ok_status();
+}
+
 Status Reader::read_nova(const Section& top, Scenario& sc) {
   auto nova = section(top, "nova");
   if (!nova.ok()) return nova.status();
-  LMH_RETURN_IF_ERROR(read_bool(*nova, "live_migration_wait_for_vif_plug", sc.nova.live_migration_wait_for_vif_plug));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "vif_plugging_timeout_s", sc.nova.vif_plugging_timeout_s, between(0, 3600)));
-  LMH_RETURN_IF_ERROR(read_bool(*nova, "vif_plugging_is_fatal", sc.nova.vif_plugging_is_fatal));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "rpc_response_timeout_s", sc.nova.rpc_response_timeout_s, between(1, 3600)));
-  core::MigrationTuning& lt = sc.nova.libvirt;
-  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_ms", lt.downtime_ms, at_least(100)));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_steps", lt.downtime_steps, at_least(3)));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_downtime_delay_s", lt.downtime_delay_s, at_least(3)));
-  LMH_RETURN_IF_ERROR(read_int(*nova, "live_migration_completion_timeout_s", lt.completion_timeout_s_per_gib,
-                               at_least(0)));
-  LMH_RETURN_IF_ERROR(read_string(*nova, "live_migration_timeout_action", lt.timeout_action));
-  if (lt.timeout_action != "abort" && lt.timeout_action != "force_complete")
-    return fail("nova.live_migration_timeout_action", line("nova.live_migration_timeout_action"),
-                "expected abort or force_complete, got '" + lt.timeout_action + "'");
+  LMH_RETURN_IF_ERROR(read_nova_settings(*nova, sc.nova));
+  return read_int(*nova, "rpc_response_timeout_s", sc.nova.rpc_response_timeout_s, between(1, 3600));
+}
+
+// Each host's agent and nova.conf: the top-level sections (read before),
+// then the host's own `agent:` and `nova:` keys.
+Status Reader::read_host_settings(const Section& top, Scenario& sc) {
+  YAML::Node list = top.get("hosts");
+  const bool listed = list.IsDefined() && list.IsSequence();  // else the default hosts
+  for (size_t i = 0; i < sc.hosts.size(); ++i) {
+    HostSpec& h = sc.hosts[i];
+    h.agent = sc.agent;
+    h.nova = sc.nova;
+    if (!listed) continue;
+    std::string path = fmt::format("hosts[{}]", i);
+    Section hs{list[i], path, line_of(list[i], line("hosts"))};
+    auto agent = section(hs, "agent");
+    if (!agent.ok()) return agent.status();
+    LMH_RETURN_IF_ERROR(read_agent_settings(*agent, h.agent));
+    auto nova = section(hs, "nova");
+    if (!nova.ok()) return nova.status();
+    LMH_RETURN_IF_ERROR(read_nova_settings(*nova, h.nova));
+  }
   return ok_status();
 }
 
@@ -859,6 +921,7 @@ Status Reader::read(const YAML::Node& root, Scenario& sc) {
   LMH_RETURN_IF_ERROR(read_migration(top, sc));
   LMH_RETURN_IF_ERROR(read_probe_and_agent(top, sc));
   LMH_RETURN_IF_ERROR(read_nova(top, sc));
+  LMH_RETURN_IF_ERROR(read_host_settings(top, sc));
   LMH_RETURN_IF_ERROR(read_behaviour(top, sc));
 
   auto expect = section(top, "expect");

@@ -29,6 +29,36 @@ const char* to_string(Tier tier);
 // libvirt, got '<name>'" for any other name.
 StatusOr<Tier> parse_tier(std::string_view name);
 
+// A host's L2 agent configuration.
+struct AgentSpec {
+  int polling_interval_ms = 2000;  // the agent's polling_interval
+  // The agent's tunnel settings (vxlan networks only).
+  bool l2_population = true;
+  bool arp_responder = false;
+  int udp_dstport = 0;  // 0: the backend's default (linuxbridge: the kernel's 8472)
+  // Multicast mode, without l2_population. Cloud-wide: only Scenario::agent's
+  // counts (every host joins the one group).
+  std::string vxlan_group = "239.1.1.1";
+
+  bool operator==(const AgentSpec&) const = default;
+};
+
+// A compute host's nova.conf options.
+struct NovaSpec {
+  bool live_migration_wait_for_vif_plug = true;  // [compute], read on the destination
+  int vif_plugging_timeout_s = 300;              // [DEFAULT], read on the source
+  bool vif_plugging_is_fatal = true;             // [DEFAULT], read on the source
+  // [DEFAULT] (oslo.messaging). Cloud-wide: only Scenario::nova's counts
+  // (the harness has one RPC bus).
+  int rpc_response_timeout_s = 60;
+  // [libvirt] live_migration_downtime(_steps, _delay),
+  // live_migration_completion_timeout, live_migration_timeout_action; read on
+  // the source.
+  core::MigrationTuning libvirt;
+
+  bool operator==(const NovaSpec&) const = default;
+};
+
 struct HostSpec {
   std::string name;                    // "src", "dst"; [a-z0-9]{1,8}
   core::Backend backend = core::Backend::kLinuxBridge;  // `backend:` linuxbridge | openvswitch
@@ -41,10 +71,18 @@ struct HostSpec {
   bool service_enabled = true;
   int memory_mb = 16384;
   int hypervisor_version = 7002000;
+  // This host's agent and nova.conf: the top-level `agent:` and `nova:`
+  // sections with the host's own `agent:` and `nova:` keys on top.
+  AgentSpec agent{};
+  NovaSpec nova{};
+
+  bool operator==(const HostSpec&) const = default;
 };
 
 struct FabricSpec {
   int mac_ageing_s = 300;  // 15..3600 (Open vSwitch's bounds)
+
+  bool operator==(const FabricSpec&) const = default;
 };
 
 struct NetworkSpec {
@@ -55,6 +93,8 @@ struct NetworkSpec {
   std::string cidr = "198.18.0.0/24";  // RFC 2544 benchmarking range: lab only
   // A tenant network carried over tunnels between endpoints on the underlay.
   bool is_tunnel() const { return type == "vxlan" || type == "geneve"; }
+
+  bool operator==(const NetworkSpec&) const = default;
 };
 
 struct GuestSpec {
@@ -69,6 +109,8 @@ struct GuestSpec {
   // Power-on to running after a cold migration or revert (the guest boots).
   int boot_ms = 1000;
   int memory_mb = 128;  // the flavor's RAM (sets nova's migration data size); tier libvirt: also QEMU's
+
+  bool operator==(const GuestSpec&) const = default;
 };
 
 struct PeerSpec {
@@ -79,6 +121,8 @@ struct PeerSpec {
   // tunnel network's peer: a bystander that is neither source nor
   // destination), whose tap that host's agent plugs.
   std::string host;
+
+  bool operator==(const PeerSpec&) const = default;
 };
 
 // The tunnel underlay of a vxlan network: each host's endpoint (local_ip)
@@ -86,6 +130,8 @@ struct PeerSpec {
 struct UnderlaySpec {
   int vlan = 4000;
   std::string cidr = "198.19.0.0/24";  // RFC 2544 benchmarking range, like the tenant network
+
+  bool operator==(const UnderlaySpec&) const = default;
 };
 
 struct MigrationSpec {
@@ -107,6 +153,8 @@ struct MigrationSpec {
   // Live: bypass the scheduler's filters for the given destination (API
   // microversions 2.30-2.67 'force').
   bool force = false;
+
+  bool operator==(const MigrationSpec&) const = default;
 };
 
 struct ProbeSpec {
@@ -114,26 +162,8 @@ struct ProbeSpec {
   int reply_timeout_ms = 1000;
   int settle_ms = 1000;         // probing before the migration starts
   int observe_ms = 5000;        // probing after the migration completes
-};
 
-struct AgentSpec {
-  int polling_interval_ms = 2000;  // linuxbridge agent polling_interval
-  // The linuxbridge agent's [vxlan] section (vxlan networks only).
-  bool l2_population = true;
-  bool arp_responder = false;
-  int udp_dstport = 0;  // 0: the kernel's default, 8472, as the agent leaves it
-  std::string vxlan_group = "239.1.1.1";  // multicast mode, without l2_population
-};
-
-// nova.conf options of the compute hosts (the same on every host).
-struct NovaSpec {
-  bool live_migration_wait_for_vif_plug = true;  // [compute]
-  int vif_plugging_timeout_s = 300;              // [DEFAULT]
-  bool vif_plugging_is_fatal = true;             // [DEFAULT]
-  int rpc_response_timeout_s = 60;               // [DEFAULT] (oslo.messaging)
-  // [libvirt] live_migration_downtime(_steps, _delay),
-  // live_migration_completion_timeout, live_migration_timeout_action.
-  core::MigrationTuning libvirt;
+  bool operator==(const ProbeSpec&) const = default;
 };
 
 // Behaviour switches: one scenario runs "as shipped" and "with the fix".
@@ -142,6 +172,8 @@ using Behaviour = core::Behaviour;
 struct ExpectSpec {
   double max_downtime_ms = 1000;  // verdict threshold on downtime_ms
   int recover_within_ms = 5000;   // connectivity must be back this long after resume
+
+  bool operator==(const ExpectSpec&) const = default;
 };
 
 struct Scenario {
@@ -158,6 +190,9 @@ struct Scenario {
   UnderlaySpec underlay;
   MigrationSpec migration;
   ProbeSpec probe;
+  // The top-level `agent:` and `nova:` sections: what every host starts
+  // from (HostSpec::agent, ::nova are what each host runs), and the
+  // cloud-wide vxlan_group and rpc_response_timeout_s.
   AgentSpec agent;
   NovaSpec nova;
   Behaviour behaviour;
@@ -183,7 +218,9 @@ struct Scenario {
 
 // Loads and validates 'path'. 'overrides' are "dotted.key=value" strings
 // applied on top of the file before validation (values parsed as YAML
-// scalars). Errors are kInvalidArgument with a message of the form
+// scalars). An agent.* or nova.* override changes the top-level value, which
+// every host without its own key for it (hosts[].agent, hosts[].nova)
+// follows; a host's own key wins. Errors are kInvalidArgument with a message of the form
 //   "<file>:<line>: <key>: <what is wrong>"
 // (for an override: "<file>: --set <key>: <what is wrong>").
 // Why 'spec' cannot act in 'sc' (a point the scenario's lab never reaches,

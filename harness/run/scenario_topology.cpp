@@ -29,8 +29,8 @@ Topology topology_of(const Scenario& sc) {
     // An OVN chassis always has one (its ovn-encap-ip): a port bound to two
     // chassis during live migration is tunnelled even on a VLAN network.
     if (tunnel || h.backend == core::Backend::kOvn)
-      th.tunnel = TopologyTunnel{underlay_base + std::to_string(11 + i), sc.agent.l2_population,
-                                 sc.agent.arp_responder, sc.agent.udp_dstport, sc.agent.vxlan_group};
+      th.tunnel = TopologyTunnel{underlay_base + std::to_string(11 + i), h.agent.l2_population,
+                                 h.agent.arp_responder, h.agent.udp_dstport, sc.agent.vxlan_group};
     t.hosts.push_back(th);
   }
   t.underlay.vlan = sc.underlay.vlan;

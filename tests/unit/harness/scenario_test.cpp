@@ -295,7 +295,7 @@ TEST(ScenarioErrors, UnknownKeyListsValidKeys) {
             "delay_first_probe_time_s, retrans_time_ms, ucast_solicit, mcast_solicit)");
   EXPECT_EQ(error_of(with("hosts:\n  - {name: a}\n  - {name: b, nic: eth0}\n")),
             "t.yaml:4: hosts[1].nic: unknown key (valid keys: name, backend, firewall_driver, physical_interface, "
-            "service_enabled, memory_mb, hypervisor_version)");
+            "service_enabled, memory_mb, hypervisor_version, agent, nova)");
 }
 
 TEST(ScenarioErrors, DuplicateKey) {
@@ -762,6 +762,96 @@ TEST(ScenarioBehaviour, DestXmlBridgeIsSourceOrDestination) {
   EXPECT_EQ(sc->behaviour.dest_xml_bridge, core::DestXmlBridge::kDestination);
   auto bad = parse_scenario("name: x\nbehaviour:\n  dest_xml_bridge: brq\n", "b.yaml");
   EXPECT_EQ(bad.status().message(), "b.yaml:3: behaviour.dest_xml_bridge: expected source or destination, got 'brq'");
+}
+
+}  // namespace
+}  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+// Two hosts; the second sets its own polling interval and vif-plug wait.
+const char* kOwnSettings =
+    "name: t\n"
+    "hosts:\n"
+    "  - name: src\n"
+    "  - name: dst\n"
+    "    agent:\n"
+    "      polling_interval_ms: 5000\n"
+    "    nova:\n"
+    "      live_migration_wait_for_vif_plug: false\n"
+    "agent:\n"
+    "  polling_interval_ms: 1000\n"
+    "nova:\n"
+    "  vif_plugging_timeout_s: 30\n";
+
+TEST(ScenarioHostSettings, AHostsOwnKeysOverrideTheTopLevel) {
+  auto sc = parse_scenario(kOwnSettings, "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  const HostSpec& src = sc->hosts[0];
+  const HostSpec& dst = sc->hosts[1];
+  EXPECT_EQ(src.agent, sc->agent);
+  EXPECT_EQ(src.nova, sc->nova);
+  EXPECT_EQ(src.agent.polling_interval_ms, 1000);
+  EXPECT_TRUE(src.nova.live_migration_wait_for_vif_plug);
+  EXPECT_EQ(dst.agent.polling_interval_ms, 5000);
+  EXPECT_FALSE(dst.nova.live_migration_wait_for_vif_plug);
+  // The keys the host does not set come from the top level.
+  EXPECT_EQ(dst.nova.vif_plugging_timeout_s, 30);
+  EXPECT_EQ(dst.agent.l2_population, sc->agent.l2_population);
+}
+
+TEST(ScenarioHostSettings, SetChangesTheTopLevelAndTheHostsThatFollowIt) {
+  auto sc = parse_scenario(kOwnSettings, "t.yaml", {"agent.polling_interval_ms=3000"});
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  EXPECT_EQ(sc->agent.polling_interval_ms, 3000);
+  EXPECT_EQ(sc->hosts[0].agent.polling_interval_ms, 3000);
+  EXPECT_EQ(sc->hosts[1].agent.polling_interval_ms, 5000);
+  // A host's keys are the file's.
+  EXPECT_EQ(error_of(kOwnSettings, {"hosts[1].agent.polling_interval_ms=1"}),
+            "t.yaml: --set hosts[1].agent.polling_interval_ms: unknown key");
+}
+
+TEST(ScenarioHostSettings, TheDefaultHostsTakeTheTopLevel) {
+  auto sc = parse_scenario("name: t\nagent: {udp_dstport: 4789}\nnova: {vif_plugging_is_fatal: false}\n", "t.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  ASSERT_EQ(sc->hosts.size(), 2u);
+  for (const auto& h : sc->hosts) {
+    EXPECT_EQ(h.agent.udp_dstport, 4789) << h.name;
+    EXPECT_FALSE(h.nova.vif_plugging_is_fatal) << h.name;
+  }
+}
+
+TEST(ScenarioHostSettings, ErrorsNameTheHostsKeyAndLine) {
+  const std::string hosts = "hosts:\n  - name: src\n  - name: dst\n";
+  EXPECT_EQ(error_of(with(hosts + "    agent:\n      vxlan_group: 239.1.1.2\n")),
+            "t.yaml:6: hosts[1].agent.vxlan_group: unknown key (valid keys: polling_interval_ms, l2_population, "
+            "arp_responder, udp_dstport)");
+  EXPECT_EQ(error_of(with(hosts + "    nova:\n      rpc_response_timeout_s: 5\n")),
+            "t.yaml:6: hosts[1].nova.rpc_response_timeout_s: unknown key (valid keys: "
+            "live_migration_wait_for_vif_plug, vif_plugging_timeout_s, vif_plugging_is_fatal, "
+            "live_migration_downtime_ms, live_migration_downtime_steps, live_migration_downtime_delay_s, "
+            "live_migration_completion_timeout_s, live_migration_timeout_action)");
+  EXPECT_EQ(error_of(with(hosts + "    agent:\n      polling_interval_ms: 99\n")),
+            "t.yaml:6: hosts[1].agent.polling_interval_ms: must be between 100 and 600000, got 99");
+  EXPECT_EQ(error_of(with(hosts + "    nova:\n      live_migration_timeout_action: pause\n")),
+            "t.yaml:6: hosts[1].nova.live_migration_timeout_action: expected abort or force_complete, got 'pause'");
+  EXPECT_EQ(error_of(with(hosts + "    agent: 5000\n")), "t.yaml:5: hosts[1].agent: expected a map, got '5000'");
+  // The top level's are checked by the same code.
+  EXPECT_EQ(error_of(with("nova:\n  live_migration_timeout_action: pause\n")),
+            "t.yaml:3: nova.live_migration_timeout_action: expected abort or force_complete, got 'pause'");
+}
+
+TEST(ScenarioHostSettings, L2PopulationIsBlamedOnTheKeyThatTurnedItOff) {
+  std::string ovs = kVxlan;
+  ovs.replace(ovs.find("{name: by}"), 10, "{name: by, backend: openvswitch, agent: {l2_population: false}}");
+  EXPECT_EQ(error_of(with(ovs)),
+            "t.yaml:5: hosts[2].agent.l2_population: vxlan on openvswitch hosts is modelled with l2_population only; "
+            "host 'by' runs openvswitch");
+  // A linuxbridge host may run without it (multicast mode).
+  std::string lb = kVxlan;
+  lb.replace(lb.find("{name: by}"), 10, "{name: by, agent: {l2_population: false}}");
+  EXPECT_EQ(error_of(with(lb)), "OK");
 }
 
 }  // namespace

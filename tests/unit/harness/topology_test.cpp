@@ -198,3 +198,36 @@ TEST(TopologyOvn, ValidationRefusesAnOvnHostWithoutEndpointAndGeneveOffOvn) {
 
 }  // namespace
 }  // namespace lmh::harness
+
+namespace lmh::harness {
+namespace {
+
+TEST(Topology, EachHostsTunnelTakesItsOwnAgentSettings) {
+  // Seed 000's mixed cloud with the fix on the linuxbridge source only.
+  Scenario sc = load("lb-to-ovs-vxlan-live.yaml");
+  sc.hosts[0].agent.udp_dstport = 4789;
+  sc.hosts[2].agent.arp_responder = true;
+  Topology t = topology_of(sc);
+  ASSERT_EQ(t.hosts.size(), 3u);
+  for (const auto& h : t.hosts) ASSERT_TRUE(h.tunnel.has_value()) << h.name;
+  EXPECT_EQ(t.hosts[0].tunnel->udp_dstport, 4789);
+  EXPECT_EQ(t.hosts[1].tunnel->udp_dstport, 0);
+  EXPECT_EQ(t.hosts[2].tunnel->udp_dstport, 0);
+  EXPECT_FALSE(t.hosts[0].tunnel->arp_responder);
+  EXPECT_TRUE(t.hosts[2].tunnel->arp_responder);
+  // The multicast group is the cloud's.
+  for (const auto& h : t.hosts) EXPECT_EQ(h.tunnel->vxlan_group, sc.agent.vxlan_group) << h.name;
+}
+
+TEST(Topology, AHostsOwnUdpPortFromTheFileReachesItsTunnel) {
+  std::string text = "name: x\nhosts:\n  - {name: src, agent: {udp_dstport: 4789}}\n  - {name: dst, backend: openvswitch}\n"
+                     "  - {name: by}\nnetwork: {type: vxlan, segmentation_id: 1001}\npeer: {host: by}\n";
+  auto parsed = parse_scenario(text, "x.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  Topology t = topology_of(*parsed);
+  EXPECT_EQ(t.hosts[0].tunnel->udp_dstport, 4789);
+  EXPECT_EQ(t.hosts[2].tunnel->udp_dstport, 0);
+}
+
+}  // namespace
+}  // namespace lmh::harness
