@@ -106,3 +106,10 @@ class [[nodiscard]] StatusOr {
     ::lmh::Status lmh_status_ = (expr);    \
     if (!lmh_status_.ok()) return lmh_status_; \
   } while (0)
+
+// Declares 'lhs' as the value of the StatusOr 'expr', or returns its status
+// from the enclosing function.
+#define LMH_ASSIGN_OR_RETURN(lhs, expr)                      \
+  auto lhs##_or_ = (expr);                                   \
+  if (!lhs##_or_.ok()) return std::move(lhs##_or_).status(); \
+  auto lhs = std::move(lhs##_or_).value()
