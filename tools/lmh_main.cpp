@@ -1,5 +1,5 @@
-// lmh: live-migration harness. Subcommands: run, cleanup, doctor, faults,
-// report. Exit codes: 0 all pass, 1 a scenario failed its threshold or an
+// lmh: live-migration harness. Subcommands: run, matrix, validate-cloud,
+// cleanup, doctor, faults, report, xml. Exit codes: 0 all pass, 1 a scenario failed its threshold or an
 // invariant, 2 usage or input error, 3 environment (a scenario errored), 130
 // interrupted.
 #include <signal.h>
@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include "faults/fault_plan.h"
@@ -23,6 +24,7 @@
 #include "harness/lab/libvirt_hypervisor.h"
 #include "harness/run/runner.h"
 #include "harness/run/scenario.h"
+#include "harness/run/validate_cloud.h"
 #include "harness/run/xml_command.h"
 #include "harness/system/capabilities.h"
 #include "harness/system/log.h"
@@ -172,12 +174,10 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
   return execute(std::move(scenarios), results_root, run_id, /*matrix=*/false);
 }
 
-// Runs validated 'scenarios' on this machine: set-up checks, one lab per
-// scenario, the summary, result files. 'matrix' gates on invariants (a
-// fault may cost downtime; it must never break an invariant) and prints the
-// fault matrix.
-int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& results_root, std::string run_id,
-            bool matrix) {
+// Checks what every run needs before touching the machine and reaps what
+// killed runs left; nullopt when ready (then 'caps' is filled), else the
+// exit code. 'run_id' is validated and, when empty, chosen.
+std::optional<int> prepare_machine(std::string& run_id, lmh::harness::Capabilities& caps) {
   // The run id names namespaces and directories; cleanup parses it back.
   if (!run_id.empty() && (run_id.size() > 8 || run_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") != std::string::npos)) {
     std::fprintf(stderr, "lmh: --run-id '%s': use 1 to 8 characters from a-z and 0-9\n", run_id.c_str());
@@ -192,7 +192,7 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
   auto reaped = lmh::harness::cleanup_stale_runs(false);
   for (const auto& r : reaped.removed) std::fprintf(stderr, "lmh: reaped stale %s\n", r.c_str());
   spdlog::debug("stale runs reaped: {}", reaped.removed.size());
-  auto caps = lmh::harness::probe_capabilities("lmh-probe-" + std::to_string(::getpid()));
+  caps = lmh::harness::probe_capabilities("lmh-probe-" + std::to_string(::getpid()));
   for (const auto& c : caps.list)
     spdlog::debug("capability {}: {} ({})", c.name, c.available ? "yes" : "no", c.detail);
   auto blocking = caps.blocking_for_emulated_tier();
@@ -201,6 +201,17 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
     return kExitEnvironment;
   }
   if (run_id.empty()) run_id = lmh::harness::new_run_id();
+  return std::nullopt;
+}
+
+// Runs validated 'scenarios' on this machine: set-up checks, one lab per
+// scenario, the summary, result files. 'matrix' gates on invariants (a
+// fault may cost downtime; it must never break an invariant) and prints the
+// fault matrix.
+int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& results_root, std::string run_id,
+            bool matrix) {
+  lmh::harness::Capabilities caps;
+  if (auto rc = prepare_machine(run_id, caps)) return *rc;
   lmh::reports::RunReport report;
   report.run_id = run_id;
   report.started_at = utc_now_iso();
@@ -304,6 +315,66 @@ int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, co
   return execute(std::move(scenarios), results_root, run_id, /*matrix=*/true);
 }
 
+// lmh validate-cloud: the cloud's migration matrix from its files.
+int cmd_validate_cloud(const lmh::harness::ValidateOptions& options, const std::string& results_root,
+                       std::string run_id) {
+  // Every file is read and every cell built before anything is touched.
+  auto plan = lmh::harness::plan_cloud_validation(options);
+  if (!plan.ok()) {
+    std::fprintf(stderr, "lmh: validate-cloud: %s\n", plan.status().message().c_str());
+    return kExitInput;
+  }
+  lmh::harness::Capabilities caps;
+  if (auto rc = prepare_machine(run_id, caps)) return *rc;
+  const std::string dir = results_root + "/" + run_id;
+  std::filesystem::create_directories(dir + "/cells");
+  auto write = [&](const std::string& rel, const std::string& text) {
+    std::ofstream(dir + "/" + rel) << text;
+  };
+  size_t to_run = 0;
+  for (const auto& cell : plan->cells) {
+    if (cell.status != lmh::harness::CellStatus::kRun) continue;
+    ++to_run;
+    write("cells/" + cell.spec.name + ".yaml", cell.yaml);
+    if (!cell.target_yaml.empty()) write("cells/" + cell.spec.name + ".target.yaml", cell.target_yaml);
+  }
+  std::fprintf(stderr, "lmh: validate-cloud: %zu hosts, %zu classes, %zu cells (%zu to run)\n", plan->hosts.size(),
+               plan->classes.size(), plan->cells.size(), to_run);
+
+  lmh::reports::RunReport report;
+  report.run_id = run_id;
+  report.started_at = utc_now_iso();
+  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose};
+  int index = 0;
+  auto run_cell = [&](const lmh::harness::Scenario& sc) -> lmh::StatusOr<lmh::reports::ScenarioResult> {
+    ++index;
+    std::fprintf(stderr, "[%d] %s ...\n", index, sc.display_name().c_str());
+    auto r = lmh::harness::run_scenario(sc, caps, opt, index);
+    if (r.ok())
+      std::fprintf(stderr, "[%d] %s: %s (downtime %.1f ms)\n", index, r->name.c_str(),
+                   lmh::reports::to_string(r->verdict), r->metrics.downtime_ms);
+    return r;
+  };
+  auto result = lmh::harness::run_cloud_validation(*plan, run_cell, options.find_fixes);
+  if (!result.ok()) {
+    std::fprintf(stderr, "lmh: %s; lab torn down\n", result.status().message().c_str());
+    return kExitInterrupted;
+  }
+  for (size_t i = 0; i < plan->cells.size(); ++i) {
+    const auto& o = result->outcomes[i];
+    if (o.as_shipped) report.scenarios.push_back(*o.as_shipped);
+    if (o.target) report.scenarios.push_back(*o.target);
+    if (!o.fix_yaml.empty()) write("cells/" + plan->cells[i].spec.name + ".fix.yaml", o.fix_yaml);
+  }
+  if (auto written = lmh::reports::write_run_files(report, dir); !written.ok())
+    std::fprintf(stderr, "lmh: %s\n", written.message().c_str());
+  write("validation.json", lmh::harness::validation_json(*plan, *result));
+  std::cout << lmh::harness::validation_table(*plan, *result);
+  std::cout << "results: " << dir << "/validation.json, " << dir << "/result.json, " << dir << "/junit.xml, " << dir
+            << "/cells/\n";
+  return lmh::harness::validation_exit_code(*plan, *result);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -334,6 +405,26 @@ int main(int argc, char** argv) {
   matrix->add_option("--set", matrix_sets, "override a scenario key");
   matrix->add_option("--results", results, "results directory (default: results)");
   matrix->add_option("--run-id", run_id, "run id (default: random)");
+
+  auto* validate = app.add_subcommand(
+      "validate-cloud", "build the lab from a cloud's configuration files and release; run its migration matrix");
+  lmh::harness::ValidateOptions vopt;
+  std::string kinds_arg = "live";
+  validate->add_option("--release", vopt.release, "the cloud's release: queens .. 2026.1 (series or codename)")
+      ->required();
+  validate->add_option("--target-release", vopt.target_release, "run the same cloud as it would behave after upgrading");
+  validate->add_option("--controller", vopt.controller_dir,
+                       "directory with neutron-server's neutron.conf and ml2_conf.ini (default: the compute hosts' copies)");
+  validate->add_option("--compute", vopt.compute_dirs,
+                       "one compute host's directory (nova.conf, neutron.conf, ml2_conf.ini, *_agent.ini, ovs_external_ids)")
+      ->required();
+  validate->add_option("--kinds", kinds_arg, "migration kinds: live,cold,resize (default: live)");
+  validate->add_option("--network-types", vopt.network_types, "only these network types (default: the cloud's type_drivers)")
+      ->delimiter(',');
+  validate->add_option("--max-downtime-ms", vopt.max_downtime_ms, "a cell fails above this downtime (default 500)");
+  validate->add_flag("!--no-fixes", vopt.find_fixes, "do not search a fix for failing cells");
+  validate->add_option("--results", results, "results directory (default: results)");
+  validate->add_option("--run-id", run_id, "run id (default: random)");
 
   auto* cleanup = app.add_subcommand("cleanup", "remove what killed runs left behind");
   bool all = false;
@@ -366,6 +457,19 @@ int main(int argc, char** argv) {
   lmh::harness::setup_logging(g_verbose);
   if (*run) return cmd_run(files, sets, fault_texts, results, run_id);
   if (*matrix) return cmd_matrix(matrix_file, matrix_sets, matrix_points, matrix_actions, results, run_id);
+  if (*validate) {
+    vopt.kinds.clear();
+    std::stringstream ss(kinds_arg);
+    for (std::string k; std::getline(ss, k, ',');) {
+      auto kind = lmh::core::parse_migration_kind(k);
+      if (!kind.ok()) {
+        std::fprintf(stderr, "lmh: --kinds: %s\n", kind.status().message().c_str());
+        return kExitInput;
+      }
+      vopt.kinds.push_back(*kind);
+    }
+    return cmd_validate_cloud(vopt, results, run_id);
+  }
   if (*cleanup) return cmd_cleanup(all);
   if (*doctor) return cmd_doctor();
   if (*faults) return cmd_faults();

@@ -39,14 +39,12 @@ struct LmhRun {
   nlohmann::json result;  // result.json of the run, when written
 };
 
-// Runs `lmh run ARGS --results DIR --run-id ID` and loads its result.json.
-inline LmhRun run_lmh(std::vector<std::string> args, const std::string& run_id) {
-  std::string dir = ::testing::TempDir() + "lmh-results";
-  std::vector<std::string> argv = {LMH_BINARY, "run"};
+// Runs the lmh binary with 'args' (a subcommand and its arguments).
+inline LmhRun run_lmh_command(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  std::vector<std::string> argv = {LMH_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  argv.insert(argv.end(), {"--results", dir, "--run-id", run_id});
   LmhRun r;
-  auto c = harness::run_command(argv, std::chrono::seconds(240));
+  auto c = harness::run_command(argv, timeout);
   if (!c.ok()) {
     r.err = c.status().to_string();
     return r;
@@ -54,6 +52,15 @@ inline LmhRun run_lmh(std::vector<std::string> args, const std::string& run_id) 
   r.exit_code = c->exit_code;
   r.out = c->out;
   r.err = c->err;
+  return r;
+}
+
+// Runs `lmh run ARGS --results DIR --run-id ID` and loads its result.json.
+inline LmhRun run_lmh(std::vector<std::string> args, const std::string& run_id) {
+  std::string dir = ::testing::TempDir() + "lmh-results";
+  args.insert(args.begin(), "run");
+  args.insert(args.end(), {"--results", dir, "--run-id", run_id});
+  LmhRun r = run_lmh_command(args, std::chrono::seconds(240));
   std::ifstream f(dir + "/" + run_id + "/result.json");
   if (f) r.result = nlohmann::json::parse(f, nullptr, false);
   return r;
