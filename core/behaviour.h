@@ -49,6 +49,11 @@ struct Behaviour {
   // the destination drops the port's traffic until its first RARP) or ""
   // (it forwards as soon as it has claimed the port).
   std::string ovn_activation_strategy = "rarp";
+  // nova's source waits in pre-live-migration only for VIFs that send
+  // network-vif-plugged at plug time, i.e. hybrid-plug OVS ports (nova
+  // 8b33ac0644, wallaby 23.0.0, LP#1901707; removed again by 691d47e936
+  // in 2025.2 32.0.0). false: it waits for every VIF.
+  bool wait_only_for_plug_time_events = false;
   // The bridge of the destination XML's interfaces.
   DestXmlBridge dest_xml_bridge = DestXmlBridge::kSource;
   // nova [workarounds] enable_qemu_monitor_announce_self: after the

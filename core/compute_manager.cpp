@@ -131,7 +131,15 @@ void ComputeManager::live_migration(const std::string& uuid, const std::string& 
   // pre_live_migration so that none can slip past.
   std::vector<std::string> events;
   if (dst->config().live_migration_wait_for_vif_plug) {
-    for (const auto& port_id : s_.db.instance(uuid)->port_ids) events.push_back("network-vif-plugged-" + port_id);
+    for (const auto& port_id : s_.db.instance(uuid)->port_ids) {
+      // _get_neutron_events_for_live_migration: with the plug-time filter,
+      // only a hybrid-plug destination VIF sends its event when plugged.
+      if (s_.behaviour.wait_only_for_plug_time_events) {
+        auto vif = s_.neutron.vif_for(port_id, dest);
+        if (!vif.ok() || !is_hybrid_plug(*vif)) continue;
+      }
+      events.push_back("network-vif-plugged-" + port_id);
+    }
   }
   int wait = s_.events.prepare(uuid, events);
   const std::string src = config_.name;

@@ -13,6 +13,7 @@ constexpr int kYoga = 8;
 constexpr int kZed = 9;
 constexpr int kAntelope = 10;
 constexpr int kEpoxy = 14;
+constexpr int kFlamingo = 15;
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -59,6 +60,10 @@ int release_index(std::string_view name) {
 
 const std::vector<ReleaseChange>& release_changes() {
   static const std::vector<ReleaseChange> kChanges = {
+      {"wait_only_for_plug_time_events",
+       "in pre-live-migration nova waits only for VIFs that send network-vif-plugged when plugged (hybrid plug)",
+       "nova", "8b33ac0644", "LP#1901707", kWallaby,
+       [](core::Behaviour& b) { b.wait_only_for_plug_time_events = true; }},
       {"vif_plugged_from_agent_only",
        "network-vif-plugged during a live migration only from the L2 agent, and the OVS agent wires a "
        "port migrating to its host before activation (unconditional; opt-in from wallaby with "
@@ -76,6 +81,10 @@ const std::vector<ReleaseChange>& release_changes() {
          b.ovn_multichassis_binding = true;
          b.ovn_activation_strategy = "rarp";
        }},
+      {"wait_only_for_plug_time_events",
+       "nova waits for every VIF's network-vif-plugged again",
+       "nova", "691d47e936", "LP#2073254", kFlamingo,
+       [](core::Behaviour& b) { b.wait_only_for_plug_time_events = false; }, /*can_fix=*/false},
   };
   return kChanges;
 }
@@ -94,6 +103,7 @@ core::Behaviour behaviour_of(const Release& release, const DeploymentChoices& ch
   b.vif_plugged_from_agent_only = false;
   b.ovs_agent_wires_migrating_to = false;
   b.ovn_multichassis_binding = false;
+  b.wait_only_for_plug_time_events = false;
   b.ovn_activation_strategy = "rarp";
   b.announce_self_after_migration = false;
   for (const ReleaseChange& c : release_changes())

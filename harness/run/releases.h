@@ -57,6 +57,8 @@ struct ReleaseChange {
   int first_release = 0;    // Release::index of the first X.0.0 that has it
   // The behaviour from that release on (applied to a Behaviour).
   void (*apply)(core::Behaviour&) = nullptr;
+  // Whether upgrading for it can end an outage (a revert cannot).
+  bool can_fix = true;
 };
 
 // The index of the known release 'name' (a series or codename, as

@@ -85,6 +85,7 @@ const std::vector<Level>& levels() {
                      "ovn_multichassis_binding", "ovn_activation_strategy",
                      "l2pop_on_binding_activate",
                      "ovs_agent_wires_migrating_to",
+                     "wait_only_for_plug_time_events",
                      "dest_xml_bridge", "announce_self_after_migration", "announce_self_count",
                      "announce_self_interval_ms"}},
       {"expect", {"max_downtime_ms", "recover_within_ms"}},
@@ -884,6 +885,8 @@ Status Reader::read_behaviour(const Section& top, Scenario& sc) {
                   "expected rarp or none, got '" + text + "'");
     sc.behaviour.ovn_activation_strategy = text == "none" ? "" : text;
   }
+  LMH_RETURN_IF_ERROR(read_bool(*behaviour, "wait_only_for_plug_time_events",
+                                sc.behaviour.wait_only_for_plug_time_events));
   LMH_RETURN_IF_ERROR(read_bool(*behaviour, "announce_self_after_migration",
                                 sc.behaviour.announce_self_after_migration));
   LMH_RETURN_IF_ERROR(read_int(*behaviour, "announce_self_count", sc.behaviour.announce_self_count, between(1, 100)));
@@ -1000,6 +1003,7 @@ std::map<std::string, std::string> Scenario::behaviour_map() const {
           {"lb_agent_honours_migrating_to", text(behaviour.lb_agent_honours_migrating_to)},
           {"ovs_agent_wires_migrating_to", text(behaviour.ovs_agent_wires_migrating_to)},
           {"l2pop_on_binding_activate", text(behaviour.l2pop_on_binding_activate)},
+          {"wait_only_for_plug_time_events", text(behaviour.wait_only_for_plug_time_events)},
           {"dest_xml_bridge", core::dest_xml_bridge_name(behaviour.dest_xml_bridge)},
           {"announce_self_after_migration", text(behaviour.announce_self_after_migration)}};
   // ML2/OVN's switches only where a host runs it.

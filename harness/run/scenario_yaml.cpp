@@ -137,6 +137,7 @@ YAML::Node behaviour_node(const Behaviour& b) {
   n["ovn_activation_strategy"] = b.ovn_activation_strategy.empty() ? "none" : b.ovn_activation_strategy;
   n["l2pop_on_binding_activate"] = b.l2pop_on_binding_activate;
   n["ovs_agent_wires_migrating_to"] = b.ovs_agent_wires_migrating_to;
+  n["wait_only_for_plug_time_events"] = b.wait_only_for_plug_time_events;
   n["dest_xml_bridge"] = core::dest_xml_bridge_name(b.dest_xml_bridge);
   n["announce_self_after_migration"] = b.announce_self_after_migration;
   n["announce_self_count"] = b.announce_self_count;

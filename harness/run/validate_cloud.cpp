@@ -137,7 +137,7 @@ bool warm_can_differ(const CellSpec& c) {
 std::string yaml_bool(bool b) { return b ? "true" : "false"; }
 
 std::string host_yaml(const std::string& name, const HostConfigFiles& h, const NeutronServerConfig& s,
-                      bool wait_for_vif_plug, const std::string& nic) {
+                      bool wait_for_vif_plug, int vxlan_udp_port, const std::string& nic) {
   const auto& n = h.nova;
   std::string y = fmt::format("  - name: {}\n    backend: {}\n", name, core::to_string(*h.backend));
   if (*h.backend == core::Backend::kOpenVswitch) y += fmt::format("    firewall_driver: {}\n", h.firewall_driver);
@@ -145,7 +145,7 @@ std::string host_yaml(const std::string& name, const HostConfigFiles& h, const N
   y += fmt::format(
       "    agent: {{polling_interval_ms: {}, l2_population: {}, arp_responder: {}, udp_dstport: {}}}\n",
       h.polling_interval_s * 1000, yaml_bool(h.l2_population && s.l2population), yaml_bool(h.arp_responder),
-      h.vxlan_udp_port);
+      vxlan_udp_port);
   y += fmt::format(
       "    nova: {{live_migration_wait_for_vif_plug: {}, vif_plugging_timeout_s: {}, vif_plugging_is_fatal: {},\n"
       "           live_migration_downtime_ms: {}, live_migration_downtime_steps: {}, "
@@ -222,12 +222,13 @@ std::string cell_yaml(const CloudPlan& plan, const CellSpec& c, const std::strin
   y += "tier: emulated\n";
   y += fmt::format("warm_destination: {}\n", yaml_bool(c.warm));
   y += "hosts:\n";
-  y += host_yaml("src", src, plan.server, c.source_wait_for_vif_plug, lab_nic(src, c.physnet, c.segmentation_id));
-  y += host_yaml("dst", dst, plan.server, c.destination_wait_for_vif_plug,
+  y += host_yaml("src", src, plan.server, c.source_wait_for_vif_plug, c.source_vxlan_udp_port,
+                 lab_nic(src, c.physnet, c.segmentation_id));
+  y += host_yaml("dst", dst, plan.server, c.destination_wait_for_vif_plug, c.destination_vxlan_udp_port,
                  lab_nic(dst, c.physnet, c.segmentation_id));
   // A tunnel network's peer is a port on a third host, of the source's class.
   if (tunnel)
-    y += host_yaml("by", src, plan.server, c.source_wait_for_vif_plug, "eth1");
+    y += host_yaml("by", src, plan.server, c.source_wait_for_vif_plug, c.source_vxlan_udp_port, "eth1");
   y += "fabric:\n  mac_ageing_s: 300\n";
   y += fmt::format("network:\n  type: {}\n", c.network_type);
   if (!tunnel) y += fmt::format("  physnet: {}\n", c.physnet);
@@ -251,6 +252,7 @@ std::string cell_yaml(const CloudPlan& plan, const CellSpec& c, const std::strin
   y += fmt::format("  ovn_multichassis_binding: {}\n", yaml_bool(b.ovn_multichassis_binding));
   y += fmt::format("  ovn_activation_strategy: {}\n",
                    b.ovn_activation_strategy.empty() ? "none" : b.ovn_activation_strategy);
+  y += fmt::format("  wait_only_for_plug_time_events: {}\n", yaml_bool(b.wait_only_for_plug_time_events));
   y += fmt::format("  dest_xml_bridge: {}\n", core::dest_xml_bridge_name(b.dest_xml_bridge));
   y += fmt::format("  announce_self_after_migration: {}\n", yaml_bool(b.announce_self_after_migration));
   y += fmt::format("  announce_self_count: {}\n", b.announce_self_count);
@@ -375,6 +377,8 @@ StatusOr<CloudPlan> plan_cloud_validation(const ValidateOptions& options) {
               if (release_notes_seen.insert(n.option + n.what).second)
                 plan.notes.push_back({"", n.option, n.what});
             c.source_wait_for_vif_plug = wait_for_vif_plug(from.config, plan.release);
+            c.source_vxlan_udp_port = from.config.vxlan_udp_port;
+            c.destination_vxlan_udp_port = to.config.vxlan_udp_port;
             c.destination_wait_for_vif_plug = wait_for_vif_plug(to.config, plan.release);
 
             std::string blocked = class_blocked(from, plan.release, plan.server);
@@ -429,7 +433,7 @@ std::vector<FixCandidate> fix_candidates(const CloudPlan& plan, const CellSpec& 
   auto involves = [&](core::Backend b) { return src == b || dst == b; };
   // Upgrades: each later release row alone, relevant to these backends.
   for (const ReleaseChange& rc : release_changes()) {
-    if (rc.first_release <= plan.release.index) continue;
+    if (rc.first_release <= plan.release.index || !rc.can_fix) continue;
     if (rc.switch_name == "ovn_multichassis_binding" && !involves(core::Backend::kOvn)) continue;
     const Release& r = known_releases()[rc.first_release];
     auto apply = rc.apply;
@@ -459,6 +463,25 @@ std::vector<FixCandidate> fix_candidates(const CloudPlan& plan, const CellSpec& 
   if (!cell.destination_wait_for_vif_plug && plan.release.index >= release_index("rocky"))
     out.push_back({"nova.conf [compute] live_migration_wait_for_vif_plug = True on the destination",
                    [](CellSpec& c) { c.destination_wait_for_vif_plug = true; }});
+  // Seed 000's second fault: the linuxbridge agent leaves the kernel's
+  // 8472 unless told, openvswitch uses 4789. One port for both is a config
+  // change on the side that differs from the openvswitch one.
+  auto effective_port = [](core::Backend b, int port) {
+    return port ? port : (b == core::Backend::kLinuxBridge ? 8472 : 4789);
+  };
+  const int src_port = effective_port(src, cell.source_vxlan_udp_port);
+  const int dst_port = effective_port(dst, cell.destination_vxlan_udp_port);
+  if (cell.network_type == "vxlan" && src_port != dst_port) {
+    const bool change_source = src == core::Backend::kLinuxBridge && dst != core::Backend::kLinuxBridge;
+    const HostClass& changed = change_source ? *cell.source : *cell.destination;
+    const int port = change_source ? dst_port : src_port;
+    const bool lb = *changed.config.backend == core::Backend::kLinuxBridge;
+    out.push_back({fmt::format("{} {} = {} on {}", lb ? "linuxbridge_agent.ini [vxlan]" : "openvswitch_agent.ini [agent]",
+                               lb ? "udp_dstport" : "vxlan_udp_port", port, changed.name),
+                   [change_source, port](CellSpec& c) {
+                     (change_source ? c.source_vxlan_udp_port : c.destination_vxlan_udp_port) = port;
+                   }});
+  }
   // lmh's proposed fixes: no upstream release ships them.
   if (src != dst && cell.behaviour.dest_xml_bridge == core::DestXmlBridge::kSource)
     out.push_back({"no upstream fix: the destination XML takes the bridge from the destination binding's vif_details "
@@ -482,8 +505,10 @@ std::vector<FixCandidate> fix_candidates(const CloudPlan& plan, const CellSpec& 
 }
 
 std::string cell_mechanism(const reports::ScenarioResult& r) {
+  std::vector<std::string> broken;
   for (const auto& inv : r.invariants)
-    if (!inv.ok) return "invariant " + inv.name + ": " + inv.detail;
+    if (!inv.ok) broken.push_back("invariant " + inv.name + ": " + inv.detail);
+  if (!broken.empty()) return join(broken, "; ");
   if (r.verdict == reports::Verdict::kError) return r.verdict_reason;
   // A migration that did not complete (rolled back, timed out) is the finding.
   if (!r.migration_status.empty() && r.migration_status != "completed")

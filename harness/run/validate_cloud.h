@@ -57,6 +57,8 @@ struct CellSpec {
   core::Behaviour behaviour;
   bool source_wait_for_vif_plug = true;       // resolved with the release's default
   bool destination_wait_for_vif_plug = true;
+  int source_vxlan_udp_port = 0;               // as the class's files say (0: the backend's default)
+  int destination_vxlan_udp_port = 0;
 };
 
 enum class CellStatus {
@@ -143,7 +145,8 @@ struct ValidationResult {
 // kCancelled stops and is returned.
 StatusOr<ValidationResult> run_cloud_validation(const CloudPlan& plan, const CellRunner& run, bool find_fixes);
 
-// What cost the downtime, for the report: "invariant <name>: <detail>", or
+// What cost the downtime, for the report: every broken invariant
+// ("invariant <name>: <detail>; ..."), or
 // "k/n announces reached the fabric; recovered by <cause> N ms after
 // resume" (or "...; not recovered").
 std::string cell_mechanism(const reports::ScenarioResult& r);

@@ -107,11 +107,21 @@ TEST_F(ValidateCloud, Seed000MixedCloudFindsBothOfItsFaults) {
   ASSERT_EQ(v.exit_code, 1) << v.err << v.out;
   ASSERT_TRUE(v.report.is_object()) << v.err;
   EXPECT_EQ(v.report["classes"].size(), 2u);
-  // The two endpoints use different VXLAN ports (8472 and 4789).
+  // LB -> OVS: the tap on an OVS bridge named like the linuxbridge one;
+  // on VXLAN also endpoints on different UDP ports (8472 and 4789).
+  const json& vlan = cell(v, "lb-1_to_ovs-1.vlan.live.cold");
+  EXPECT_EQ(vlan["as_shipped"]["verdict"], "fail") << vlan.dump(1);
+  EXPECT_NE(vlan["as_shipped"]["mechanism"].get<std::string>().find("invariant vif_wired: tapcfcfd97b-b5 on dst is on "
+                                                                    "OVS bridge brq"),
+            std::string::npos)
+      << vlan.dump(1);
   const json& vx = cell(v, "lb-1_to_ovs-1.vxlan.live.cold");
   EXPECT_EQ(vx["as_shipped"]["verdict"], "fail") << vx.dump(1);
-  EXPECT_NE(vx["as_shipped"]["mechanism"].get<std::string>().find("tunnel_udp_port"), std::string::npos)
-      << vx.dump(1);
+  const std::string vx_mechanism = vx["as_shipped"]["mechanism"];
+  EXPECT_NE(vx_mechanism.find("invariant vif_wired"), std::string::npos) << vx.dump(1);
+  EXPECT_NE(vx_mechanism.find("invariant tunnel_udp_port"), std::string::npos) << vx.dump(1);
+  // Never recovered within the 8 s observed.
+  EXPECT_TRUE(vx["as_shipped"]["recovery_ms"].is_null()) << vx.dump(1);
   // Every cell that ran has a verdict and a figure.
   for (const auto& c : v.report["cells"]) {
     if (c["status"] != "run") continue;

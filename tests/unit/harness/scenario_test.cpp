@@ -187,6 +187,7 @@ TEST(ScenarioDefaults, OnlyNameGiven) {
                                                 {"lb_agent_honours_migrating_to", "false"},
                                                 {"ovs_agent_wires_migrating_to", "false"},
                                                 {"l2pop_on_binding_activate", "false"},
+                                                {"wait_only_for_plug_time_events", "false"},
                                                 {"dest_xml_bridge", "source"},
                                                 {"announce_self_after_migration", "false"}}));
 }

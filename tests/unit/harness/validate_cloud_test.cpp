@@ -71,6 +71,10 @@ TEST(Releases, BehaviourFollowsTheFirstReleaseOfEachChange) {
   EXPECT_FALSE(queens.ovn_multichassis_binding);
   auto yoga = behaviour_of(*parse_release("yoga"), none);
   EXPECT_FALSE(yoga.vif_plugged_from_agent_only);  // opt-in until zed
+  EXPECT_FALSE(behaviour_of(*parse_release("victoria"), none).wait_only_for_plug_time_events);
+  EXPECT_TRUE(yoga.wait_only_for_plug_time_events);  // nova 23.0.0 .. 31.x
+  EXPECT_TRUE(behaviour_of(*parse_release("2025.1"), none).wait_only_for_plug_time_events);
+  EXPECT_FALSE(behaviour_of(*parse_release("2025.2"), none).wait_only_for_plug_time_events);
   auto zed = behaviour_of(*parse_release("zed"), none);
   EXPECT_TRUE(zed.vif_plugged_from_agent_only);
   EXPECT_TRUE(zed.ovs_agent_wires_migrating_to);
@@ -261,6 +265,29 @@ TEST(ValidatePlan, MixedCloudPairsBothWaysOnEveryNetworkTypeBothCarry) {
   EXPECT_EQ(vx->scenario->hosts[0].agent.udp_dstport, 0);
 }
 
+TEST(ValidatePlan, MismatchedVxlanPortsHaveAConfigFixCandidate) {
+  auto plan = plan_cloud_validation(cloud("seed000-mixed-rocky", "rocky", {"lb-1", "ovs-1"}));
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  const Cell* vx = find_cell(*plan, "lb-1_to_ovs-1.vxlan.live.cold");
+  ASSERT_TRUE(vx);
+  const auto candidates = fix_candidates(*plan, vx->spec);
+  std::vector<std::string> labels;
+  const FixCandidate* port = nullptr;
+  for (const auto& c : candidates) {
+    labels.push_back(c.label);
+    if (c.label == "linuxbridge_agent.ini [vxlan] udp_dstport = 4789 on lb-1") port = &c;
+  }
+  ASSERT_TRUE(port) << ::testing::PrintToString(labels);
+  CellSpec fixed = vx->spec;
+  port->apply(fixed);
+  auto sc = parse_scenario(cell_yaml(*plan, fixed), "f.yaml");
+  ASSERT_TRUE(sc.ok()) << sc.status().message();
+  for (const auto& h : sc->hosts) EXPECT_EQ(h.agent.udp_dstport == 0 ? 8472 : h.agent.udp_dstport, 4789) << h.name;
+  // The VLAN cell has no such candidate.
+  for (const auto& c : fix_candidates(*plan, find_cell(*plan, "lb-1_to_ovs-1.vlan.live.cold")->spec))
+    EXPECT_EQ(c.label.find("udp_dstport"), std::string::npos) << c.label;
+}
+
 TEST(ValidatePlan, KindsMultiplyTheCells) {
   auto o = cloud("seed001-lb-vlan-queens", "queens", {"compute-a", "compute-b"});
   o.kinds = {core::MigrationKind::kLive, core::MigrationKind::kCold};
@@ -353,7 +380,7 @@ TEST(ValidateRun, TheFirstCandidateThatPassesIsTheFix) {
   EXPECT_NE(cold.fix_yaml.find("pre_plug_vlan_uplink: true"), std::string::npos);
   // The candidates before it were tried and failed, in order.
   ASSERT_GE(cold.fixes_tried.size(), 2u);
-  EXPECT_NE(cold.fixes_tried.front().find("upgrade to zed"), std::string::npos) << cold.fixes_tried.front();
+  EXPECT_NE(cold.fixes_tried.front().find("upgrade to wallaby"), std::string::npos) << cold.fixes_tried.front();
   EXPECT_NE(cold.fixes_tried.back().find("pass"), std::string::npos);
   EXPECT_EQ(result->outcomes[1].fix, "");  // warm passed: nothing searched
   EXPECT_EQ(runs, 2 + static_cast<int>(cold.fixes_tried.size()));
@@ -392,8 +419,10 @@ TEST(ValidateRun, ACandidateThatHelpsIsKeptAndTheRestTriedOnTopOfIt) {
       << live.fix;
   // Pass 1: each candidate alone (the last, lb_agent_honours, is kept);
   // pass 2: the others on top of it until pre_plug passes.
-  ASSERT_EQ(live.fixes_tried.size(), 7u) << ::testing::PrintToString(live.fixes_tried);
-  EXPECT_NE(live.fixes_tried[3].find("downtime 2000.0 ms"), std::string::npos) << live.fixes_tried[3];
+  // Candidates on queens: upgrades to wallaby and zed, announce_self,
+  // pre_plug, lb_agent_honours: 5 alone, then 4 on top of the last.
+  ASSERT_EQ(live.fixes_tried.size(), 9u) << ::testing::PrintToString(live.fixes_tried);
+  EXPECT_NE(live.fixes_tried[4].find("downtime 2000.0 ms"), std::string::npos) << live.fixes_tried[4];
   // The next failing cell between the same classes starts with that chain.
   ASSERT_EQ(plan->cells[2].spec.name, "lb-1_to_lb-1.vlan.cold.cold");
   const CellOutcome& cold = result->outcomes[2];
