@@ -30,11 +30,20 @@ std::optional<MonoTime> valid_reply(const ProbeRecord& r, Millis timeout) {
 // the window, plus the tail to 'window_end' when probes after the last reply
 // went unanswered (an outage that never ended). The lead-in from
 // 'window_start' to the first reply is not a gap.
+// A gap counts only from when the prober had a probe on its way: when its
+// thread was not scheduled for a while (a loaded machine), no probe was
+// sent and no reply could come, which says nothing about the network. So a
+// gap after reply A starts at the later of A and one interval before the
+// next probe sent after A. A reply that is late while probes went out on
+// time (a paused guest whose queue is answered after it resumes) still
+// counts in full.
 MonoTime::duration max_gap(const AnalysisInput& in) {
   std::vector<MonoTime> replies;
+  std::vector<MonoTime> sends;
   std::vector<MonoTime> unanswered;
   for (const ProbeRecord& r : in.probes) {
     if (r.sent < in.window_start || r.sent > in.window_end) continue;
+    sends.push_back(r.sent);
     if (auto t = valid_reply(r, in.reply_timeout)) {
       replies.push_back(*t);
     } else {
@@ -44,10 +53,16 @@ MonoTime::duration max_gap(const AnalysisInput& in) {
   if (replies.empty()) return std::max(in.window_end - in.window_start, MonoTime::duration::zero());
 
   std::sort(replies.begin(), replies.end());
+  std::sort(sends.begin(), sends.end());
   // The lead-in counts: a guest that did not answer from the start of the
   // window was not reachable, whatever the reason.
   MonoTime::duration gap = std::max(replies.front() - in.window_start, MonoTime::duration::zero());
-  for (size_t i = 1; i < replies.size(); ++i) gap = std::max(gap, replies[i] - replies[i - 1]);
+  for (size_t i = 1; i < replies.size(); ++i) {
+    MonoTime from = replies[i - 1];
+    if (auto next = std::upper_bound(sends.begin(), sends.end(), from); next != sends.end())
+      from = std::max(from, *next - std::chrono::duration_cast<MonoTime::duration>(in.interval));
+    gap = std::max(gap, replies[i] - std::min(from, replies[i]));
+  }
   MonoTime last = replies.back();
   bool lost_tail = std::any_of(unanswered.begin(), unanswered.end(),
                                [&](MonoTime sent) { return sent > last; });
@@ -196,6 +211,13 @@ Metrics analyze(const AnalysisInput& in) {
     if (!valid_reply(r, in.reply_timeout)) ++m.loss;
   }
   m.max_gap_ms = to_ms(max_gap(in));
+  {
+    std::vector<MonoTime> sends;
+    for (const ProbeRecord& r : in.probes)
+      if (r.sent >= in.window_start && r.sent <= in.window_end) sends.push_back(r.sent);
+    std::sort(sends.begin(), sends.end());
+    for (size_t i = 1; i < sends.size(); ++i) m.max_send_gap_ms = std::max(m.max_send_gap_ms, to_ms(sends[i] - sends[i - 1]));
+  }
   m.downtime_ms = std::max(0.0, m.max_gap_ms - m.interval_ms);
 
   if (in.resume) {
@@ -254,6 +276,27 @@ Metrics analyze(const AnalysisInput& in) {
     m.announces.push_back(std::move(s));
   }
   return m;
+}
+
+TapActivity tap_activity(const AnalysisInput& in, const std::string& point, MonoTime after) {
+  TapActivity a;
+  auto ms = [&](MonoTime t) { return std::chrono::duration<double, std::milli>(t - in.origin).count(); };
+  for (const auto& p : in.packets) {
+    if (p.point != point || p.t < after || p.frame.tunnel) continue;
+    const Frame& f = p.frame;
+    if (f.src == in.guest_mac) {
+      if (f.kind == FrameKind::kRarp) continue;
+      ++a.frames_from_guest;
+      a.last_from_guest_ms = ms(p.t);
+      continue;
+    }
+    const bool echo_request = f.kind == FrameKind::kIcmp && f.icmp_type == 8 && f.ip_dst == in.guest_ip;
+    const bool arp_request = f.kind == FrameKind::kArp && f.arp_op == 1 && f.arp_tpa == in.guest_ip;
+    if (!echo_request && !arp_request) continue;
+    if (!a.first_request_ms) a.first_request_ms = ms(p.t);
+    ++a.requests_to_guest;
+  }
+  return a;
 }
 
 }  // namespace lmh::capture

@@ -89,6 +89,11 @@ struct Metrics {
   // guest's (unicast) MAC.
   std::map<std::string, double> stale_forwarding_by_host_ms;
   bool recovered = false;     // a reply arrived after resume
+  // The longest pause between two consecutive probes the prober sent in the
+  // window. About one interval on an idle machine; far more when its thread
+  // waited to be scheduled (a loaded machine), which slows the lab's own
+  // daemons the same way.
+  double max_send_gap_ms = 0;
   // What re-taught the fabric: "announce", "guest_traffic", "peer_arp"
   // (the peer re-resolved the guest by broadcast ARP), "tunnel_fdb" (a
   // tunnel network: a probe reached the guest through the peer host's
@@ -101,5 +106,19 @@ struct Metrics {
 };
 
 Metrics analyze(const AnalysisInput& in);
+
+// What one capture point (the guest's tap on its final host) saw from
+// 'after' on: requests addressed to the guest (ICMP echo requests to its
+// IP, ARP requests for its IP) and frames the guest itself sent (source MAC
+// the guest's; QEMU's RARP announces do not count: QEMU sends them, not the
+// guest). A guest that receives requests and sends nothing is not
+// answering: the network delivered, the guest did not reply.
+struct TapActivity {
+  int requests_to_guest = 0;
+  int frames_from_guest = 0;
+  std::optional<double> first_request_ms;  // relative to in.origin
+  std::optional<double> last_from_guest_ms;
+};
+TapActivity tap_activity(const AnalysisInput& in, const std::string& point, MonoTime after);
 
 }  // namespace lmh::capture

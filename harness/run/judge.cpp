@@ -1,5 +1,6 @@
 #include "harness/run/judge.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace lmh::harness {
@@ -17,6 +18,7 @@ std::string fmt_ms(double v) {
 std::string Judgement::reason() const {
   std::string out;
   for (const auto& r : reasons) out += (out.empty() ? "" : "; ") + r;
+  for (const auto& n : notes) out += (out.empty() ? "" : "; ") + n;
   return out;
 }
 
@@ -38,6 +40,12 @@ Judgement judge(const JudgeInput& in) {
   for (const auto& v : in.invariants)
     if (!v.ok) why.push_back("invariant " + v.name + ": " + v.detail);
   j.verdict = why.empty() ? Verdict::kPass : Verdict::kFail;
+  // The lab's daemons, agents and emulated switchover run on this machine's
+  // CPUs: when the prober itself waited this long to be scheduled, they
+  // waited too and every figure may be inflated (README, "Flake rate").
+  if (in.max_send_gap_ms > std::max(kOverloadedSendGapMs, 4 * in.interval_ms))
+    j.notes.push_back("machine overloaded while measuring: the prober paused " + fmt_ms(in.max_send_gap_ms) +
+                      " ms between two probes (" + fmt_ms(in.interval_ms) + " ms expected); figures may be inflated");
   return j;
 }
 

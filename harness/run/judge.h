@@ -24,14 +24,26 @@ struct JudgeInput {
   double max_downtime_ms = 0;  // the scenario's expectation
   int recover_within_ms = 0;
   std::vector<reports::InvariantEntry> invariants;
+  // How loaded the machine was: the prober's longest pause between probes,
+  // and its interval.
+  double max_send_gap_ms = 0;
+  double interval_ms = 5;
 };
 
 struct Judgement {
   Verdict verdict = Verdict::kPass;
   std::vector<std::string> reasons;  // why not pass, in rule order
-  // The reasons joined with "; " ("" when it passed).
+  // What the reader must know about the figures whatever the verdict
+  // (the machine was overloaded while measuring).
+  std::vector<std::string> notes;
+  // The reasons, then the notes, joined with "; " ("" when it passed with
+  // nothing to note).
   std::string reason() const;
 };
+
+// A pause between probes beyond this (or 4 intervals, whichever is longer)
+// means the machine was overloaded. Idle runs here pause at most 12 ms.
+inline constexpr double kOverloadedSendGapMs = 20;
 
 Judgement judge(const JudgeInput& in);
 

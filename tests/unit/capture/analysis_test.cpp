@@ -139,6 +139,34 @@ TEST(AnalysisTest, OutageInTheMiddle) {
   EXPECT_DOUBLE_EQ(*m.stale_forwarding_ms, 0.0);
 }
 
+// A prober thread that was not scheduled for 150 ms (a loaded machine)
+// sent nothing then; every probe it sent was answered. That is no outage.
+TEST(AnalysisTest, APauseOfTheProberItselfIsNoGap) {
+  AnalysisInput in = base_input();
+  in.probes = probes(0, 400);
+  auto later = probes(550, 1000);
+  for (auto& r : later) r.seq += 1000;
+  in.probes.insert(in.probes.end(), later.begin(), later.end());
+  Metrics m = analyze(in);
+  EXPECT_EQ(m.loss, 0);
+  EXPECT_NEAR(m.max_gap_ms, 5.2, 1e-9);  // 400.2 -> 550.2 counts from 545 (one interval before 550)
+  EXPECT_NEAR(m.downtime_ms, 0.2, 1e-9);
+}
+
+// Probes sent on time and answered 300 ms late (a paused guest whose queue
+// is read when it resumes): the peer waited, so the gap counts in full.
+TEST(AnalysisTest, LateRepliesToProbesSentOnTimeCountInFull) {
+  AnalysisInput in = base_input();
+  in.probes = probes(0, 1000);
+  for (auto& r : in.probes) {
+    int64_t sent_ms = std::chrono::duration_cast<milliseconds>(r.sent - kT0).count();
+    if (sent_ms > 400 && sent_ms < 700) r.replied = at_us((sent_ms + 300) * 1000 + 200);  // 300 ms late
+  }
+  Metrics m = analyze(in);
+  EXPECT_EQ(m.loss, 0);
+  EXPECT_NEAR(m.max_gap_ms, 300.0, 1e-9);  // 400.2 -> 700.2 (probe 700 on time, then the late ones)
+}
+
 TEST(AnalysisTest, LeadInBeforeFirstReplyCountsAsAGap) {
   AnalysisInput in = base_input();
   in.probes = probes(0, 1000, [](int64_t t) { return t < 100; });  // unreachable at first
@@ -627,6 +655,35 @@ TEST(AnalysisTunnelTest, GeneveAnnouncesCountWhateverTheDatapathKey) {
   EXPECT_EQ(m.announces[0].seen_at,
             (std::vector<std::string>{"dst.underlay" + a + "bystander", "dst.underlay" + a + "src"}));
   EXPECT_EQ(m.announces[1].seen_at, (std::vector<std::string>{"dst.underlay" + a + "switcher"}));
+}
+
+// The real tier's silent guest: requests reach its tap, nothing comes back.
+TEST(TapActivity, CountsRequestsToTheGuestAndItsOwnFramesButNotQemusRarps) {
+  AnalysisInput in = base_input();
+  Frame who_has;
+  who_has.kind = FrameKind::kArp;
+  who_has.src = kPeerMac;
+  who_has.arp_op = 1;
+  who_has.arp_tpa = kGuestIp;
+  in.packets = {
+      packet(at_ms(90), "dst.tap", icmp(kPeerMac, 8, kPeerIp, kGuestIp)),    // before 'after'
+      packet(at_ms(110), "dst.tap", rarp_from(kGuest, kGuest)),              // QEMU, not the guest
+      packet(at_ms(120), "dst.tap", icmp(kPeerMac, 8, kPeerIp, kGuestIp)),
+      packet(at_ms(125), "dst.tap", icmp(kPeerMac, 8, kPeerIp, kOtherIp)),   // not for the guest
+      packet(at_ms(130), "dst.tap", who_has),
+      packet(at_ms(140), "src.tap", icmp(kGuest, 0, kGuestIp, kPeerIp)),     // another point
+      packet(at_ms(150), "dst.tap", icmp(kPeerMac, 8, kPeerIp, kGuestIp)),
+  };
+  TapActivity silent = tap_activity(in, "dst.tap", at_ms(100));
+  EXPECT_EQ(silent.requests_to_guest, 3);
+  EXPECT_EQ(silent.frames_from_guest, 0);
+  EXPECT_DOUBLE_EQ(silent.first_request_ms.value_or(-1), 120);
+  EXPECT_FALSE(silent.last_from_guest_ms);
+
+  in.packets.push_back(packet(at_ms(160), "dst.tap", arp_from_guest(1, kPeerIp)));
+  TapActivity talking = tap_activity(in, "dst.tap", at_ms(100));
+  EXPECT_EQ(talking.frames_from_guest, 1);
+  EXPECT_DOUBLE_EQ(talking.last_from_guest_ms.value_or(-1), 160);
 }
 
 }  // namespace

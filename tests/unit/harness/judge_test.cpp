@@ -78,5 +78,27 @@ TEST(Judge, LimitsAreInclusive) {
   EXPECT_EQ(judge(in).verdict, Verdict::kPass);
 }
 
+// The prober waiting to be scheduled marks the run's figures, whatever the
+// verdict; it never changes the verdict.
+TEST(Judge, AnOverloadedMachineIsNotedAfterTheReasons) {
+  JudgeInput in = good_run();
+  in.interval_ms = 5;
+  in.max_send_gap_ms = 20;  // at the limit: not overloaded
+  EXPECT_EQ(judge(in).reason(), "");
+  in.max_send_gap_ms = 31.5;
+  Judgement pass = judge(in);
+  EXPECT_EQ(pass.verdict, Verdict::kPass);
+  EXPECT_EQ(pass.reason(), "machine overloaded while measuring: the prober paused 31.5 ms between two probes "
+                           "(5.0 ms expected); figures may be inflated");
+  in.downtime_ms = 1500;
+  Judgement fail = judge(in);
+  EXPECT_EQ(fail.verdict, Verdict::kFail);
+  EXPECT_EQ(fail.reason().rfind("downtime 1500.0 ms > 1000.0 ms; machine overloaded", 0), 0u) << fail.reason();
+  // A slow prober (50 ms) is judged by its own interval.
+  in.interval_ms = 50;
+  in.max_send_gap_ms = 150;
+  EXPECT_EQ(judge(in).reason(), "downtime 1500.0 ms > 1000.0 ms");
+}
+
 }  // namespace
 }  // namespace lmh::harness
