@@ -57,6 +57,9 @@ struct MetricsEntry {
   // null elsewhere. result.json has it after hypervisor_downtime_ms, only
   // when set.
   std::optional<double> flows_installed_ms;
+  // The prober's longest pause between two probes (capture's
+  // Metrics::max_send_gap_ms): how loaded the machine was while measuring.
+  double max_send_gap_ms = 0;
 };
 
 struct FallbackEntry {
@@ -98,6 +101,9 @@ struct ScenarioResult {
   std::vector<FaultEntry> faults;
   unsigned long long fault_seed = 0;
   std::vector<std::string> pcaps;  // file names relative to the run dir
+  // The real tier: every guest's serial console log from every host it ran
+  // on ("<index>-<host>-<guest>.serial.log", relative to the run dir).
+  std::vector<std::string> serial_logs;
   double wall_ms = 0;       // lab up -> teardown done
   double lab_setup_ms = 0;
 };

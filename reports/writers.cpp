@@ -72,6 +72,7 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
   }
   metrics["hypervisor_downtime_ms"] = optional_number(s.metrics.hypervisor_downtime_ms);
   if (s.metrics.flows_installed_ms) metrics["flows_installed_ms"] = round3(*s.metrics.flows_installed_ms);
+  metrics["max_send_gap_ms"] = round3(s.metrics.max_send_gap_ms);
   OrderedJson announces = OrderedJson::array();
   for (const auto& a : s.announces)
     announces.push_back({{"seq", a.seq}, {"t_ms", round3(a.t_ms)}, {"seen_at", a.seen_at}});
@@ -108,6 +109,7 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
       {"faults", faults},
       {"fault_seed", s.fault_seed},
       {"pcaps", s.pcaps},
+      {"serial_logs", s.serial_logs},
       {"wall_ms", round3(s.wall_ms)},
       {"lab_setup_ms", round3(s.lab_setup_ms)},
   };
@@ -226,6 +228,8 @@ ScenarioResult scenario_from_json(const Fields& f) {
   }
   if (m.raw().contains("hypervisor_downtime_ms")) s.metrics.hypervisor_downtime_ms = m.optional_number("hypervisor_downtime_ms");
   if (m.raw().contains("flows_installed_ms")) s.metrics.flows_installed_ms = m.number("flows_installed_ms");
+  // Absent from results written before lmh measured it.
+  if (m.raw().contains("max_send_gap_ms")) s.metrics.max_send_gap_ms = m.number("max_send_gap_ms");
   s.recovery_cause = f.str("recovery_cause");
   s.migration_status = f.str("migration_status");
   const Json& announces = f.array("announces");
@@ -257,6 +261,8 @@ ScenarioResult scenario_from_json(const Fields& f) {
   }
   s.fault_seed = static_cast<unsigned long long>(f.integer("fault_seed"));
   s.pcaps = f.strings("pcaps");
+  // Absent from results written before the real tier kept serial logs.
+  if (f.raw().contains("serial_logs")) s.serial_logs = f.strings("serial_logs");
   s.wall_ms = f.number("wall_ms");
   s.lab_setup_ms = f.number("lab_setup_ms");
   return s;

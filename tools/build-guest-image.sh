@@ -33,7 +33,15 @@
 #     [seq] garp              arping -U -c 1 -I eth0 <own ip> (gratuitous ARP)
 #     [seq] ready             prints the ready line again
 #     [seq] ip                ip -o addr; ip -o link
+#     [seq] diag              one line each: the clocksource, uptime, eth0's
+#                             counters (/proc/net/dev), its link state, the
+#                             virtio and timer interrupt counts, and the
+#                             kernel's last messages (for a guest that stopped
+#                             answering on the network)
 #   Anything else answers rc=127.
+#   After the ready line the kernel logs everything to ttyS0 (printk level
+#   8), so a watchdog, RCU stall or clocksource message of a guest that
+#   hangs later is in the serial log.
 set -eu
 
 script=$(readlink -f "$0")
@@ -154,6 +162,15 @@ garp() { arping -U -c 1 -I eth0 "$own_ip" >/dev/null 2>&1; }
 if [ "$garp_on_boot" = 1 ] && [ -n "$own_ip" ] && command -v arping >/dev/null; then garp; fi
 echo
 ready
+# From here on every kernel message reaches the console (boot stays quiet).
+echo 8 > /proc/sys/kernel/printk
+diag() {
+  echo "diag clocksource=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource) uptime=$(cut -d' ' -f1 /proc/uptime)"
+  echo "diag net $(grep eth0 /proc/net/dev | tr -s ' ')"
+  echo "diag link $(ip -o link show eth0 | sed 's/.*<\([^>]*\)>.*state \([A-Z]*\).*/<\1> \2/')"
+  grep -E 'virtio|LOC|timer' /proc/interrupts | tr -s ' ' | sed 's/^/diag irq /'
+  dmesg | tail -n 5 | sed 's/^/diag kmsg /'
+}
 
 # Command loop: PID 1 must never exit.
 while true; do
@@ -171,6 +188,7 @@ while true; do
       garp) garp; rc=$? ;;
       ready) ready; rc=0 ;;
       ip) ip -o addr; ip -o link; rc=0 ;;
+      diag) diag; rc=0 ;;
       *) echo "unknown command: $cmd"; rc=127 ;;
     esac
     echo "LMH-DONE $seq rc=$rc"

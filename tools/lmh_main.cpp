@@ -1,4 +1,4 @@
-// lmh: live-migration harness. Subcommands: run, matrix, validate-cloud,
+// lmh: live-migration harness. Subcommands: run, matrix, flake, validate-cloud,
 // cleanup, doctor, faults, report, xml. Exit codes: 0 all pass, 1 a scenario failed its threshold or an
 // invariant, 2 usage or input error, 3 environment (a scenario errored), 130
 // interrupted.
@@ -22,6 +22,8 @@
 #include "harness/lab/cleanup.h"
 #include "harness/lab/lab.h"
 #include "harness/lab/libvirt_hypervisor.h"
+#include "harness/run/judge.h"
+#include "harness/run/matrix_file.h"
 #include "harness/run/runner.h"
 #include "harness/run/scenario.h"
 #include "harness/run/validate_cloud.h"
@@ -29,6 +31,7 @@
 #include "harness/system/capabilities.h"
 #include "harness/system/log.h"
 #include "harness/virt/accel_probe.h"
+#include "reports/repeated_runs.h"
 #include "reports/writers.h"
 
 namespace {
@@ -126,8 +129,47 @@ int cmd_report(const std::string& path) {
   return kExitPass;
 }
 
+// What the run gates on: a scenario with an expected verdict (from a
+// matrix file) must get that verdict; one without must pass.
+using ExpectedVerdicts = std::vector<std::optional<lmh::reports::Verdict>>;
+
 int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& results_root, std::string run_id,
-            bool matrix);
+            bool matrix, const ExpectedVerdicts& expected = {});
+
+// Loads every argument (scenario files, FILE[k=v,...], matrix files) with
+// 'sets' on top; prints the error and returns nullopt on bad input.
+std::optional<std::vector<lmh::harness::Scenario>> load_scenario_args(const std::vector<std::string>& args,
+                                                                      const std::vector<std::string>& sets,
+                                                                      ExpectedVerdicts& expected) {
+  std::vector<lmh::harness::Scenario> scenarios;
+  auto load = [&](const lmh::harness::ScenarioArg& a, std::optional<lmh::reports::Verdict> want,
+                  const std::string& where) {
+    std::vector<std::string> overrides = a.overrides;
+    overrides.insert(overrides.end(), sets.begin(), sets.end());
+    auto sc = lmh::harness::load_scenario(a.file, overrides);
+    if (!sc.ok()) {
+      std::fprintf(stderr, "lmh: %s%s\n", where.empty() ? "" : (where + ": ").c_str(), sc.status().message().c_str());
+      return false;
+    }
+    scenarios.push_back(std::move(sc).value());
+    expected.push_back(want);
+    return true;
+  };
+  for (const auto& arg : args) {
+    if (lmh::harness::is_matrix_file(arg)) {
+      auto entries = lmh::harness::load_matrix_file(arg);
+      if (!entries.ok()) {
+        std::fprintf(stderr, "lmh: %s\n", entries.status().message().c_str());
+        return std::nullopt;
+      }
+      for (const auto& e : *entries)
+        if (!load(e.scenario, e.expected, e.source)) return std::nullopt;
+    } else if (!load(lmh::harness::parse_scenario_arg(arg), std::nullopt, "")) {
+      return std::nullopt;
+    }
+  }
+  return scenarios;
+}
 
 int cmd_run(const std::vector<std::string>& files, const std::vector<std::string>& sets,
             const std::vector<std::string>& fault_texts, std::string results_root, std::string run_id) {
@@ -141,37 +183,19 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
     }
     cli_faults.push_back(std::move(spec).value());
   }
-  std::vector<lmh::harness::Scenario> scenarios;
-  for (const auto& arg : files) {
-    // "FILE[key=value,...]" runs FILE with those overrides (before --set),
-    // the same form the report prints as a scenario's name.
-    std::string f = arg;
-    std::vector<std::string> overrides;
-    if (auto open = arg.find('['); open != std::string::npos && arg.back() == ']') {
-      f = arg.substr(0, open);
-      std::stringstream inner(arg.substr(open + 1, arg.size() - open - 2));
-      for (std::string kv; std::getline(inner, kv, ',');) {
-        // Short names like the report prints them are behaviour switches.
-        if (kv.find('.') == std::string::npos || kv.find('.') > kv.find('=')) kv = "behaviour." + kv;
-        overrides.push_back(kv);
-      }
-    }
-    overrides.insert(overrides.end(), sets.begin(), sets.end());
-    auto sc = lmh::harness::load_scenario(f, overrides);
-    if (!sc.ok()) {
-      std::fprintf(stderr, "lmh: %s\n", sc.status().message().c_str());
-      return kExitInput;
-    }
+  ExpectedVerdicts expected;
+  auto scenarios = load_scenario_args(files, sets, expected);
+  if (!scenarios) return kExitInput;
+  for (auto& sc : *scenarios) {
     for (const auto& spec : cli_faults) {
-      if (std::string why = lmh::harness::fault_not_applicable(*sc, spec); !why.empty()) {
-        std::fprintf(stderr, "lmh: --fault %s: %s (%s)\n", spec.text.c_str(), why.c_str(), f.c_str());
+      if (std::string why = lmh::harness::fault_not_applicable(sc, spec); !why.empty()) {
+        std::fprintf(stderr, "lmh: --fault %s: %s (%s)\n", spec.text.c_str(), why.c_str(), sc.source_file.c_str());
         return kExitInput;
       }
     }
-    sc->faults.insert(sc->faults.end(), cli_faults.begin(), cli_faults.end());
-    scenarios.push_back(std::move(sc).value());
+    sc.faults.insert(sc.faults.end(), cli_faults.begin(), cli_faults.end());
   }
-  return execute(std::move(scenarios), results_root, run_id, /*matrix=*/false);
+  return execute(std::move(*scenarios), results_root, run_id, /*matrix=*/false, expected);
 }
 
 // Checks what every run needs before touching the machine and reaps what
@@ -209,7 +233,7 @@ std::optional<int> prepare_machine(std::string& run_id, lmh::harness::Capabiliti
 // fault may cost downtime; it must never break an invariant) and prints the
 // fault matrix.
 int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& results_root, std::string run_id,
-            bool matrix) {
+            bool matrix, const ExpectedVerdicts& expected) {
   lmh::harness::Capabilities caps;
   if (auto rc = prepare_machine(run_id, caps)) return *rc;
   lmh::reports::RunReport report;
@@ -259,8 +283,129 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
     std::printf("%zu fault runs: %d broke an invariant\n", report.scenarios.size(), broken);
     return broken ? kExitFail : kExitPass;
   }
-  for (const auto& s : report.scenarios)
-    if (s.verdict != lmh::reports::Verdict::kPass) return kExitFail;
+  int unexpected = 0;
+  for (size_t k = 0; k < report.scenarios.size(); ++k) {
+    const auto& s = report.scenarios[k];
+    auto want = k < expected.size() && expected[k] ? *expected[k] : lmh::reports::Verdict::kPass;
+    if (s.verdict == want) continue;
+    ++unexpected;
+    if (k < expected.size() && expected[k])
+      std::printf("not as expected: %s %s, the matrix file expects %s\n", s.name.c_str(),
+                  lmh::reports::to_string(s.verdict), lmh::reports::to_string(want));
+  }
+  return unexpected ? kExitFail : kExitPass;
+}
+
+// lmh flake: every entry run again and again, round after round (so a
+// disturbance of the machine spreads over all entries, not one), against
+// the verdict expected of it. The evidence of a run whose verdict was not
+// the expected one (its pcaps, its result in result.json) is kept; the
+// other runs keep only their figures.
+int cmd_flake(const std::vector<std::string>& args, const std::vector<std::string>& sets, int runs_arg,
+              const std::string& tier_arg, const std::string& results_root, std::string run_id) {
+  ExpectedVerdicts expected;
+  auto scenarios = load_scenario_args(args, sets, expected);
+  if (!scenarios) return kExitInput;
+  std::vector<lmh::harness::Scenario> chosen;
+  std::vector<lmh::reports::RepeatedEntry> entries;
+  std::vector<int> runs_of;
+  for (size_t k = 0; k < scenarios->size(); ++k) {
+    auto& sc = (*scenarios)[k];
+    const std::string tier = lmh::harness::to_string(sc.tier);
+    if (!tier_arg.empty() && tier_arg != tier) continue;
+    // Real guests take about four times an emulated run: 10 runs, not 30.
+    runs_of.push_back(runs_arg > 0 ? runs_arg : sc.tier == lmh::harness::Tier::kEmulated ? 30 : 10);
+    entries.push_back({sc.display_name(), tier, expected[k].value_or(lmh::reports::Verdict::kPass), {}});
+    chosen.push_back(std::move(sc));
+  }
+  if (chosen.empty()) {
+    std::fprintf(stderr, "lmh: flake: no scenario of tier '%s'\n", tier_arg.c_str());
+    return kExitInput;
+  }
+  lmh::harness::Capabilities caps;
+  if (auto rc = prepare_machine(run_id, caps)) return *rc;
+  const std::string dir = results_root + "/" + run_id;
+  std::filesystem::create_directories(dir);
+  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose};
+  lmh::reports::RunReport evidence;  // full results of the runs worth reading
+  evidence.run_id = run_id;
+  evidence.started_at = utc_now_iso();
+  // Resuming: the same --run-id again continues its rounds (a measurement
+  // of hours can be split, or interrupted and picked up).
+  int index = 0;
+  std::vector<lmh::reports::RepeatedEntry> others;  // in flake.json, not run this time
+  if (std::ifstream prior(dir + "/flake.json"); prior) {
+    std::stringstream text;
+    text << prior.rdbuf();
+    auto earlier = lmh::reports::repeated_from_json(text.str());
+    if (!earlier.ok()) {
+      std::fprintf(stderr, "lmh: %s/flake.json: %s\n", dir.c_str(), earlier.status().message().c_str());
+      return kExitInput;
+    }
+    for (auto& old : *earlier) {
+      index += static_cast<int>(old.runs.size());
+      auto same = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.name == old.name; });
+      if (same != entries.end()) same->runs = std::move(old.runs);
+      else others.push_back(std::move(old));  // e.g. the other tier's entries: kept in the file
+    }
+    if (std::ifstream f(dir + "/result.json"); f) {
+      std::stringstream rt;
+      rt << f.rdbuf();
+      if (auto prior_report = lmh::reports::from_json_text(rt.str()); prior_report.ok()) evidence = *prior_report;
+    }
+    std::fprintf(stderr, "lmh: flake: resuming %s after %d runs\n", dir.c_str(), index);
+  }
+  auto all_entries = [&] {
+    auto all = entries;
+    all.insert(all.end(), others.begin(), others.end());
+    return all;
+  };
+  auto write = [&] {
+    std::ofstream(dir + "/flake.json") << lmh::reports::repeated_json(run_id, all_entries());
+    (void)lmh::reports::write_run_files(evidence, dir);
+  };
+  const int rounds = *std::max_element(runs_of.begin(), runs_of.end());
+  int total = 0, done = 0;
+  for (size_t k = 0; k < chosen.size(); ++k) total += std::max(0, runs_of[k] - static_cast<int>(entries[k].runs.size()));
+  for (int round = 1; round <= rounds; ++round) {
+    for (size_t k = 0; k < chosen.size(); ++k) {
+      if (round > runs_of[k] || round <= static_cast<int>(entries[k].runs.size())) continue;
+      ++index;
+      ++done;
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = lmh::harness::run_scenario(chosen[k], caps, opt, index);
+      const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      if (!r.ok()) {
+        std::fprintf(stderr, "lmh: %s; lab torn down\n", r.status().message().c_str());
+        write();
+        std::cout << lmh::reports::repeated_table(all_entries());
+        return kExitInterrupted;
+      }
+      auto& e = entries[k];
+      lmh::reports::RepeatedRun run{round, r->verdict, r->verdict_reason, r->metrics.downtime_ms,
+                                    r->metrics.recovery_ms, wall_ms, ""};
+      run.overloaded = r->metrics.max_send_gap_ms >
+                       std::max(lmh::harness::kOverloadedSendGapMs, 4 * r->metrics.interval_ms);
+      if (r->verdict != e.expected) {
+        run.evidence = "result.json scenario " + std::to_string(evidence.scenarios.size() + 1) + ", " +
+                       std::to_string(index) + "-*";
+        evidence.scenarios.push_back(*r);
+      } else {
+        for (const auto& pcap : r->pcaps) std::filesystem::remove(dir + "/" + pcap);
+        for (const auto& log : r->serial_logs) std::filesystem::remove(dir + "/" + log);
+      }
+      std::fprintf(stderr, "[%d/%d] %s round %d: %s%s (downtime %.1f ms)\n", done, total, e.name.c_str(), round,
+                   lmh::reports::to_string(r->verdict), r->verdict == e.expected ? "" : " (NOT AS EXPECTED)",
+                   r->metrics.downtime_ms);
+      e.runs.push_back(std::move(run));
+      if (done % 10 == 0) write();  // a long soak can be read while it runs
+    }
+  }
+  write();
+  std::cout << lmh::reports::repeated_table(all_entries());
+  std::cout << "results: " << dir << "/flake.json\n";
+  for (const auto& e : entries)
+    if (e.unexpected() || e.count(lmh::reports::Verdict::kError)) return kExitFail;
   return kExitPass;
 }
 
@@ -388,7 +533,9 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "run scenario files");
   std::vector<std::string> files, sets;
   std::string results = "results", run_id;
-  run->add_option("scenarios", files, "scenario YAML files; FILE[key=value,...] adds overrides to one file")
+  run->add_option("scenarios", files,
+                  "scenario YAML files (FILE[key=value,...] adds overrides to one file) or matrix files (*.matrix: "
+                  "each scenario with its expected verdict)")
       ->required();
   run->add_option("--set", sets, "override a scenario key, e.g. behaviour.pre_plug_vlan_uplink=true");
   std::vector<std::string> fault_texts;
@@ -405,6 +552,20 @@ int main(int argc, char** argv) {
   matrix->add_option("--set", matrix_sets, "override a scenario key");
   matrix->add_option("--results", results, "results directory (default: results)");
   matrix->add_option("--run-id", run_id, "run id (default: random)");
+
+  auto* flake = app.add_subcommand(
+      "flake", "run scenarios (or a matrix file's entries) many times; how often the verdict was not the expected one");
+  std::vector<std::string> flake_args, flake_sets;
+  int flake_runs = 0;
+  std::string flake_tier;
+  flake->add_option("scenarios", flake_args, "matrix files (expected verdicts) or scenario files (expected to pass)")
+      ->required();
+  flake->add_option("--runs", flake_runs, "runs per entry (default 30 emulated, 10 libvirt)")
+      ->check(CLI::Range(1, 100000));
+  flake->add_option("--tier", flake_tier, "only entries of this tier")->check(CLI::IsMember({"emulated", "libvirt"}));
+  flake->add_option("--set", flake_sets, "override a scenario key");
+  flake->add_option("--results", results, "results directory (default: results)");
+  flake->add_option("--run-id", run_id, "run id (default: random)");
 
   auto* validate = app.add_subcommand(
       "validate-cloud", "build the lab from a cloud's configuration files and release; run its migration matrix");
@@ -456,6 +617,7 @@ int main(int argc, char** argv) {
   }
   lmh::harness::setup_logging(g_verbose);
   if (*run) return cmd_run(files, sets, fault_texts, results, run_id);
+  if (*flake) return cmd_flake(flake_args, flake_sets, flake_runs, flake_tier, results, run_id);
   if (*matrix) return cmd_matrix(matrix_file, matrix_sets, matrix_points, matrix_actions, results, run_id);
   if (*validate) {
     vopt.kinds.clear();

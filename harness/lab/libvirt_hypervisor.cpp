@@ -841,6 +841,38 @@ void LibvirtHypervisor::schedule_traffic(Guest& g) {
   });
 }
 
+// ---------------------------------------------------------------- console
+
+StatusOr<std::string> LibvirtHypervisor::console_command(const std::string& uuid, const std::string& command,
+                                                         std::chrono::milliseconds timeout) {
+  auto it = guests_.find(uuid);
+  if (it == guests_.end() || it->second->host.empty()) return failed_precondition("guest " + uuid + " is not running");
+  Guest& g = *it->second;
+  const int seq = g.next_seq++;
+  const size_t from = file_size(g.serial_log);
+  auto rc = guest_serial_command(g.serial_socket, g.serial_log, seq, command, timeout);
+  if (!rc.ok()) return rc.status();
+  std::string log = read_text_file(g.serial_log);
+  std::string out = log.substr(std::min(from, log.size()));
+  if (auto done = out.find("LMH-DONE " + std::to_string(seq) + " "); done != std::string::npos) out.resize(done);
+  return out;
+}
+
+std::vector<std::string> LibvirtHypervisor::copy_serial_logs(const std::string& dir, const std::string& prefix) const {
+  std::vector<std::string> written;
+  std::error_code ec;
+  for (const auto& [host, hc] : hosts_) {
+    for (const auto& [uuid, g] : guests_) {
+      const std::string from = hc->libvirt->state_dir() + "/" + g->name + ".serial.log";
+      if (!std::filesystem::exists(from, ec)) continue;
+      const std::string name = prefix + host + "-" + g->name + ".serial.log";
+      if (std::filesystem::copy_file(from, dir + "/" + name, std::filesystem::copy_options::overwrite_existing, ec))
+        written.push_back(name);
+    }
+  }
+  return written;
+}
+
 // ---------------------------------------------------------------- job control
 
 core::JobControl* LibvirtHypervisor::migration_job(const std::string& uuid) {

@@ -128,6 +128,19 @@ class LibvirtHypervisor final : public core::Hypervisor {
   std::optional<double> last_migration_ms(const std::string& instance_uuid) const;
   const std::string& accel() const { return options_.accel; }
 
+  // Runs 'command' on the guest over its serial console on the host it runs
+  // on (tools/build-guest-image.sh's protocol) and returns what it printed
+  // before its LMH-DONE line; an error when the console does not answer
+  // within 'timeout'. Blocks the caller: for after the measurement, when
+  // the loop has nothing outstanding.
+  StatusOr<std::string> console_command(const std::string& instance_uuid, const std::string& command,
+                                        std::chrono::milliseconds timeout);
+  // Copies each guest's serial console log from every host it ran on into
+  // 'dir' as "<prefix><host>-<guest name>.serial.log"; the file names
+  // written. The logs live in the hosts' state directories, which teardown
+  // removes.
+  std::vector<std::string> copy_serial_logs(const std::string& dir, const std::string& prefix) const;
+
  private:
   struct Guest;
   struct Migration;

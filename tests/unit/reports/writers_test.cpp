@@ -28,10 +28,10 @@ bool operator==(const AnnounceEntry& a, const AnnounceEntry& b) {
 bool operator==(const MetricsEntry& a, const MetricsEntry& b) {
   return std::tie(a.loss, a.probes, a.interval_ms, a.max_gap_ms, a.downtime_ms, a.recovery_ms,
                   a.stale_forwarding_ms, a.hypervisor_downtime_ms, a.stale_forwarding_by_host_ms,
-                  a.flows_installed_ms) ==
+                  a.flows_installed_ms, a.max_send_gap_ms) ==
          std::tie(b.loss, b.probes, b.interval_ms, b.max_gap_ms, b.downtime_ms, b.recovery_ms,
                   b.stale_forwarding_ms, b.hypervisor_downtime_ms, b.stale_forwarding_by_host_ms,
-                  b.flows_installed_ms);
+                  b.flows_installed_ms, b.max_send_gap_ms);
 }
 bool operator==(const FallbackEntry& a, const FallbackEntry& b) {
   return std::tie(a.capability, a.available, a.used) == std::tie(b.capability, b.available, b.used);
@@ -45,10 +45,10 @@ bool operator==(const FaultEntry& a, const FaultEntry& b) {
 bool operator==(const ScenarioResult& a, const ScenarioResult& b) {
   return std::tie(a.name, a.scenario_file, a.tier, a.accel, a.behaviour, a.verdict, a.verdict_reason,
                   a.metrics, a.recovery_cause, a.migration_status, a.announces, a.timeline,
-                  a.fallbacks, a.invariants, a.faults, a.fault_seed, a.pcaps, a.wall_ms, a.lab_setup_ms) ==
+                  a.fallbacks, a.invariants, a.faults, a.fault_seed, a.pcaps, a.serial_logs, a.wall_ms, a.lab_setup_ms) ==
          std::tie(b.name, b.scenario_file, b.tier, b.accel, b.behaviour, b.verdict, b.verdict_reason,
                   b.metrics, b.recovery_cause, b.migration_status, b.announces, b.timeline,
-                  b.fallbacks, b.invariants, b.faults, b.fault_seed, b.pcaps, b.wall_ms, b.lab_setup_ms);
+                  b.fallbacks, b.invariants, b.faults, b.fault_seed, b.pcaps, b.serial_logs, b.wall_ms, b.lab_setup_ms);
 }
 
 namespace {
@@ -86,6 +86,8 @@ ScenarioResult passing() {
                 {512.25, "guest", "resumed on dst", "guest_resumed", "dst"}};
   s.fallbacks = {{"8021q", false, "macvlan"}};
   s.pcaps = {"peer.pcap", "dst.tap.pcap"};
+  s.serial_logs = {"1-dst-vm1.serial.log", "1-src-vm1.serial.log"};
+  s.metrics.max_send_gap_ms = 7.25;
   s.wall_ms = 4321.5;
   s.lab_setup_ms = 800.125;
   return s;
@@ -186,7 +188,8 @@ TEST(ResultJson, GoldenText) {
         "downtime_ms": 7.346,
         "recovery_ms": 30.0,
         "stale_forwarding_ms": null,
-        "hypervisor_downtime_ms": null
+        "hypervisor_downtime_ms": null,
+        "max_send_gap_ms": 0.0
       },
       "recovery_cause": "announce",
       "migration_status": "completed",
@@ -215,6 +218,7 @@ TEST(ResultJson, GoldenText) {
       "pcaps": [
         "peer.pcap"
       ],
+      "serial_logs": [],
       "wall_ms": 1500.0,
       "lab_setup_ms": 250.5
     }
@@ -261,7 +265,7 @@ TEST(ResultJson, StaleForwardingByHostAfterTheAggregateOnlyWhenPresent) {
                               "          \"other\": 12.5,\n"
                               "          \"switcher\": 0.0\n"
                               "        },\n"
-                              "        \"hypervisor_downtime_ms\": null\n"));
+                              "        \"hypervisor_downtime_ms\": null,\n"));
   // The label's arrow is written as UTF-8, not escaped.
   EXPECT_THAT(text, HasSubstr("\"dst.underlay\xE2\x86\x92src\""));
   EXPECT_THAT(to_json_text(report({passing(), failing(), erroring()})), Not(HasSubstr("by_host")));
@@ -301,7 +305,7 @@ TEST(ResultJson, OvnFlowsInstalledOnlyWhenMeasured) {
   ScenarioResult ovn = passing();
   ovn.metrics.flows_installed_ms = 17.25;
   std::string text = to_json_text(report({ovn, passing()}));
-  EXPECT_THAT(text, HasSubstr("\"hypervisor_downtime_ms\": null,\n        \"flows_installed_ms\": 17.25\n"));
+  EXPECT_THAT(text, HasSubstr("\"hypervisor_downtime_ms\": null,\n        \"flows_installed_ms\": 17.25,\n        \"max_send_gap_ms\": 7.25\n"));
   EXPECT_EQ(text.find("flows_installed_ms"), text.rfind("flows_installed_ms")) << "only the OVN run has it";
   auto out = from_json_text(text);
   ASSERT_TRUE(out.ok()) << out.status().to_string();
