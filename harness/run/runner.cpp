@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -559,12 +560,19 @@ std::optional<std::string> guest_unresponsive(const RunContext& ctx, RunState& s
   std::string why = "guest unresponsive after migration: " + std::to_string(a.requests_to_guest) +
                     " requests for it reached " + point + " from " + fmt::format("{:.0f}", a.first_request_ms.value_or(0)) +
                     " ms on and it sent nothing";
+  // Twice, a second apart: whether eth0's counters move tells a receive
+  // path that stalled from a stack that receives and does not answer.
+  auto one_line = [](std::string text) {
+    std::replace(text.begin(), text.end(), '\n', ';');
+    std::replace(text.begin(), text.end(), '\r', ' ');
+    return text;
+  };
   auto diag = hv->console_command(sc.guest.instance_uuid, "diag", std::chrono::seconds(5));
   if (diag.ok()) {
-    std::string one_line = *diag;
-    std::replace(one_line.begin(), one_line.end(), '\n', ';');
-    std::replace(one_line.begin(), one_line.end(), '\r', ' ');
-    why += "; its serial console answers (kernel and init run): " + one_line;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto again = hv->console_command(sc.guest.instance_uuid, "diag", std::chrono::seconds(5));
+    why += "; its serial console answers (kernel and init run): " + one_line(*diag) + " | 1 s later: " +
+           (again.ok() ? one_line(*again) : again.status().message());
   } else {
     why += "; its serial console does not answer either (" + diag.status().message() + ")";
   }

@@ -99,6 +99,31 @@ TEST_F(Lifecycle, UnknownKeyAndWrongTypeExit2WithLineAndKey) {
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
 }
 
+// A matrix file gates on the verdict each entry expects; a malformed one
+// (or one naming a malformed scenario) creates nothing.
+TEST_F(Lifecycle, MatrixFileGatesOnExpectedVerdictsAndBadLinesExit2) {
+  const std::string dir = std::string(LMH_SOURCE_DIR) + "/scenarios/";
+  std::string bad = write_file("bad.matrix", "pass " + dir + "lb-vlan-warm-destination.yaml\nmaybe x.yaml\n");
+  auto b = run_lmh({bad}, "itmbad");
+  EXPECT_EQ(b.exit_code, 2);
+  EXPECT_NE(b.err.find(bad + ":2: expected verdict 'maybe'"), std::string::npos) << b.err;
+  std::string missing = write_file("missing.matrix", "fail " + dir + "no-such.yaml\n");
+  auto m = run_lmh({missing}, "itmmis");
+  EXPECT_EQ(m.exit_code, 2);
+  EXPECT_NE(m.err.find(missing + ":1: "), std::string::npos) << m.err;
+  EXPECT_FALSE(std::filesystem::exists(::testing::TempDir() + "lmh-results/itmbad"));
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+  // The warm scenario passes; a matrix that expects it to fail is told so.
+  std::string wrong = write_file("wrong.matrix", "fail " + dir + "lb-vlan-warm-destination.yaml\n");
+  auto w = run_lmh({wrong}, "itmwr");
+  EXPECT_EQ(w.exit_code, 1) << w.err;
+  EXPECT_NE(w.out.find("not as expected: lb-vlan-warm-destination pass, the matrix file expects fail"),
+            std::string::npos) << w.out;
+  std::string right = write_file("right.matrix", "pass " + dir + "lb-vlan-warm-destination.yaml\n");
+  EXPECT_EQ(run_lmh({right}, "itmok").exit_code, 0);
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
 TEST_F(Lifecycle, SigintDuringBootTearsEverythingDown) {
   pid_t pid = start_run("itint");
   ASSERT_TRUE(wait_lab_up()) << "lab never came up";

@@ -108,6 +108,20 @@ class RealTier : public ::testing::Test {
     // QEMU sends its own 5 RARPs (+0/50/200/450/800 ms), seen leaving the guest.
     EXPECT_EQ(s["announces"].size(), 5u);
     for (const auto& a : s["announces"]) EXPECT_TRUE(seen_at(a, "dst.tap")) << a.dump();
+    // The guest's serial console from both hosts is in the results: the
+    // source's has its boot, the destination's what it printed after.
+    const std::string dir = ::testing::TempDir() + "lmh-results/" + run_id + "/";
+    std::vector<std::string> logs = s["serial_logs"].get<std::vector<std::string>>();
+    bool src_booted = false, dst_present = false;
+    for (const auto& name : logs) {
+      std::ifstream f(dir + name);
+      std::stringstream text;
+      text << f.rdbuf();
+      if (name.rfind("1-src-", 0) == 0) src_booted = text.str().find("LMH-GUEST-READY") != std::string::npos;
+      if (name.rfind("1-dst-", 0) == 0) dst_present = static_cast<bool>(f);
+    }
+    EXPECT_TRUE(src_booted) << "no source serial log with the guest's ready line: " << s["serial_logs"].dump();
+    EXPECT_TRUE(dst_present) << "no destination serial log: " << s["serial_logs"].dump();
     return s;
   }
 };
