@@ -29,6 +29,7 @@
 #include "harness/run/validate_cloud.h"
 #include "harness/run/xml_command.h"
 #include "harness/system/capabilities.h"
+#include "harness/system/files.h"
 #include "harness/system/log.h"
 #include "harness/virt/accel_probe.h"
 #include "reports/repeated_runs.h"
@@ -334,10 +335,8 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
   // of hours can be split, or interrupted and picked up).
   int index = 0;
   std::vector<lmh::reports::RepeatedEntry> others;  // in flake.json, not run this time
-  if (std::ifstream prior(dir + "/flake.json"); prior) {
-    std::stringstream text;
-    text << prior.rdbuf();
-    auto earlier = lmh::reports::repeated_from_json(text.str());
+  if (std::filesystem::exists(dir + "/flake.json")) {
+    auto earlier = lmh::reports::repeated_from_json(lmh::harness::read_text_file(dir + "/flake.json"));
     if (!earlier.ok()) {
       std::fprintf(stderr, "lmh: %s/flake.json: %s\n", dir.c_str(), earlier.status().message().c_str());
       return kExitInput;
@@ -348,11 +347,9 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
       if (same != entries.end()) same->runs = std::move(old.runs);
       else others.push_back(std::move(old));  // e.g. the other tier's entries: kept in the file
     }
-    if (std::ifstream f(dir + "/result.json"); f) {
-      std::stringstream rt;
-      rt << f.rdbuf();
-      if (auto prior_report = lmh::reports::from_json_text(rt.str()); prior_report.ok()) evidence = *prior_report;
-    }
+    if (auto prior_report = lmh::reports::from_json_text(lmh::harness::read_text_file(dir + "/result.json"));
+        prior_report.ok())
+      evidence = *prior_report;
     std::fprintf(stderr, "lmh: flake: resuming %s after %d runs\n", dir.c_str(), index);
   }
   auto all_entries = [&] {
