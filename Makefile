@@ -2,6 +2,8 @@
 #   make run    install what is missing, build, run the default scenario matrix
 #   make test   install what is missing, build, run unit + integration tests
 #   make bench  build and run the benchmarks (JSON into results/bench/)
+#   make soak   kill-soak: SOAK_RUNS (50) lmh runs SIGKILLed at random moments,
+#               each followed by lmh cleanup; nothing may leak (SOAK_SEED replays)
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -12,7 +14,7 @@ DEBS    := build-essential cmake pkg-config iproute2 apt \
            libpugixml-dev openvswitch-switch openvswitch-common \
            openvswitch-source ovn-central ovn-host ovn-common python3 \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
-           qemu-system-x86 busybox-static cpio kmod
+           qemu-system-x86 busybox-static cpio kmod nftables iptables
 # The default matrix: seed 001 (warm, cold as shipped, cold fixed), OVS to
 # OVS (plain, hybrid), seed 000 (as shipped, fixed), VXLAN with
 # l2population seen from a third host (linuxbridge, OVS, seed 000's
@@ -39,7 +41,7 @@ MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/real-lb-vlan-cold-destination.yaml \
            'scenarios/real-lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
 
-.PHONY: all deps build guest-image run test bench cleanup clean
+.PHONY: all deps build guest-image run test soak bench cleanup clean
 
 all: build
 
@@ -73,8 +75,13 @@ run: build
 # machine's load. Until they are fixed a failed RealTier test runs once
 # more; every other test runs once.
 test: build
-	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300 -E '^RealTier\.'
-	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300 -R '^RealTier\.' --repeat until-pass:2
+	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300 -LE soak -E '^RealTier\.'
+	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300 -LE soak -R '^RealTier\.' --repeat until-pass:2
+
+# The kill-soak (label soak, not part of `make test`): about 20 s a run.
+soak: build
+	cd $(BUILD) && $(SUDO) env SOAK_RUNS=$${SOAK_RUNS:-50} SOAK_SEED=$${SOAK_SEED:-} SOAK_TIERS=$${SOAK_TIERS:-} \
+	  SOAK_LOCK=$${SOAK_LOCK:-} ctest -L soak -V --timeout 7200
 
 bench: build
 	mkdir -p results/bench
