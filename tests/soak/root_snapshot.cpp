@@ -142,6 +142,26 @@ std::string files(const std::vector<std::string>& skip_paths) {
   return out;
 }
 
+// Every path some live process holds open. After `lmh cleanup` no process
+// of lmh is left (one would be a leak of its own), so a new file that is
+// open is another program's: a log of a build or a test running beside
+// the soak.
+std::set<std::string> open_paths() {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = e.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code fec;
+    for (const auto& fd : fs::directory_iterator(e.path() / "fd", fec)) {
+      std::error_code lec;
+      auto target = fs::read_symlink(fd.path(), lec);
+      if (!lec) out.insert(target.string());
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);
@@ -176,13 +196,20 @@ std::vector<std::string> snapshot_diff(const RootSnapshot& before, const RootSna
     const std::string old = b == before.sections.end() ? "" : b->second;
     if (old == text) continue;
     auto ol = lines_of(old), nl = lines_of(text);
+    if (name == "files") {
+      // New files another program holds open are not lmh's.
+      const auto open = open_paths();
+      std::erase_if(nl, [&](const std::string& l) {
+        return l.size() > 2 && open.count(l.substr(2)) && std::find(ol.begin(), ol.end(), l) == ol.end();
+      });
+    }
     std::multiset<std::string> os(ol.begin(), ol.end()), ns(nl.begin(), nl.end());
     size_t shown = 0;
     for (const auto& l : nl)
       if (!os.count(l) && shown++ < 20) out.push_back(name + ": + " + l);
     for (const auto& l : ol)
       if (!ns.count(l) && shown++ < 20) out.push_back(name + ": - " + l);
-    if (shown == 0) out.push_back(name + ": same lines in another order");
+    if (shown == 0 && name != "files") out.push_back(name + ": same lines in another order");
     else if (shown > 20) out.push_back(name + ": ... " + std::to_string(shown - 20) + " more");
   }
   return out;
