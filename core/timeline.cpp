@@ -23,10 +23,15 @@ const char* to_string(EventKind kind) {
 }
 
 void Timeline::insert(TimelineEvent e) {
-  std::lock_guard lock(mu_);
-  auto pos = events_.end();
-  while (pos != events_.begin() && std::prev(pos)->t > e.t) --pos;
-  events_.insert(pos, std::move(e));
+  std::optional<TimelineEvent> told;
+  if (listener_ && e.kind != EventKind::kNote) told = e;
+  {
+    std::lock_guard lock(mu_);
+    auto pos = events_.end();
+    while (pos != events_.begin() && std::prev(pos)->t > e.t) --pos;
+    events_.insert(pos, std::move(e));
+  }
+  if (told) listener_(*told);
 }
 
 void Timeline::record(std::string source, std::string event) {

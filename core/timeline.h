@@ -4,6 +4,7 @@
 // because harness threads (capture) may add to it.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,7 +48,14 @@ struct TimelineEvent {
 
 class Timeline {
  public:
+  // Told of every typed event (not of notes) as it is recorded, on the
+  // recording thread and outside the timeline's lock.
+  using Listener = std::function<void(const TimelineEvent&)>;
+
   explicit Timeline(const Clock& clock) : clock_(clock) {}
+  // Sets the one listener ('listener' empty: none). Set it before events
+  // are recorded from other threads.
+  void set_listener(Listener listener) { listener_ = std::move(listener); }
   // Appends a note stamped with the clock's now().
   void record(std::string source, std::string event);
   // Appends a typed event of 'kind' on 'host' stamped now.
@@ -69,6 +77,7 @@ class Timeline {
   void insert(TimelineEvent e);
 
   const Clock& clock_;
+  Listener listener_;
   mutable std::mutex mu_;
   std::vector<TimelineEvent> events_;
 };

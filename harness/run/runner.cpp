@@ -6,6 +6,7 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "capture/analysis.h"
 #include "capture/pcap_capture.h"
@@ -74,6 +75,12 @@ StatusOr<std::unique_ptr<ScenarioSession>> ScenarioSession::create(const Scenari
   ss->lab_setup_ms_ = ms_since(start, MonoClock::now());
   ss->loop_ = std::make_unique<core::EventLoop>(ss->clock_);
   ss->timeline_ = std::make_unique<core::Timeline>(ss->clock_);
+  // --verbose: the guest's and libvirt's phases as they happen (what a
+  // watcher such as the kill-soak reads to tell pre-copy from switchover).
+  if (spdlog::should_log(spdlog::level::debug))
+    ss->timeline_->set_listener([run = lab_run_id](const core::TimelineEvent& e) {
+      spdlog::debug("run {}: event {} on {}", run, core::to_string(e.kind), e.host);
+    });
   if (image) {
     ss->timeline_->record("runner", "accel " + accel.accel + ": " + accel.reason);
     auto hv = LibvirtHypervisor::create(*ss->lab_, *ss->loop_, *ss->timeline_, {*image, accel.accel},
@@ -659,20 +666,30 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   auto error = [&](const Status& s) { return error_result(ctx, st, std::move(r), s); };
   // A lab per scenario run: "<run id><index>", [a-z0-9] only, so cleanup can
   // tell runs apart by the text between "lmh-" and the next '-'.
-  auto session = ScenarioSession::create(sc, caps, opt.run_id + std::to_string(index));
+  const std::string lab_run_id = opt.run_id + std::to_string(index);
+  // --verbose names each stage as it starts (set-up, boot, measure,
+  // migrate, analyse, teardown, done); the guest's own phases follow from
+  // the timeline's listener.
+  auto phase = [&](const char* name) { spdlog::debug("run {}: phase {}", lab_run_id, name); };
+  phase("set-up");
+  auto session = ScenarioSession::create(sc, caps, lab_run_id);
   if (!session.ok()) return error(session.status());
   st.session = std::move(session).value();
   if (opt.interrupt && opt.interrupt->load()) return error(cancelled("interrupted"));
   r.lab_setup_ms = st.session->lab_setup_ms();
   if (st.session->libvirt()) r.accel = st.session->libvirt()->accel();
+  phase("boot");
   if (Status s = st.session->boot(opt.interrupt); !s.ok()) return error(s);
 
   std::filesystem::create_directories(opt.results_dir);
   const auto points = plan_captures(ctx, st.session->lab());
   for (const auto& p : points) r.pcaps.push_back(std::filesystem::path(p.pcap_path).filename());
+  phase("measure");
   if (Status s = start_measuring(ctx, st, points); !s.ok()) return error(s);
+  phase("migrate");
   auto mid = drive_migration(ctx, st);
   if (!mid.ok()) return error(mid.status());
+  phase("analyse");
   if (Status s = stop_measuring(ctx, st); !s.ok()) return error(s);
 
   auto invariants = collect_invariants(ctx, st, *mid);
@@ -687,9 +704,11 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   keep_serial_logs(ctx, st, r);
 
   // Teardown now, so wall time covers it.
+  phase("teardown");
   st.prober.reset();
   st.capture.reset();
   st.session.reset();
+  phase("done");
   r.wall_ms = ms_since(ctx.origin, MonoClock::now());
   return r;
 }

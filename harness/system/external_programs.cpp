@@ -32,6 +32,10 @@ const std::vector<ExternalProgram>& external_programs() {
       {"sed", "sed", "build-guest-image.sh"},
       // Tests.
       {"dpkg-query", "dpkg", "the test that checks this list"},
+      {"ip", "iproute2", "the kill-soak's snapshot of the root namespace (links, addresses, routes, rules)"},
+      {"nft", "nftables", "the kill-soak's snapshot of the root namespace's firewall"},
+      {"iptables-save", "iptables", "the kill-soak's snapshot of the root namespace's firewall (IPv4)"},
+      {"ip6tables-save", "iptables", "the kill-soak's snapshot of the root namespace's firewall (IPv6)"},
       {"grep", "grep", "tests/layering.sh"},
       {"sleep", "coreutils", "process runner tests (a child that outlives its timeout)"},
       {"echo", "coreutils", "process runner tests"},

@@ -95,5 +95,22 @@ TEST(Timeline, FindsTypedEventsByKindAndHostWhateverTheirText) {
   EXPECT_STREQ(to_string(EventKind::kPrepare), "prepare");
 }
 
+TEST(Timeline, TellsItsListenerOfTypedEventsOnly) {
+  SimulatedClock clock;
+  Timeline tl(clock);
+  std::vector<std::string> told;
+  tl.set_listener([&](const TimelineEvent& e) {
+    // Outside the lock: the listener may read the timeline.
+    told.push_back(std::string(to_string(e.kind)) + "@" + e.host + " " + std::to_string(tl.events().size()));
+  });
+  tl.record("runner", "a note");
+  tl.record(EventKind::kBegin, "src", "compute.src", "migration begins");
+  tl.record_at(tl.events()[0].t, EventKind::kGuestPaused, "src", "guest", "paused on src");
+  EXPECT_EQ(told, (std::vector<std::string>{"begin@src 2", "guest_paused@src 3"}));
+  tl.set_listener({});
+  tl.record(EventKind::kGuestResumed, "dst", "guest", "resumed");
+  EXPECT_EQ(told.size(), 2u);
+}
+
 }  // namespace
 }  // namespace lmh::core
