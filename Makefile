@@ -2,7 +2,9 @@
 #   make run    install what is missing, build, run the default scenario matrix
 #   make test   install what is missing, build, run unit + integration tests
 #   make bench  build and run the benchmarks (JSON into results/bench/)
+#   make fuzz   build the fuzz targets (clang, ASan+UBSan) and run each long
 BUILD   ?= build
+FUZZ_BUILD ?= build-fuzz
 JOBS    ?= $(shell nproc)
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 DEBS    := build-essential cmake pkg-config iproute2 apt \
@@ -12,7 +14,7 @@ DEBS    := build-essential cmake pkg-config iproute2 apt \
            libpugixml-dev openvswitch-switch openvswitch-common \
            openvswitch-source ovn-central ovn-host ovn-common python3 \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
-           qemu-system-x86 busybox-static cpio kmod
+           qemu-system-x86 busybox-static cpio kmod clang-14 libclang-rt-14-dev
 # The default matrix: seed 001 (warm, cold as shipped, cold fixed), OVS to
 # OVS (plain, hybrid), seed 000 (as shipped, fixed), VXLAN with
 # l2population seen from a third host (linuxbridge, OVS, seed 000's
@@ -39,7 +41,7 @@ MATRIX  := scenarios/lb-vlan-warm-destination.yaml \
            scenarios/real-lb-vlan-cold-destination.yaml \
            'scenarios/real-lb-vlan-cold-destination.yaml[behaviour.pre_plug_vlan_uplink=true]'
 
-.PHONY: all deps build guest-image run test bench cleanup clean
+.PHONY: all deps build guest-image run test bench fuzz-build fuzz test-fuzz cleanup clean
 
 all: build
 
@@ -82,8 +84,29 @@ bench: build
 	  $(SUDO) $$b --benchmark_out=results/bench/$$(basename $$b).json --benchmark_out_format=json || exit 1; \
 	done
 
+# The fuzz tree: clang-14, every library with ASan and UBSan, the libFuzzer
+# targets of fuzz/. It links the main tree's Open vSwitch library (built
+# here first if need be: the configure is make build's own) instead of
+# building a second one.
+fuzz-build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) --target openvswitch_build -j$(JOBS)
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLMH_FUZZ=ON \
+	  -DLMH_OVS_PREBUILT_DIR=$(abspath $(BUILD))/openvswitch >/dev/null
+	cmake --build $(FUZZ_BUILD) --target lmh_fuzz -j$(JOBS)
+
+# Each fuzz target's short run over its checked-in corpus (fixed seed).
+test-fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && ctest --output-on-failure --timeout 600 -L '^fuzz$$'
+
+# Each fuzz target in turn for up to 1000000 executions or 20 minutes
+# (LMH_FUZZ_RUNS, LMH_FUZZ_SECONDS); what adds coverage is merged into
+# $(FUZZ_BUILD)/fuzz/work/<target>/corpus, never into fuzz/corpus.
+fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && LMH_FUZZ_LONG=1 ctest --output-on-failure --verbose --timeout 0 -L '^fuzz$$'
+
 cleanup: build
 	$(SUDO) ./$(BUILD)/lmh cleanup
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)
