@@ -5,7 +5,7 @@
 # seed, starting from the checked-in SEEDS; the inputs it finds go to
 # WORK/short, emptied first, so a run depends on nothing but the sources.
 # Long run (LMH_FUZZ_LONG=1 in the environment; make fuzz): LMH_FUZZ_RUNS
-# executions (default 1000000) or LMH_FUZZ_SECONDS (default 1200),
+# executions (default 1000000) or LMH_FUZZ_SECONDS (default 3600),
 # whichever ends first, from SEEDS and WORK/corpus (what earlier long runs
 # kept), with a random seed; then the new inputs that add coverage are
 # merged into WORK/corpus. The checked-in corpus is only read.
@@ -30,7 +30,7 @@ if("$ENV{LMH_FUZZ_LONG}" STREQUAL "1")
   if(DEFINED ENV{LMH_FUZZ_RUNS})
     set(runs "$ENV{LMH_FUZZ_RUNS}")
   endif()
-  set(seconds 1200)
+  set(seconds 3600)
   if(DEFINED ENV{LMH_FUZZ_SECONDS})
     set(seconds "$ENV{LMH_FUZZ_SECONDS}")
   endif()
