@@ -1,8 +1,13 @@
-// The oslo.config reader of `lmh validate-cloud`: parse_oslo_ini on one or
-// two files (the fuzz input split at the first NUL byte: two --config-file
-// arguments, oldest first), then OsloConfig's lookups with $substitution
-// of every key the files set and of a few options lmh reads, and oslo's
-// and neutron-lib's value types on every value.
+// The configuration readers of `lmh validate-cloud`: parse_oslo_ini on one
+// or two files (the fuzz input split at the first NUL byte: two
+// --config-file arguments, oldest first), then OsloConfig's lookups with
+// $substitution of every key the files set and of a few options lmh reads,
+// and oslo's and neutron-lib's value types on every value. Each part is
+// also read as a host's ovs_external_ids (parse_ovs_external_ids), whose
+// values (ovn-bridge-mappings, ...) go through the same types. Last, what
+// validate-cloud makes of a host directory holding the newest file under
+// every file name it reads, and the external ids: host_config and
+// neutron_server_config.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +16,7 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.h"
+#include "harness/run/cloud_config.h"
 #include "harness/run/oslo_ini.h"
 
 namespace {
@@ -57,6 +63,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     texts.push_back(fuzz::text_of(data, size));
   }
+  harness::ConfigDir dir;
+  dir.dir = "/fuzz/cmp1";
+  for (const std::string& text : texts) {
+    auto ids = harness::parse_ovs_external_ids(text, "ovs_external_ids");
+    if (!ids.ok()) {
+      fuzz::check_refusal(ids.status(), "parse_ovs_external_ids");
+      continue;
+    }
+    for (const auto& [key, value] : *ids) types_of(value);
+    dir.ovs_external_ids = std::move(ids).value();
+    dir.ovs_external_ids_path = "/fuzz/cmp1/ovs_external_ids";
+  }
+
   std::vector<harness::IniFile> files;
   for (size_t i = 0; i < texts.size(); ++i) {
     auto file = harness::parse_oslo_ini(texts[i], "fuzz" + std::to_string(i) + ".conf");
@@ -84,5 +103,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       {"ml2_type_vlan", "network_vlan_ranges"}, {"ml2", "mechanism_drivers"},
   };
   for (const auto& [group, key] : kRead) lookup(config, group, key);
+
+  for (const char* name : {"nova.conf", "neutron.conf", "ml2_conf.ini", "linuxbridge_agent.ini",
+                           "openvswitch_agent.ini"})
+    dir.files.emplace(name, files.back());
+  if (auto host = harness::host_config(dir); !host.ok()) fuzz::check_refusal(host.status(), "host_config");
+  if (auto server = harness::neutron_server_config({&dir}); !server.ok())
+    fuzz::check_refusal(server.status(), "neutron_server_config");
   return 0;
 }
