@@ -13,7 +13,8 @@
 # A crash, a sanitizer report, a leak, an input running over 10 s or a
 # process over 2 GB fails the run; libFuzzer leaves the input in WORK
 # (crash-*, leak-*, timeout-*, oom-*) and this prints the end of its log
-# (WORK/last.log). Prints one line: executions, time, executions per second.
+# (WORK/last.log). Prints one line: executions, time, executions per second,
+# the final coverage (cov: edges, ft: features) and corpus size, peak RSS.
 cmake_policy(VERSION 3.25)
 foreach(var FUZZER SEEDS WORK RUNS)
   if(NOT DEFINED ${var})
@@ -60,12 +61,21 @@ endif()
 
 string(REGEX MATCH "stat::number_of_executed_units: *([0-9]+)" _ "${text}")
 set(executed "${CMAKE_MATCH_1}")
-string(REGEX MATCH "stat::average_exec_per_sec: *([0-9]+)" _ "${text}")
-set(per_second "${CMAKE_MATCH_1}")
 string(REGEX MATCH "stat::peak_rss_mb: *([0-9]+)" _ "${text}")
 set(rss "${CMAKE_MATCH_1}")
+# The last status line: "#<n> DONE cov: <edges> ft: <features> corp: <inputs>/<size> ...".
+string(REGEX MATCH "DONE +cov: ([0-9]+) ft: ([0-9]+) corp: ([0-9]+)" _ "${text}")
+set(cov "${CMAKE_MATCH_1}")
+set(ft "${CMAKE_MATCH_2}")
+set(corp "${CMAKE_MATCH_3}")
 math(EXPR elapsed "${end} - ${start}")
-set(summary "${name}: ${executed} executions in ${elapsed} s (${per_second}/s), peak RSS ${rss} MB")
+# libFuzzer's own exec/s rounds a run under a second down to 0.
+set(per_second "${executed}")
+if(elapsed GREATER 0)
+  math(EXPR per_second "${executed} / ${elapsed}")
+endif()
+string(CONCAT summary "${name}: ${executed} executions in ${elapsed} s (${per_second}/s), cov ${cov}, "
+       "ft ${ft}, ${corp} inputs in the run's corpus, peak RSS ${rss} MB")
 
 if("$ENV{LMH_FUZZ_LONG}" STREQUAL "1")
   # Keep what adds coverage to WORK/corpus (libFuzzer's merge reads the
