@@ -1,10 +1,13 @@
 # lmh: two commands on a fresh Debian 12 machine.
 #   make run    install what is missing, build, run the default scenario matrix
 #   make test   install what is missing, build, run unit + integration tests
+#               and each fuzz target's short run
 #   make bench  build and run the benchmarks (JSON into results/bench/)
 #   make soak   kill-soak: SOAK_RUNS (50) lmh runs SIGKILLed at random moments,
 #               each followed by lmh cleanup; nothing may leak (SOAK_SEED replays)
+#   make fuzz   build the fuzz targets (clang, ASan+UBSan) and run each long
 BUILD   ?= build
+FUZZ_BUILD ?= build-fuzz
 JOBS    ?= $(shell nproc)
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 DEBS    := build-essential cmake pkg-config iproute2 apt \
@@ -14,12 +17,13 @@ DEBS    := build-essential cmake pkg-config iproute2 apt \
            libpugixml-dev openvswitch-switch openvswitch-common \
            openvswitch-source ovn-central ovn-host ovn-common python3 \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
-           qemu-system-x86 busybox-static cpio kmod nftables iptables
+           qemu-system-x86 busybox-static cpio kmod nftables iptables \
+           clang-14 libclang-rt-14-dev
 # The default matrix: scenarios/default.matrix lists each scenario with the
 # verdict it must get (the as-shipped rows reproduce the seed outages).
 MATRIX  := scenarios/default.matrix
 
-.PHONY: all deps build guest-image run flake test soak bench cleanup clean
+.PHONY: all deps build guest-image run flake test soak bench fuzz-build fuzz test-fuzz cleanup clean
 
 all: build
 
@@ -55,10 +59,13 @@ flake: build
 # both open (README, "Known limits"): a guest that stops answering after a
 # live migration, and QEMU's own switchover downtime rising with the
 # machine's load. Until they are fixed a failed RealTier test runs once
-# more; every other test runs once.
+# more; every other test runs once. The fuzz targets' short runs (make
+# test-fuzz) come last, from their own tree.
 test: build
+	$(MAKE) fuzz-build
 	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300 -LE soak -E '^RealTier\.'
 	cd $(BUILD) && $(SUDO) ctest --output-on-failure --timeout 300 -LE soak -R '^RealTier\.' --repeat until-pass:2
+	cd $(FUZZ_BUILD) && ctest --output-on-failure --timeout 600 -L '^fuzz$$'
 
 # The kill-soak (label soak, not part of `make test`): about 6 s a killed run
 # here (50 runs: 371 s with the 8 timing runs).
@@ -72,8 +79,29 @@ bench: build
 	  $(SUDO) $$b --benchmark_out=results/bench/$$(basename $$b).json --benchmark_out_format=json || exit 1; \
 	done
 
+# The fuzz tree: clang-14, every library with ASan and UBSan, the libFuzzer
+# targets of fuzz/. It links the main tree's Open vSwitch library (built
+# here first if need be: the configure is make build's own) instead of
+# building a second one.
+fuzz-build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) --target openvswitch_build -j$(JOBS)
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLMH_FUZZ=ON \
+	  -DLMH_OVS_PREBUILT_DIR=$(abspath $(BUILD))/openvswitch >/dev/null
+	cmake --build $(FUZZ_BUILD) --target lmh_fuzz -j$(JOBS)
+
+# Each fuzz target's short run over its checked-in corpus (fixed seed).
+test-fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && ctest --output-on-failure --timeout 600 -L '^fuzz$$'
+
+# Each fuzz target in turn for up to 1000000 executions or an hour
+# (LMH_FUZZ_RUNS, LMH_FUZZ_SECONDS); what adds coverage is merged into
+# $(FUZZ_BUILD)/fuzz/work/<target>/corpus, never into fuzz/corpus.
+fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && LMH_FUZZ_LONG=1 ctest --output-on-failure --verbose --timeout 86400 -L '^fuzz$$'
+
 cleanup: build
 	$(SUDO) ./$(BUILD)/lmh cleanup
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -93,16 +93,22 @@ const FaultPointDescriptor* find_fault_point(const std::string& name) {
 bool is_known_fault_point(const std::string& name) { return find_fault_point(name) != nullptr; }
 
 std::optional<std::string> closest_fault_point(const std::string& name) {
+  const size_t limit = std::max<size_t>(2, name.size() / 3);
   const FaultPointDescriptor* best = nullptr;
   size_t best_distance = 0;
   for (const auto& p : known_fault_points()) {
+    // The lengths alone put 'p' past 'limit' (the distance is at least
+    // their difference): skip its table, length by length of the names,
+    // which a long mistyped name would fill for every point.
+    const size_t gap = name.size() > p.name.size() ? name.size() - p.name.size() : p.name.size() - name.size();
+    if (gap > limit) continue;
     size_t d = edit_distance(name, p.name);
     if (best == nullptr || d < best_distance) {
       best = &p;
       best_distance = d;
     }
   }
-  if (best == nullptr || best_distance > std::max<size_t>(2, name.size() / 3)) return std::nullopt;
+  if (best == nullptr || best_distance > limit) return std::nullopt;
   return best->name;
 }
 

@@ -433,6 +433,9 @@ StatusOr<RunReport> from_json_text(const std::string& text) {
     doc = Json::parse(text);
   } catch (const Json::parse_error& e) {
     return invalid_argument(std::string("result JSON: syntax error: ") + e.what());
+  } catch (const Json::out_of_range& e) {
+    // A number past double's range (1e999) is not a parse_error.
+    return invalid_argument(std::string("result JSON: syntax error: ") + e.what());
   }
   try {
     Fields top(doc, "");

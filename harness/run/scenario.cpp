@@ -21,8 +21,10 @@
 #include <cstring>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace lmh::harness {
@@ -138,6 +140,61 @@ std::string describe(const YAML::Node& node) {
     case YAML::NodeType::Map: return "a map";
     default: return "an empty value";
   }
+}
+
+// Records where each YAML document starts and where its first node is,
+// from yaml-cpp's parser events (nothing is built).
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  struct Document {
+    YAML::Mark start;  // its first token ("---" when it has one)
+    YAML::Mark node;   // its first node (an empty document's null: every document has one)
+  };
+  std::vector<Document> documents;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { documents.push_back({mark, YAML::Mark::null_mark()}); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void node(const YAML::Mark& mark) {
+    if (!documents.empty() && documents.back().node.is_null()) documents.back().node = mark;
+  }
+};
+
+// Returns the first 'limit' documents of 'text' (all when it has fewer).
+// Throws YAML::ParserException for a syntax error, and for a token no
+// document can start with: yaml-cpp 0.7's parser reports such a token (a
+// stray ',' at the top level) as an empty document and leaves it for the
+// next, so YAML::LoadAll never returns (yaml-cpp issue #1040, fixed after
+// 0.7); here a document that starts where the previous one did stops it.
+std::vector<DocumentStarts::Document> first_documents(const std::string& text, size_t limit) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  while (starts.documents.size() < limit && parser.HandleNextDocument(starts)) {
+    const auto& docs = starts.documents;
+    if (docs.size() >= 2 && docs.back().start.pos == docs[docs.size() - 2].start.pos) {
+      const YAML::Mark at = docs.back().start;
+      const std::string token = at.pos >= 0 && static_cast<size_t>(at.pos) < text.size()
+                                    ? std::string(1, text[static_cast<size_t>(at.pos)])
+                                    : std::string();
+      throw YAML::ParserException(at, "unexpected '" + token + "'");
+    }
+  }
+  return std::move(starts.documents);
 }
 
 // Returns the 1-based line of 'node', or 'fallback' for nodes made by
@@ -1028,9 +1085,15 @@ std::string Scenario::display_name() const {
 
 StatusOr<Scenario> parse_scenario(const std::string& yaml_text, const std::string& source_name,
                                   const std::vector<std::string>& overrides) {
-  std::vector<YAML::Node> docs;
+  // One document: the first, after checking that no second one follows
+  // (YAML::Load reads the first alone).
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(yaml_text);
+    const auto docs = first_documents(yaml_text, 2);
+    if (docs.size() > 1)
+      return invalid_argument(fmt::format("{}:{}: (top level): only one YAML document is allowed", source_name,
+                                          docs[1].node.line + 1));
+    root = YAML::Load(yaml_text);
   } catch (const YAML::ParserException& e) {
     return invalid_argument(
         fmt::format("{}:{}: syntax error: {}", source_name, e.mark.line + 1, e.msg));
@@ -1038,10 +1101,6 @@ StatusOr<Scenario> parse_scenario(const std::string& yaml_text, const std::strin
     return invalid_argument(fmt::format("{}:{}: syntax error: {}", source_name,
                                         std::max(e.mark.line, 0) + 1, e.msg));
   }
-  if (docs.size() > 1)
-    return invalid_argument(fmt::format("{}:{}: (top level): only one YAML document is allowed",
-                                        source_name, line_of(docs[1], 1)));
-  YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
   if (!root.IsMap())
     return invalid_argument(
         fmt::format("{}:{}: (top level): expected a map of scenario keys, got {}", source_name,

@@ -198,6 +198,13 @@ StatusOr<std::vector<core::Vif>> parse_vif_json(const std::string& text,
     if (tag_end != std::string::npos) what = what.substr(tag_end + 2);
     return invalid_argument(source_name + ": malformed JSON (byte " + std::to_string(e.byte) +
                             "): " + what);
+  } catch (const json::out_of_range& e) {
+    // A number past double's range (1e999): "[json.exception.out_of_range.406]
+    // number overflow parsing '1e999'", thrown outside parse_error.
+    std::string what = e.what();
+    const std::size_t tag_end = what.find("] ");
+    if (tag_end != std::string::npos) what = what.substr(tag_end + 2);
+    return invalid_argument(source_name + ": malformed JSON: " + what);
   }
   if (!doc.is_array()) {
     return invalid_argument(source_name + ": expected a JSON list of VIFs, got " +

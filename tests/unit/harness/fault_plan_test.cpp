@@ -86,6 +86,10 @@ TEST(FaultPoints, ClosestFaultPointByEditDistance) {
   EXPECT_EQ(closest_fault_point("agent.lb.scan"), "agent.lb.scan");
   EXPECT_EQ(closest_fault_point("bogus"), std::nullopt);
   EXPECT_EQ(closest_fault_point(""), std::nullopt);
+  // A name whose length alone is too far from every point's.
+  EXPECT_EQ(closest_fault_point("agent.lb.scan" + std::string(4000, 'x')), std::nullopt);
+  EXPECT_EQ(closest_fault_point("rpc.cast.prep_resize.and.more.words.after.it"), std::nullopt);
+  EXPECT_EQ(closest_fault_point("rpc.cast.prep_resize.x"), "rpc.cast.prep_resize");
 }
 
 // ---- parsing: accepted forms ------------------------------------------------

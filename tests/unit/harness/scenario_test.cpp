@@ -268,6 +268,15 @@ TEST(ScenarioErrors, SyntaxError) {
               ::testing::StartsWith("t.yaml:2: syntax error: "));
 }
 
+// yaml-cpp 0.7's LoadAll never returns on a token no node can start with
+// (yaml-cpp issue #1040): each pass adds an empty document and leaves the
+// token for the next, until memory runs out. Found by fuzz/fuzz_scenario.
+TEST(ScenarioErrors, AStrayTokenAtTheTopIsASyntaxError) {
+  EXPECT_EQ(error_of(","), "t.yaml:1: syntax error: unexpected ','");
+  EXPECT_EQ(error_of("# Live migration\n, so its brq bridge\n"), "t.yaml:2: syntax error: unexpected ','");
+  EXPECT_EQ(error_of("name: a\n---\n,\n"), "t.yaml:3: (top level): only one YAML document is allowed");
+}
+
 TEST(ScenarioErrors, TopLevelNotAMap) {
   EXPECT_EQ(error_of("- a\n- b\n"),
             "t.yaml:1: (top level): expected a map of scenario keys, got a list");

@@ -212,6 +212,14 @@ TEST(ParseVifJson, SyntaxErrorsGiveNlohmannsPosition) {
             "while parsing value - unexpected end of input; expected '[', '{', or a literal");
 }
 
+// nlohmann throws a number past double's range as out_of_range, not as a
+// parse_error (found by fuzz_xml_update_vif: it ended the program).
+TEST(ParseVifJson, NumberOverflowIsMalformedJson) {
+  EXPECT_EQ(error_of(vif_with(R"(, "network": {"meta": {"mtu": -7e1157}})")),
+            "vifs.json: malformed JSON: number overflow parsing '-7e1157'");
+  EXPECT_EQ(error_of("[1e999]"), "vifs.json: malformed JSON: number overflow parsing '1e999'");
+}
+
 // ---- the command ------------------------------------------------------------
 
 const std::string kDomain = R"(<domain type='kvm'>

@@ -365,6 +365,9 @@ TEST(ResultJson, ReaderErrorsNameTheKey) {
   EXPECT_EQ(err("{\"run_id\": \"x\", \"started_at\": \"y\", \"scenarios\": [1]}"),
             "result JSON: scenarios[0]: expected an object, got number");
   EXPECT_THAT(err("{\"run_id\": "), StartsWith("result JSON: syntax error: "));
+  // nlohmann throws a number past double's range as out_of_range.
+  EXPECT_EQ(err(replaced("\"wall_ms\": 4321.5", "\"wall_ms\": 1e999")),
+            "result JSON: syntax error: [json.exception.out_of_range.406] number overflow parsing '1e999'");
 
   good = to_json_text(report({vxlan_run()}));
   EXPECT_EQ(err(replaced("\"bystander\": 1200.0", "\"bystander\": \"1200\"")),
