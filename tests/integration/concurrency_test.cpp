@@ -55,6 +55,9 @@ class Concurrency : public ::testing::Test {
     r.results = root + "/" + id;
     r.stderr_path = ::testing::TempDir() + id + ".stderr";
     std::filesystem::remove_all(r.results);
+    // Before the fork: the child truncates it only when it gets to run, and
+    // an earlier run's phase lines must not answer wait_phase meanwhile.
+    std::filesystem::remove(r.stderr_path);
     r.pid = ::fork();
     if (r.pid == 0) {
       ::setpgid(0, 0);

@@ -313,7 +313,9 @@ TEST_F(ColdRun, JobMonitorAbortsAMigrationPastItsCompletionTimeout) {
   ASSERT_EQ(r.exit_code, 1) << r.err;
   const json& s = r.result["scenarios"][0];
   EXPECT_EQ(s["migration_status"], "cancelled");
-  EXPECT_EQ(s["verdict_reason"], "migration ended cancelled");
+  // The reason, then any note (an overloaded machine) after "; ".
+  const std::string reason = s["verdict_reason"];
+  EXPECT_EQ(reason.substr(0, reason.find(';')), "migration ended cancelled") << reason;
   const double running = t_of(s, "conductor", "migration 1 status running");
   const double abort = t_of(s, "libvirt", "job abort");
   EXPECT_NEAR(abort - running, 2000.0, 600.0);  // polled every 500 ms
