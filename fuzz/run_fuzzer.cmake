@@ -70,11 +70,13 @@ set(ft "${CMAKE_MATCH_2}")
 set(corp "${CMAKE_MATCH_3}")
 math(EXPR elapsed "${end} - ${start}")
 # libFuzzer's own exec/s rounds a run under a second down to 0.
-set(per_second "${executed}")
 if(elapsed GREATER 0)
   math(EXPR per_second "${executed} / ${elapsed}")
+  set(took "${elapsed} s (${per_second}/s)")
+else()
+  set(took "under 1 s")
 endif()
-string(CONCAT summary "${name}: ${executed} executions in ${elapsed} s (${per_second}/s), cov ${cov}, "
+string(CONCAT summary "${name}: ${executed} executions in ${took}, cov ${cov}, "
        "ft ${ft}, ${corp} inputs in the run's corpus, peak RSS ${rss} MB")
 
 if("$ENV{LMH_FUZZ_LONG}" STREQUAL "1")
