@@ -26,6 +26,15 @@ std::optional<MonoTime> valid_reply(const ProbeRecord& r, Millis timeout) {
   return r.replied;
 }
 
+// The send times of the probes sent in the window, sorted.
+std::vector<MonoTime> window_sends(const AnalysisInput& in) {
+  std::vector<MonoTime> sends;
+  for (const ProbeRecord& r : in.probes)
+    if (r.sent >= in.window_start && r.sent <= in.window_end) sends.push_back(r.sent);
+  std::sort(sends.begin(), sends.end());
+  return sends;
+}
+
 // Returns the longest gap between consecutive replies of the probes sent in
 // the window, plus the tail to 'window_end' when probes after the last reply
 // went unanswered (an outage that never ended). The lead-in from
@@ -37,13 +46,12 @@ std::optional<MonoTime> valid_reply(const ProbeRecord& r, Millis timeout) {
 // next probe sent after A. A reply that is late while probes went out on
 // time (a paused guest whose queue is answered after it resumes) still
 // counts in full.
-MonoTime::duration max_gap(const AnalysisInput& in) {
+// 'sends' are the window's send times, sorted (window_sends).
+MonoTime::duration max_gap(const AnalysisInput& in, const std::vector<MonoTime>& sends) {
   std::vector<MonoTime> replies;
-  std::vector<MonoTime> sends;
   std::vector<MonoTime> unanswered;
   for (const ProbeRecord& r : in.probes) {
     if (r.sent < in.window_start || r.sent > in.window_end) continue;
-    sends.push_back(r.sent);
     if (auto t = valid_reply(r, in.reply_timeout)) {
       replies.push_back(*t);
     } else {
@@ -53,7 +61,6 @@ MonoTime::duration max_gap(const AnalysisInput& in) {
   if (replies.empty()) return std::max(in.window_end - in.window_start, MonoTime::duration::zero());
 
   std::sort(replies.begin(), replies.end());
-  std::sort(sends.begin(), sends.end());
   // The lead-in counts: a guest that did not answer from the start of the
   // window was not reachable, whatever the reason.
   MonoTime::duration gap = std::max(replies.front() - in.window_start, MonoTime::duration::zero());
@@ -210,14 +217,9 @@ Metrics analyze(const AnalysisInput& in) {
     ++m.probes;
     if (!valid_reply(r, in.reply_timeout)) ++m.loss;
   }
-  m.max_gap_ms = to_ms(max_gap(in));
-  {
-    std::vector<MonoTime> sends;
-    for (const ProbeRecord& r : in.probes)
-      if (r.sent >= in.window_start && r.sent <= in.window_end) sends.push_back(r.sent);
-    std::sort(sends.begin(), sends.end());
-    for (size_t i = 1; i < sends.size(); ++i) m.max_send_gap_ms = std::max(m.max_send_gap_ms, to_ms(sends[i] - sends[i - 1]));
-  }
+  const std::vector<MonoTime> sends = window_sends(in);
+  m.max_gap_ms = to_ms(max_gap(in, sends));
+  for (size_t i = 1; i < sends.size(); ++i) m.max_send_gap_ms = std::max(m.max_send_gap_ms, to_ms(sends[i] - sends[i - 1]));
   m.downtime_ms = std::max(0.0, m.max_gap_ms - m.interval_ms);
 
   if (in.resume) {

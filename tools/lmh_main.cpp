@@ -381,8 +381,7 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
       auto& e = entries[k];
       lmh::reports::RepeatedRun run{round, r->verdict, r->verdict_reason, r->metrics.downtime_ms,
                                     r->metrics.recovery_ms, wall_ms, ""};
-      run.overloaded = r->metrics.max_send_gap_ms >
-                       std::max(lmh::harness::kOverloadedSendGapMs, 4 * r->metrics.interval_ms);
+      run.overloaded = lmh::harness::overloaded(r->metrics.max_send_gap_ms, r->metrics.interval_ms);
       if (r->verdict != e.expected) {
         run.evidence = "result.json scenario " + std::to_string(evidence.scenarios.size() + 1) + ", " +
                        std::to_string(index) + "-*";

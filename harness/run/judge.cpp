@@ -43,7 +43,7 @@ Judgement judge(const JudgeInput& in) {
   // The lab's daemons, agents and emulated switchover run on this machine's
   // CPUs: when the prober itself waited this long to be scheduled, they
   // waited too and every figure may be inflated (README, "Flake rate").
-  if (in.max_send_gap_ms > std::max(kOverloadedSendGapMs, 4 * in.interval_ms))
+  if (overloaded(in.max_send_gap_ms, in.interval_ms))
     j.notes.push_back("machine overloaded while measuring: the prober paused " + fmt_ms(in.max_send_gap_ms) +
                       " ms between two probes (" + fmt_ms(in.interval_ms) + " ms expected); figures may be inflated");
   return j;

@@ -45,6 +45,12 @@ struct Judgement {
 // means the machine was overloaded. Idle runs here pause at most 12 ms.
 inline constexpr double kOverloadedSendGapMs = 20;
 
+// Whether a prober that paused 'max_send_gap_ms' at 'interval_ms' means
+// the machine was overloaded while measuring.
+inline bool overloaded(double max_send_gap_ms, double interval_ms) {
+  return max_send_gap_ms > (kOverloadedSendGapMs > 4 * interval_ms ? kOverloadedSendGapMs : 4 * interval_ms);
+}
+
 Judgement judge(const JudgeInput& in);
 
 }  // namespace lmh::harness
