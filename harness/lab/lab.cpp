@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -15,6 +18,7 @@
 #include "core/fault_hooks.h"
 #include "core/names.h"
 #include "harness/lab/lab_backend.h"
+#include "harness/system/files.h"
 #include "harness/system/sysctl.h"
 
 namespace lmh::harness {
@@ -299,8 +303,19 @@ Status Lab::create_vlan_uplink_veth(LabHost& host, const std::string& physical, 
 
 Status Lab::build_all() {
   std::error_code ec;
-  fs::create_directories(state_dir(), ec);
+  fs::create_directories(fs::path(state_dir()).parent_path(), ec);
   if (ec) return environment_error("create " + state_dir() + ": " + ec.message());
+  // The lab id is the run id and the scenario's number, so "--run-id a1"'s
+  // first lab and "--run-id a"'s eleventh are both "a11": the directory is
+  // the claim, and a live owner keeps it.
+  if (::mkdir(state_dir().c_str(), 0755) != 0) {
+    if (errno != EEXIST) return environment_error("create " + state_dir() + ": " + std::strerror(errno));
+    const pid_t owner = read_pid_file(state_dir() + "/owner.pid");
+    if (owner > 0 && owner != ::getpid() && ::kill(owner, 0) == 0)
+      return failed_precondition("lab " + run_id_ + " belongs to a running lmh (pid " + std::to_string(owner) +
+                                 "): its run id and scenario number spell the same name as this one's; choose "
+                                 "another --run-id");
+  }
   state_dir_made_ = true;
   std::ofstream(state_dir() + "/owner.pid") << ::getpid() << "\n";
 

@@ -35,6 +35,17 @@ constexpr auto kResumeEventGrace = 2s;
 // How often the job thread queries the migration job.
 constexpr auto kJobPollInterval = 100ms;
 
+// A guest that hangs on its new host, for the runner's unresponsive-guest
+// detection: QEMU completes the migration and announces, the vCPUs do not
+// run (libvirt's VIR_MIGRATE_PAUSED), then resume after the delay.
+const auto kGuestFreeze = faults::define_fault_point({
+    .name = "guest.freeze",
+    .description = "the guest's vCPUs stay stopped for MS after the migration completes (a guest hung on its new host)",
+    .actions = {faults::ActionKind::kDelay},
+    .phase = faults::MigrationPhase::kFinish,
+    .tiers = faults::kLibvirtTier,
+});
+
 size_t file_size(const std::string& path) {
   std::error_code ec;
   auto n = fs::file_size(path, ec);
@@ -230,6 +241,7 @@ struct LibvirtHypervisor::Migration {
   std::vector<core::GuestInterface> dest_interfaces;
   core::LiveMigrationCallbacks cb;
   std::string fail_message;  // hypervisor.migrate fail: abort once running
+  std::chrono::milliseconds freeze{0};  // guest.freeze: migrate paused, resume this much later
   // Loop thread only.
   bool paused = false;
   bool resumed = false;
@@ -626,6 +638,9 @@ void LibvirtHypervisor::live_migrate(const std::string& uuid, const std::string&
   if (d.kind == faults::ActionKind::kDelay) hold = d.delay;
   else if (d.kind == faults::ActionKind::kFail) m->fail_message = d.message.empty() ? "injected failure" : d.message;
   else if (d.fires()) core::fault_not_supported(timeline_, core::kHypervisorMigrate, d);
+  faults::Decision freeze = core::consult_fault(faults_, timeline_, kGuestFreeze);
+  if (freeze.kind == faults::ActionKind::kDelay) m->freeze = freeze.delay;
+  else if (freeze.fires()) core::fault_not_supported(timeline_, kGuestFreeze, freeze);
   ensure_pump();
   job_thread(m);
   if (hold.count() > 0) loop_.post_after(hold, [this, m] { start_worker(m); });
@@ -646,7 +661,8 @@ LibvirtHypervisor::MigrateCallResult LibvirtHypervisor::migrate_to_uri3(const Mi
     return r;
   }
   const unsigned flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST |
-                         VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_TUNNELLED;
+                         VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_TUNNELLED |
+                         (m->freeze.count() > 0 ? static_cast<unsigned>(VIR_MIGRATE_PAUSED) : 0u);
   const MonoTime t0 = MonoClock::now();
   int rc = virDomainMigrateToURI3(dom.get(), m->dest_uri.c_str(), p.params, p.n, flags);
   r.call_ms = ms_since(t0, MonoClock::now());
@@ -789,6 +805,14 @@ void LibvirtHypervisor::finish_migration(const std::shared_ptr<Migration>& m, St
   if (it == guests_.end()) return;
   Guest& g = *it->second;
   const MonoTime now = loop_.now();
+  if (result.ok() && !m->resumed && m->freeze.count() > 0) {
+    // Migrated paused: no RESUMED event comes. QEMU runs and announces on
+    // the destination from the completion; the vCPUs start later.
+    timeline_.record("libvirt", "guest.freeze: " + g.name + " migrated paused; vCPUs start in " +
+                                    std::to_string(m->freeze.count()) + " ms");
+    deliver_resumed(*m, now);
+    loop_.post_after(m->freeze, [this, uuid = m->uuid, host = m->destination] { unfreeze(uuid, host); });
+  }
   if (result.ok() && !m->resumed) {
     // The RESUMED event travels on another connection: give it a moment.
     if (m->completed_at == MonoTime{}) m->completed_at = now;
@@ -812,6 +836,16 @@ void LibvirtHypervisor::finish_migration(const std::shared_ptr<Migration>& m, St
   else if (m->abort_requested) s = cancelled("migration job cancelled (" + result.message() + ")");
   timeline_.record("libvirt", "migration to " + m->destination + " failed: " + s.message() + "; guest stays on " + m->source);
   if (m->cb.on_done) m->cb.on_done(s);
+}
+
+void LibvirtHypervisor::unfreeze(const std::string& uuid, const std::string& host) {
+  auto it = guests_.find(uuid);
+  HostConnection* hc = host_connection(host);
+  if (it == guests_.end() || it->second->host != host || !hc) return;  // powered off or moved on
+  LibvirtDomain dom(virDomainLookupByUUIDString(hc->conn.get(), uuid.c_str()));
+  const bool resumed = dom && virDomainResume(dom.get()) == 0;
+  timeline_.record("libvirt", "guest.freeze: " + it->second->name + (resumed ? " vCPUs started on " + host
+                                                                             : " resume failed: " + libvirt_error("resume").message()));
 }
 
 void LibvirtHypervisor::schedule_traffic(Guest& g) {

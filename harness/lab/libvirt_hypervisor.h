@@ -172,6 +172,8 @@ class LibvirtHypervisor final : public core::Hypervisor {
   // Starts the thread that queries and controls 'm''s job on the source.
   void job_thread(const std::shared_ptr<Migration>& m);
   void schedule_traffic(Guest& g);
+  // guest.freeze: starts the vCPUs of a guest migrated paused.
+  void unfreeze(const std::string& uuid, const std::string& host);
   // Keeps the inbox pump running while anything is outstanding.
   void ensure_pump();
   void pump();

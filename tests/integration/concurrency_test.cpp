@@ -265,5 +265,35 @@ TEST_F(Concurrency, CleanupAfterAKilledRunRemovesOnlyTheDeadOne) {
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
 }
 
+// A lab's name is its run id and scenario number: "--run-id itcq1"'s first
+// lab and "--run-id itcq"'s eleventh are both "itcq11". A run whose lab name
+// is held by a live lmh (here a stand-in process owning the directory) ends
+// in error naming the clash and touches nothing of the other's.
+TEST_F(Concurrency, ARunWhoseLabNameALiveRunHoldsErrsAndLeavesItAlone) {
+  const std::string dir = "/run/lmh/itcq11";
+  pid_t holder = ::fork();
+  if (holder == 0) {
+    ::execl("/bin/sleep", "sleep", "60", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/owner.pid") << holder << "\n";
+  auto r = run_lmh({scenario_path("lb-vlan-warm-destination.yaml")}, "itcq1");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  ASSERT_FALSE(r.result["scenarios"].empty()) << r.err;
+  const std::string why = r.result["scenarios"][0]["verdict_reason"].get<std::string>();
+  EXPECT_NE(why.find("lab itcq11 belongs to a running lmh (pid " + std::to_string(holder) + ")"), std::string::npos)
+      << why;
+  // The holder's directory stays as it was; the run made no namespace.
+  std::ifstream f(dir + "/owner.pid");
+  pid_t still = 0;
+  f >> still;
+  EXPECT_EQ(still, holder);
+  EXPECT_TRUE(harness::list_named_netns("lmh-itcq11-").empty());
+  ::kill(holder, SIGKILL);
+  ::waitpid(holder, nullptr, 0);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace lmh::testing

@@ -46,7 +46,7 @@ TEST(FaultPoints, RegistryHasEveryRequiredPointOnceWithADescription) {
       "agent.lb.scan", "agent.lb.enslave_uplink", "agent.ovs.port_up",
       "neutron.notify.vif_plugged", "neutron.port_update.profile", "neutron.binding.activate",
       "compute.pre_live_migration", "compute.post_live_migration", "hypervisor.migrate",
-      "hypervisor.switchover", "guest.announce", "fabric.port", "ovs.vswitchd"};
+      "hypervisor.switchover", "guest.announce", "guest.freeze", "fabric.port", "ovs.vswitchd"};
   // Only the way lmh sends each method is a point (the other is unreachable).
   for (const char* m : {"pre_live_migration", "post_live_migration_at_destination",
                         "rollback_live_migration_at_destination"})
@@ -63,7 +63,7 @@ TEST(FaultPoints, RegistryHasEveryRequiredPointOnceWithADescription) {
     EXPECT_EQ(p.description.find('\n'), std::string::npos) << p.name;
   }
   EXPECT_EQ(names, std::set<std::string>(want.begin(), want.end()));
-  EXPECT_EQ(points.size(), 27u);
+  EXPECT_EQ(points.size(), 28u);
   // Stable order: the same vector every time.
   EXPECT_EQ(&known_fault_points(), &points);
 }
@@ -651,8 +651,8 @@ TEST(FaultRegistry, EveryListedActionParsesAndNothingElseDoes) {
       accepted += spec.ok();
     }
   }
-  EXPECT_EQ(known_fault_points().size(), 27u);
-  EXPECT_EQ(accepted, 87);  // `lmh matrix --faults all` leaves out what a lab cannot reach (ovs.*, agent.ovs.*)
+  EXPECT_EQ(known_fault_points().size(), 28u);
+  EXPECT_EQ(accepted, 88);  // `lmh matrix --faults all` leaves out what a lab cannot reach (ovs.*, agent.ovs.*)
   // Casts that start a move are never doubled (a second move would start).
   for (const char* p : {"rpc.cast.live_migration", "rpc.cast.prep_resize"})
     EXPECT_FALSE(parse_fault_spec(std::string(p) + "=duplicate").ok()) << p;
