@@ -77,7 +77,7 @@ BENCHMARK_CAPTURE(BM_LabSetupBootTeardown, ovn_geneve_3_chassis, std::string("ov
 void BM_ScenarioWallTime(benchmark::State& state, std::string file, std::vector<std::string> sets) {
   if (skip_without_root(state)) return;
   auto sc = harness::load_scenario(scenario_file(file), sets);
-  harness::RunOptions opt{"bnch", "/tmp/lmh-bench-results", nullptr, false};
+  harness::RunOptions opt{"bnch", "/tmp/lmh-bench-results", nullptr, false, {}};
   double downtime = 0, wall = 0;
   for (auto _ : state) {
     auto r = harness::run_scenario(*sc, caps(), opt, static_cast<int>(state.iterations()));

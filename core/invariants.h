@@ -16,6 +16,14 @@
 
 namespace lmh::core {
 
+// Every name report() can give, in its order.
+inline const std::vector<std::string>& invariant_names() {
+  static const std::vector<std::string> names = {"one_host",           "binding_host",    "no_leftover_vif",
+                                                 "migration_terminal", "no_pending_wait", "vif_wired",
+                                                 "tunnel_udp_port"};
+  return names;
+}
+
 struct InvariantResult {
   std::string name;
   bool ok = true;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "faults/fault_plan.h"
@@ -23,7 +25,10 @@
 #include "harness/lab/lab.h"
 #include "harness/lab/libvirt_hypervisor.h"
 #include "harness/run/judge.h"
+#include "harness/run/known_breaks.h"
 #include "harness/run/matrix_file.h"
+#include "harness/run/progress_line.h"
+#include "harness/run/run_jobs.h"
 #include "harness/run/runner.h"
 #include "harness/run/scenario.h"
 #include "harness/run/validate_cloud.h"
@@ -134,14 +139,34 @@ int cmd_report(const std::string& path) {
 // matrix file) must get that verdict; one without must pass.
 using ExpectedVerdicts = std::vector<std::optional<lmh::reports::Verdict>>;
 
+// How `run` and `matrix` carry out their scenarios.
+struct ExecuteOptions {
+  bool matrix = false;  // gate on invariants, print the fault table
+  ExpectedVerdicts expected;
+  // Per scenario, the `lmh run` arguments that load it again in a child
+  // (file, --set, --fault): what --jobs runs.
+  std::vector<std::vector<std::string>> child_args;
+  int jobs = 1;
+  lmh::harness::Shard shard;
+  // A child of --jobs: run the one scenario as number 'number' and write
+  // its result to part-<number>.json only.
+  int number = 0;
+  bool part = false;
+  // matrix --expect: the invariants known to break; the gate is then on
+  // what differs from the list.
+  std::optional<std::vector<lmh::harness::KnownBreak>> known_breaks;
+};
+
 int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& results_root, std::string run_id,
-            bool matrix, const ExpectedVerdicts& expected = {});
+            const ExecuteOptions& how);
 
 // Loads every argument (scenario files, FILE[k=v,...], matrix files) with
 // 'sets' on top; prints the error and returns nullopt on bad input.
 std::optional<std::vector<lmh::harness::Scenario>> load_scenario_args(const std::vector<std::string>& args,
                                                                       const std::vector<std::string>& sets,
-                                                                      ExpectedVerdicts& expected) {
+                                                                      ExpectedVerdicts& expected,
+                                                                      std::vector<std::vector<std::string>>* child_args =
+                                                                          nullptr) {
   std::vector<lmh::harness::Scenario> scenarios;
   auto load = [&](const lmh::harness::ScenarioArg& a, std::optional<lmh::reports::Verdict> want,
                   const std::string& where) {
@@ -154,6 +179,11 @@ std::optional<std::vector<lmh::harness::Scenario>> load_scenario_args(const std:
     }
     scenarios.push_back(std::move(sc).value());
     expected.push_back(want);
+    if (child_args) {
+      std::vector<std::string> again = {a.file};
+      for (const auto& o : overrides) again.insert(again.end(), {"--set", o});
+      child_args->push_back(std::move(again));
+    }
     return true;
   };
   for (const auto& arg : args) {
@@ -173,7 +203,8 @@ std::optional<std::vector<lmh::harness::Scenario>> load_scenario_args(const std:
 }
 
 int cmd_run(const std::vector<std::string>& files, const std::vector<std::string>& sets,
-            const std::vector<std::string>& fault_texts, std::string results_root, std::string run_id) {
+            const std::vector<std::string>& fault_texts, std::string results_root, std::string run_id,
+            ExecuteOptions how) {
   // Validate every input before touching the machine.
   std::vector<lmh::faults::FaultSpec> cli_faults;
   for (const auto& text : fault_texts) {
@@ -184,9 +215,14 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
     }
     cli_faults.push_back(std::move(spec).value());
   }
-  ExpectedVerdicts expected;
-  auto scenarios = load_scenario_args(files, sets, expected);
+  auto scenarios = load_scenario_args(files, sets, how.expected, &how.child_args);
   if (!scenarios) return kExitInput;
+  if (how.part && scenarios->size() != 1) {
+    std::fprintf(stderr, "lmh: --part runs exactly one scenario\n");
+    return kExitInput;
+  }
+  for (auto& args : how.child_args)
+    for (const auto& text : fault_texts) args.insert(args.end(), {"--fault", text});
   for (auto& sc : *scenarios) {
     for (const auto& spec : cli_faults) {
       if (std::string why = lmh::harness::fault_not_applicable(sc, spec); !why.empty()) {
@@ -196,7 +232,7 @@ int cmd_run(const std::vector<std::string>& files, const std::vector<std::string
     }
     sc.faults.insert(sc.faults.end(), cli_faults.begin(), cli_faults.end());
   }
-  return execute(std::move(*scenarios), results_root, run_id, /*matrix=*/false, expected);
+  return execute(std::move(*scenarios), results_root, run_id, how);
 }
 
 // Checks what every run needs before touching the machine and reaps what
@@ -230,11 +266,12 @@ std::optional<int> prepare_machine(std::string& run_id, lmh::harness::Capabiliti
 }
 
 // Runs validated 'scenarios' on this machine: set-up checks, one lab per
-// scenario, the summary, result files. 'matrix' gates on invariants (a
-// fault may cost downtime; it must never break an invariant) and prints the
-// fault matrix.
+// scenario (numbered 1.. in the order given; --shard keeps its slice of the
+// numbers, --jobs runs that many labs at once in child processes), the
+// summary, result files. 'how.matrix' gates on invariants (a fault may cost
+// downtime; it must never break an invariant) and prints the fault matrix.
 int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& results_root, std::string run_id,
-            bool matrix, const ExpectedVerdicts& expected) {
+            const ExecuteOptions& how) {
   lmh::harness::Capabilities caps;
   if (auto rc = prepare_machine(run_id, caps)) return *rc;
   lmh::reports::RunReport report;
@@ -242,22 +279,87 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
   report.started_at = utc_now_iso();
   std::string dir = results_root + "/" + run_id;
   std::filesystem::create_directories(dir);
-  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose};
-  int i = 0;
-  for (const auto& sc : scenarios) {
-    ++i;
-    std::fprintf(stderr, "[%d/%zu] %s ...\n", i, scenarios.size(), sc.display_name().c_str());
-    auto r = lmh::harness::run_scenario(sc, caps, opt, i);
-    if (!r.ok()) {
-      std::fprintf(stderr, "lmh: %s; lab torn down\n", r.status().message().c_str());
-      (void)lmh::reports::write_run_files(report, dir);
-      return kExitInterrupted;
-    }
-    const auto& m = r->metrics;
-    std::fprintf(stderr, "[%d/%zu] %s: %s (downtime %.1f ms, loss %d/%d%s%s)\n", i, scenarios.size(),
-                 r->name.c_str(), lmh::reports::to_string(r->verdict), m.downtime_ms, m.loss, m.probes,
-                 r->verdict_reason.empty() ? "" : "; ", r->verdict_reason.c_str());
+  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose, {}};
+  if (how.part) {
+    // A child of --jobs: its one run, its result for the parent only.
+    auto r = lmh::harness::run_scenario(scenarios.front(), caps, opt, how.number);
+    if (!r.ok()) return kExitInterrupted;
     report.scenarios.push_back(std::move(r).value());
+    std::ofstream(lmh::harness::part_file(dir, how.number)) << lmh::reports::to_json_text(report);
+    return kExitPass;
+  }
+  // The numbers this shard runs, and where each result goes.
+  std::vector<int> numbers;
+  for (int k = 1; k <= static_cast<int>(scenarios.size()); ++k)
+    if (how.shard.contains(k)) numbers.push_back(k);
+  ExpectedVerdicts expected;
+  for (int k : numbers) expected.push_back(static_cast<size_t>(k) <= how.expected.size() ? how.expected[k - 1] : std::nullopt);
+  std::vector<std::optional<lmh::reports::ScenarioResult>> results(numbers.size());
+  const size_t total = numbers.size();
+  size_t finished = 0;
+  // On a terminal, a status line (run, phase, elapsed); in a log, a line
+  // as each run starts.
+  const bool tty = !g_verbose && lmh::harness::ProgressLine::stderr_is_a_terminal();
+  lmh::harness::ProgressLine progress(stderr, tty);
+  auto print_done = [&](const lmh::reports::ScenarioResult& r) {
+    const auto& m = r.metrics;
+    progress.print(fmt::format("[{}/{}] {}: {} (downtime {:.1f} ms, loss {}/{}{}{})", ++finished, total, r.name,
+                               lmh::reports::to_string(r.verdict), m.downtime_ms, m.loss, m.probes,
+                               r.verdict_reason.empty() ? "" : "; ", r.verdict_reason));
+  };
+  bool interrupted = false;
+  if (how.jobs <= 1 || numbers.size() <= 1) {
+    for (size_t i = 0; i < numbers.size(); ++i) {
+      const auto& sc = scenarios[numbers[i] - 1];
+      const std::string label = fmt::format("[{}/{}] {}", finished + 1, total, sc.display_name());
+      if (tty) progress.restart();
+      else std::fprintf(stderr, "%s ...\n", label.c_str());
+      opt.on_phase = [&](const char* phase) { progress.set(label + ": " + phase); };
+      auto r = lmh::harness::run_scenario(sc, caps, opt, numbers[i]);
+      if (!r.ok()) {
+        progress.print("lmh: " + r.status().message() + "; lab torn down");
+        interrupted = true;
+        break;
+      }
+      print_done(*r);
+      results[i] = std::move(r).value();
+    }
+  } else {
+    std::vector<lmh::harness::ChildRun> runs;
+    for (int k : numbers) runs.push_back({k, scenarios[k - 1].display_name(), how.child_args.at(k - 1)});
+    lmh::harness::ChildRunOptions copt;
+    copt.lmh_binary = std::filesystem::read_symlink("/proc/self/exe").string();
+    copt.results_root = results_root;
+    copt.run_id = run_id;
+    copt.results_dir = dir;
+    copt.jobs = how.jobs;
+    copt.verbose = g_verbose;
+    copt.interrupt = &g_interrupted;
+    progress.print(fmt::format("lmh: {} runs, {} at a time", total, how.jobs));
+    std::set<int> running;
+    for (size_t i = 0; i < numbers.size() && static_cast<int>(i) < how.jobs; ++i) running.insert(numbers[i]);
+    auto show_running = [&] {
+      std::string names;
+      for (int k : running) names += (names.empty() ? "" : ", ") + std::to_string(k);
+      progress.set(fmt::format("[{}/{} done] running {}:", finished, total, names));
+    };
+    show_running();
+    size_t next = running.size();
+    lmh::Status s = lmh::harness::run_children(runs, copt, [&](const lmh::harness::ChildRun& run, auto r) {
+      r.name = run.name;  // as a sequential run names it (a matrix run's fault included)
+      print_done(r);
+      running.erase(run.number);
+      if (next < numbers.size()) running.insert(numbers[next++]);
+      show_running();
+      results[std::find(numbers.begin(), numbers.end(), run.number) - numbers.begin()] = std::move(r);
+    });
+    interrupted = !s.ok();
+  }
+  for (auto& r : results)
+    if (r) report.scenarios.push_back(std::move(*r));
+  if (interrupted) {
+    (void)lmh::reports::write_run_files(report, dir);
+    return kExitInterrupted;
   }
   auto written = lmh::reports::write_run_files(report, dir);
   spdlog::debug("results written to {}", dir);
@@ -268,7 +370,7 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
   // environment's (a daemon died, a capture point never opened).
   for (const auto& s : report.scenarios)
     if (s.verdict == lmh::reports::Verdict::kError) return kExitEnvironment;
-  if (matrix) {
+  if (how.matrix) {
     int broken = 0;
     std::printf("\n%-58s %-9s %-11s %s\n", "FAULT", "INJECTED", "MIGRATION", "INVARIANTS");
     for (const auto& s : report.scenarios) {
@@ -282,7 +384,20 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
                   inv.empty() ? "ok" : inv.c_str());
     }
     std::printf("%zu fault runs: %d broke an invariant\n", report.scenarios.size(), broken);
-    return broken ? kExitFail : kExitPass;
+    if (!how.known_breaks) return broken ? kExitFail : kExitPass;
+    std::vector<lmh::harness::FaultRunInvariants> runs;
+    for (const auto& s : report.scenarios) {
+      if (s.faults.empty()) continue;
+      lmh::harness::FaultRunInvariants run{s.faults.back().point, s.faults.back().action, {}};
+      for (const auto& i : s.invariants) run.invariants.emplace_back(i.name, i.ok);
+      runs.push_back(std::move(run));
+    }
+    const auto gate = lmh::harness::gate_breaks(*how.known_breaks, runs);
+    std::printf("--expect: %zu known broken invariant(s) broke as listed, %zu new, %zu listed no longer break\n",
+                gate.expected.size(), gate.unexpected.size(), gate.stale.size());
+    for (const auto& u : gate.unexpected) std::printf("new broken invariant: %s\n", u.c_str());
+    for (const auto& st : gate.stale) std::printf("stale: %s\n", st.c_str());
+    return gate.passed() ? kExitPass : kExitFail;
   }
   int unexpected = 0;
   for (size_t k = 0; k < report.scenarios.size(); ++k) {
@@ -327,7 +442,7 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
   if (auto rc = prepare_machine(run_id, caps)) return *rc;
   const std::string dir = results_root + "/" + run_id;
   std::filesystem::create_directories(dir);
-  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose};
+  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose, {}};
   lmh::reports::RunReport evidence;  // full results of the runs worth reading
   evidence.run_id = run_id;
   evidence.started_at = utc_now_iso();
@@ -407,11 +522,20 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
 
 // lmh matrix: 'file' once per fault point x action.
 int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, const std::string& points_arg,
-               const std::string& actions_arg, const std::string& results_root, const std::string& run_id) {
+               const std::string& actions_arg, const std::string& expect_file, const std::string& results_root,
+               const std::string& run_id, ExecuteOptions how) {
   auto base = lmh::harness::load_scenario(file, sets);
   if (!base.ok()) {
     std::fprintf(stderr, "lmh: %s\n", base.status().message().c_str());
     return kExitInput;
+  }
+  if (!expect_file.empty()) {
+    auto known = lmh::harness::load_known_breaks(expect_file);
+    if (!known.ok()) {
+      std::fprintf(stderr, "lmh: --expect %s\n", known.status().message().c_str());
+      return kExitInput;
+    }
+    how.known_breaks = std::move(known).value();
   }
   auto split = [](const std::string& text) {
     std::vector<std::string> out;
@@ -447,13 +571,18 @@ int cmd_matrix(const std::string& file, const std::vector<std::string>& sets, co
       sc.faults.push_back(std::move(spec).value());
       sc.overrides.push_back("fault=" + point + "=" + action);
       scenarios.push_back(std::move(sc));
+      std::vector<std::string> again = {file};
+      for (const auto& o : sets) again.insert(again.end(), {"--set", o});
+      again.insert(again.end(), {"--fault", point + "=" + action});
+      how.child_args.push_back(std::move(again));
     }
   }
   if (scenarios.empty()) {
     std::fprintf(stderr, "lmh: matrix: no fault point given implements any action given (see `lmh faults`)\n");
     return kExitInput;
   }
-  return execute(std::move(scenarios), results_root, run_id, /*matrix=*/true);
+  how.matrix = true;
+  return execute(std::move(scenarios), results_root, run_id, how);
 }
 
 // lmh validate-cloud: the cloud's migration matrix from its files.
@@ -485,7 +614,7 @@ int cmd_validate_cloud(const lmh::harness::ValidateOptions& options, const std::
   lmh::reports::RunReport report;
   report.run_id = run_id;
   report.started_at = utc_now_iso();
-  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose};
+  lmh::harness::RunOptions opt{run_id, dir, &g_interrupted, g_verbose, {}};
   int index = 0;
   auto run_cell = [&](const lmh::harness::Scenario& sc) -> lmh::StatusOr<lmh::reports::ScenarioResult> {
     ++index;
@@ -538,6 +667,18 @@ int main(int argc, char** argv) {
   run->add_option("--fault", fault_texts, "inject a fault: POINT=ACTION[:ARG][@TRIGGER] (see `lmh faults`)");
   run->add_option("--results", results, "results directory (default: results)");
   run->add_option("--run-id", run_id, "run id (default: random)");
+  ExecuteOptions run_how, matrix_how;
+  std::string shard_arg;
+  auto add_parallel_options = [&](CLI::App* cmd, ExecuteOptions& how) {
+    cmd->add_option("--jobs,-j", how.jobs, "labs run at once, each in its own lmh process (default 1)")
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--shard", shard_arg, "run only slice I of N (I/N): runs I, I+N, I+2N, ... in the given order");
+  };
+  add_parallel_options(run, run_how);
+  // A child of --jobs (not for people): run the one scenario as number K,
+  // its result to part-K.json.
+  run->add_option("--index", run_how.number)->group("")->check(CLI::Range(1, 1000000));
+  run->add_flag("--part", run_how.part)->group("");
 
   auto* matrix = app.add_subcommand("matrix", "run a scenario once per fault point x action; gate on invariants");
   std::string matrix_file, matrix_points = "all", matrix_actions = "delay:500,drop,duplicate,fire-early,fail,crash";
@@ -548,6 +689,11 @@ int main(int argc, char** argv) {
   matrix->add_option("--set", matrix_sets, "override a scenario key");
   matrix->add_option("--results", results, "results directory (default: results)");
   matrix->add_option("--run-id", run_id, "run id (default: random)");
+  add_parallel_options(matrix, matrix_how);
+  std::string matrix_expect;
+  matrix->add_option("--expect", matrix_expect,
+                     "known broken invariants, 'POINT=ACTION INVARIANT' per line: exit 1 only on a break not listed "
+                     "or a listed one that no longer breaks");
 
   auto* flake = app.add_subcommand(
       "flake", "run scenarios (or a matrix file's entries) many times; how often the verdict was not the expected one");
@@ -612,9 +758,22 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitPass : kExitInput;
   }
   lmh::harness::setup_logging(g_verbose);
-  if (*run) return cmd_run(files, sets, fault_texts, results, run_id);
+  if (!shard_arg.empty()) {
+    auto shard = lmh::harness::parse_shard(shard_arg);
+    if (!shard.ok()) {
+      std::fprintf(stderr, "lmh: %s\n", shard.status().message().c_str());
+      return kExitInput;
+    }
+    run_how.shard = matrix_how.shard = *shard;
+  }
+  if (run_how.part != (run_how.number > 0)) {
+    std::fprintf(stderr, "lmh: --part and --index go together\n");
+    return kExitInput;
+  }
+  if (*run) return cmd_run(files, sets, fault_texts, results, run_id, run_how);
   if (*flake) return cmd_flake(flake_args, flake_sets, flake_runs, flake_tier, results, run_id);
-  if (*matrix) return cmd_matrix(matrix_file, matrix_sets, matrix_points, matrix_actions, results, run_id);
+  if (*matrix) return cmd_matrix(matrix_file, matrix_sets, matrix_points, matrix_actions, matrix_expect, results, run_id,
+                                 matrix_how);
   if (*validate) {
     vopt.kinds.clear();
     std::stringstream ss(kinds_arg);

@@ -670,7 +670,10 @@ StatusOr<reports::ScenarioResult> run_scenario(const Scenario& sc, const Capabil
   // --verbose names each stage as it starts (set-up, boot, measure,
   // migrate, analyse, teardown, done); the guest's own phases follow from
   // the timeline's listener.
-  auto phase = [&](const char* name) { spdlog::debug("run {}: phase {}", lab_run_id, name); };
+  auto phase = [&](const char* name) {
+    spdlog::debug("run {}: phase {}", lab_run_id, name);
+    if (opt.on_phase) opt.on_phase(name);
+  };
   phase("set-up");
   auto session = ScenarioSession::create(sc, caps, lab_run_id);
   if (!session.ok()) return error(session.status());

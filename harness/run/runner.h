@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include <memory>
@@ -66,6 +67,9 @@ struct RunOptions {
   std::string results_dir;  // results/<run-id>; pcaps go here
   const std::atomic<bool>* interrupt = nullptr;  // set by SIGINT/SIGTERM
   bool verbose = false;
+  // Told each stage as it starts (set-up, boot, measure, migrate, analyse,
+  // teardown, done): what a progress line shows.
+  std::function<void(const char* phase)> on_phase;
 };
 
 // Runs 'scenario' (already validated). Environment problems give verdict

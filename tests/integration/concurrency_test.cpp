@@ -295,5 +295,51 @@ TEST_F(Concurrency, ARunWhoseLabNameALiveRunHoldsErrsAndLeavesItAlone) {
   std::filesystem::remove_all(dir);
 }
 
+// --jobs: a matrix file's entries in labs side by side, each in its own lmh
+// process, named and numbered as a sequential run names them; the figures
+// are the sequential ones (the warm and the fixed cold destinations stay
+// within QEMU-free switchover downtime, the as-shipped cold one fails), and
+// --shard keeps its slice with the same numbers.
+TEST_F(Concurrency, JobsRunsAMatrixSideBySideAndShardKeepsItsSlice) {
+  const std::string dir = std::string(LMH_SOURCE_DIR) + "/scenarios/";
+  const std::string matrix = ::testing::TempDir() + "jobs.matrix";
+  std::ofstream(matrix) << "pass " << dir << "lb-vlan-warm-destination.yaml\n"
+                        << "fail " << dir << "lb-vlan-cold-destination.yaml\n"
+                        << "pass " << dir << "lb-vlan-cold-destination.yaml[pre_plug_vlan_uplink=true]\n";
+  auto r = run_lmh({matrix, "--jobs", "3"}, "itjobs");
+  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(r.err.find("3 runs, 3 at a time"), std::string::npos) << r.err;
+  const nlohmann::json& sc = r.result["scenarios"];
+  ASSERT_EQ(sc.size(), 3u) << r.err;
+  const std::vector<std::string> names = {"lb-vlan-warm-destination", "lb-vlan-cold-destination",
+                                          "lb-vlan-cold-destination[pre_plug_vlan_uplink=true]"};
+  const std::string results = ::testing::TempDir() + "lmh-results/itjobs/";
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(sc[k]["name"], names[k]);
+    ASSERT_FALSE(sc[k]["pcaps"].empty());
+    for (const auto& p : sc[k]["pcaps"]) {
+      EXPECT_EQ(p.get<std::string>().rfind(std::to_string(k + 1) + "-", 0), 0u) << p;
+      EXPECT_TRUE(std::filesystem::exists(results + p.get<std::string>())) << p;
+    }
+    EXPECT_EQ(sc[k]["verdict_reason"].get<std::string>().find("overloaded"), std::string::npos)
+        << sc[k]["verdict_reason"];
+  }
+  EXPECT_EQ(sc[0]["verdict"], "pass");
+  EXPECT_EQ(sc[1]["verdict"], "fail");
+  EXPECT_EQ(sc[2]["verdict"], "pass");
+  EXPECT_LT(sc[0]["metrics"]["downtime_ms"].get<double>(), 100.0);
+  EXPECT_GT(sc[1]["metrics"]["downtime_ms"].get<double>(), 1000.0);
+  EXPECT_LT(sc[2]["metrics"]["downtime_ms"].get<double>(), 100.0);
+  EXPECT_FALSE(std::filesystem::exists(results + "part-1.json"));
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+
+  auto shard = run_lmh({matrix, "--shard", "2/3", "--jobs", "2"}, "itshard");
+  EXPECT_EQ(shard.exit_code, 0) << shard.err << shard.out;
+  ASSERT_EQ(shard.result["scenarios"].size(), 1u);
+  EXPECT_EQ(shard.result["scenarios"][0]["name"], names[1]);
+  EXPECT_EQ(shard.result["scenarios"][0]["pcaps"][0].get<std::string>().rfind("2-", 0), 0u);
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace lmh::testing

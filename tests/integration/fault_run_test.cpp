@@ -380,5 +380,46 @@ TEST_F(ColdRun, MatrixReportsInvariantsPerFaultAndGatesOnThem) {
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
 }
 
+// --expect lists the break nova is known for: the same matrix (two labs at
+// once) then passes; a listed break that does not happen fails it; a
+// malformed list is refused before anything runs.
+TEST_F(ColdRun, MatrixExpectGatesOnlyOnBreaksThatDifferFromTheList) {
+  const std::string dir = ::testing::TempDir() + "lmh-results";
+  const std::string known = ::testing::TempDir() + "known.expect";
+  std::ofstream(known) << "# nova: post_live_migration failing leaves the record on the source\n"
+                       << "compute.post_live_migration=fail one_host\n";
+  auto matrix = [&](const std::string& expect, const std::string& faults, const std::string& id) {
+    auto c = harness::run_command({LMH_BINARY, "matrix", scenario_path("lb-vlan-warm-destination.yaml"), "--faults",
+                                   faults, "--actions", "fail", "--expect", expect, "--jobs", "2", "--results", dir,
+                                   "--run-id", id},
+                                  std::chrono::seconds(180));
+    EXPECT_TRUE(c.ok());
+    return c.ok() ? *c : harness::CommandResult{};
+  };
+  auto listed = matrix(known, "agent.lb.scan,compute.post_live_migration", "ctex");
+  EXPECT_EQ(listed.exit_code, 0) << listed.out << listed.err;
+  EXPECT_NE(listed.out.find("2 fault runs: 1 broke an invariant"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("--expect: 1 known broken invariant(s) broke as listed, 0 new, 0 listed no longer break"),
+            std::string::npos)
+      << listed.out;
+
+  const std::string wrong = ::testing::TempDir() + "wrong.expect";
+  std::ofstream(wrong) << "agent.lb.scan=fail vif_wired\n";
+  auto stale = matrix(wrong, "agent.lb.scan", "ctexs");
+  EXPECT_EQ(stale.exit_code, 1) << stale.out << stale.err;
+  EXPECT_NE(stale.out.find("stale: " + wrong + ":1: agent.lb.scan=fail vif_wired is listed as broken and no longer "
+                           "breaks"),
+            std::string::npos)
+      << stale.out;
+
+  const std::string bad = ::testing::TempDir() + "bad.expect";
+  std::ofstream(bad) << "compute.post_live_migration=fail one_hots\n";
+  auto refused = matrix(bad, "agent.lb.scan", "ctexb");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find(bad + ":1: unknown invariant 'one_hots'"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/ctexb"));
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace lmh::testing
