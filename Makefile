@@ -3,6 +3,8 @@
 #   make test   install what is missing, build, run unit + integration tests
 #               and each fuzz target's short run
 #   make bench  build and run the benchmarks (JSON into results/bench/)
+#   make bench-backends  lmh bench: each backend's migration 10 times, median
+#               and p95 downtime (Google Benchmark JSON in results/bench/<id>/)
 #   make soak   kill-soak: SOAK_RUNS (50) lmh runs SIGKILLed at random moments,
 #               each followed by lmh cleanup; nothing may leak (SOAK_SEED replays)
 #   make fuzz   build the fuzz targets (clang, ASan+UBSan) and run each long
@@ -23,7 +25,7 @@ DEBS    := build-essential cmake pkg-config iproute2 apt \
 # verdict it must get (the as-shipped rows reproduce the seed outages).
 MATRIX  := scenarios/default.matrix
 
-.PHONY: all deps build guest-image run flake test soak bench fuzz-build fuzz test-fuzz cleanup clean
+.PHONY: all deps build guest-image run flake test soak bench bench-backends fuzz-build fuzz test-fuzz cleanup clean
 
 all: build
 
@@ -78,6 +80,9 @@ bench: build
 	for b in $(BUILD)/benchmarks/bench_*; do \
 	  $(SUDO) $$b --benchmark_out=results/bench/$$(basename $$b).json --benchmark_out_format=json || exit 1; \
 	done
+
+bench-backends: build
+	$(SUDO) ./$(BUILD)/lmh bench --results results/bench $(if $(BASELINE),--baseline $(BASELINE))
 
 # The fuzz tree: clang-14, every library with ASan and UBSan, the libFuzzer
 # targets of fuzz/. It links the main tree's Open vSwitch library (built

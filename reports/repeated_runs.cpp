@@ -33,25 +33,26 @@ int RepeatedEntry::unexpected() const {
   }));
 }
 
+std::vector<double> RepeatedEntry::downtimes() const {
+  std::vector<double> v;
+  for (const auto& r : runs)
+    if (r.verdict != Verdict::kError) v.push_back(r.downtime_ms);
+  return v;
+}
+
+std::vector<double> RepeatedEntry::recoveries() const {
+  std::vector<double> v;
+  for (const auto& r : runs)
+    if (r.verdict != Verdict::kError && r.recovery_ms) v.push_back(*r.recovery_ms);
+  return v;
+}
+
 int RepeatedEntry::overloaded() const {
   return static_cast<int>(std::count_if(runs.begin(), runs.end(), [](const RepeatedRun& r) { return r.overloaded; }));
 }
 
 namespace {
 
-// The figures of the runs that measured something (an errored run did not).
-std::vector<double> downtimes(const RepeatedEntry& e) {
-  std::vector<double> v;
-  for (const auto& r : e.runs)
-    if (r.verdict != Verdict::kError) v.push_back(r.downtime_ms);
-  return v;
-}
-std::vector<double> recoveries(const RepeatedEntry& e) {
-  std::vector<double> v;
-  for (const auto& r : e.runs)
-    if (r.verdict != Verdict::kError && r.recovery_ms) v.push_back(*r.recovery_ms);
-  return v;
-}
 std::vector<double> walls(const RepeatedEntry& e) {
   std::vector<double> v;
   for (const auto& r : e.runs) v.push_back(r.wall_ms);
@@ -85,12 +86,12 @@ std::string repeated_table(const std::vector<RepeatedEntry>& entries) {
     int unrecovered = 0;
     for (const auto& r : e.runs)
       if (r.verdict != Verdict::kError && !r.recovery_ms) ++unrecovered;
-    std::string recovery = stats_cell(summarize(recoveries(e)));
+    std::string recovery = stats_cell(summarize(e.recoveries()));
     if (unrecovered) recovery += fmt::format(" +{} none", unrecovered);
     out += fmt::format("{:<{}} {:<8} {:>4} {:<6} {:>4} {:>4} {:>5} {:>5} {:>6}  {:<31} {:<31} {:>7.1f}\n", e.name,
                        width, e.tier, e.runs.size(), to_string(e.expected), e.count(Verdict::kPass),
                        e.count(Verdict::kFail), e.count(Verdict::kError), e.unexpected(), e.overloaded(),
-                       stats_cell(summarize(downtimes(e))), recovery, wall ? wall->median / 1000.0 : 0.0);
+                       stats_cell(summarize(e.downtimes())), recovery, wall ? wall->median / 1000.0 : 0.0);
     runs += static_cast<int>(e.runs.size());
     unexpected += e.unexpected();
     for (const auto& r : e.runs) unexpected_loaded += r.overloaded && r.verdict != e.expected && r.verdict != Verdict::kError;
@@ -135,8 +136,8 @@ std::string repeated_json(const std::string& run_id, const std::vector<RepeatedE
                     {"error", e.count(Verdict::kError)},
                     {"unexpected", e.unexpected()},
                     {"overloaded", e.overloaded()},
-                    {"downtime_ms", stats_json(summarize(downtimes(e)))},
-                    {"recovery_ms", stats_json(summarize(recoveries(e)))},
+                    {"downtime_ms", stats_json(summarize(e.downtimes()))},
+                    {"recovery_ms", stats_json(summarize(e.recoveries()))},
                     {"wall_ms", stats_json(summarize(walls(e)))},
                     {"runs_detail", detail}});
   }

@@ -50,6 +50,10 @@ struct RepeatedEntry {
   // Runs whose verdict was neither the expected one nor an error.
   int unexpected() const;
   int overloaded() const;
+  // The figures of the runs that measured something (an errored run did
+  // not; a run that never recovered has no recovery).
+  std::vector<double> downtimes() const;
+  std::vector<double> recoveries() const;
 };
 
 // Fixed-width table: per entry the runs, expected verdict, pass/fail/error

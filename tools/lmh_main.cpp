@@ -37,6 +37,7 @@
 #include "harness/system/files.h"
 #include "harness/system/log.h"
 #include "harness/virt/accel_probe.h"
+#include "reports/bench_report.h"
 #include "reports/repeated_runs.h"
 #include "reports/writers.h"
 
@@ -417,11 +418,52 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
 // the verdict expected of it. The evidence of a run whose verdict was not
 // the expected one (its pcaps, its result in result.json) is kept; the
 // other runs keep only their figures.
-int cmd_flake(const std::vector<std::string>& args, const std::vector<std::string>& sets, int runs_arg,
-              const std::string& tier_arg, const std::string& results_root, std::string run_id) {
+// What `lmh flake` and `lmh bench` share: scenarios run round after round.
+struct RepeatOptions {
+  bool bench = false;  // figures and a baseline gate, not verdicts
+  std::vector<std::string> args, sets;
+  int runs = 0;  // 0: flake 30 emulated / 10 libvirt; bench 10
+  std::string tier;
+  std::vector<std::string> backends;  // bench: only scenarios whose destination runs one of these
+  std::string results_root, run_id;
+  std::string baseline;  // bench: Google Benchmark JSON to compare medians with
+  double tolerance_pct = 10;
+};
+
+// The backend a scenario measures: its destination host's.
+std::string destination_backend(const lmh::harness::Scenario& sc) {
+  const auto* h = sc.host(sc.migration.destination);
+  return h ? lmh::core::to_string(h->backend) : "";
+}
+
+int cmd_repeat(RepeatOptions ro) {
+  const std::string what = ro.bench ? "bench" : "flake";
+  if (ro.bench && ro.args.empty()) {
+    // The shipped list next to the build tree (build/lmh -> scenarios/), or
+    // in the working directory.
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe").parent_path();
+    for (const auto& candidate : {exe.parent_path() / "scenarios/bench.matrix", std::filesystem::path("scenarios/bench.matrix")})
+      if (std::filesystem::exists(candidate)) {
+        ro.args.push_back(candidate.string());
+        break;
+      }
+    if (ro.args.empty()) {
+      std::fprintf(stderr, "lmh: bench: no scenarios given and no scenarios/bench.matrix found\n");
+      return kExitInput;
+    }
+  }
+  for (const auto& b : ro.backends)
+    if (!lmh::core::parse_backend(b).ok()) {
+      std::fprintf(stderr, "lmh: --backends: unknown backend '%s' (linuxbridge, openvswitch, ovn)\n", b.c_str());
+      return kExitInput;
+    }
   ExpectedVerdicts expected;
-  auto scenarios = load_scenario_args(args, sets, expected);
+  auto scenarios = load_scenario_args(ro.args, ro.sets, expected);
   if (!scenarios) return kExitInput;
+  const int runs_arg = ro.runs;
+  const std::string& tier_arg = ro.tier;
+  const std::string& results_root = ro.results_root;
+  std::string run_id = ro.run_id;
   std::vector<lmh::harness::Scenario> chosen;
   std::vector<lmh::reports::RepeatedEntry> entries;
   std::vector<int> runs_of;
@@ -429,14 +471,33 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
     auto& sc = (*scenarios)[k];
     const std::string tier = lmh::harness::to_string(sc.tier);
     if (!tier_arg.empty() && tier_arg != tier) continue;
+    if (!ro.backends.empty() &&
+        std::find(ro.backends.begin(), ro.backends.end(), destination_backend(sc)) == ro.backends.end())
+      continue;
     // Real guests take about four times an emulated run: 10 runs, not 30.
-    runs_of.push_back(runs_arg > 0 ? runs_arg : sc.tier == lmh::harness::Tier::kEmulated ? 30 : 10);
+    runs_of.push_back(runs_arg > 0 ? runs_arg : ro.bench || sc.tier != lmh::harness::Tier::kEmulated ? 10 : 30);
     entries.push_back({sc.display_name(), tier, expected[k].value_or(lmh::reports::Verdict::kPass), {}});
     chosen.push_back(std::move(sc));
   }
   if (chosen.empty()) {
-    std::fprintf(stderr, "lmh: flake: no scenario of tier '%s'\n", tier_arg.c_str());
+    std::fprintf(stderr, "lmh: %s: no scenario of tier '%s' and backends given\n", what.c_str(), tier_arg.c_str());
     return kExitInput;
+  }
+  std::optional<std::string> baseline_text;
+  if (!ro.baseline.empty()) {
+    std::ifstream f(ro.baseline);
+    if (!f) {
+      std::fprintf(stderr, "lmh: --baseline %s: cannot read it\n", ro.baseline.c_str());
+      return kExitInput;
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    baseline_text = ss.str();
+    // Refuse a file that is not a benchmark file before an hour of runs.
+    if (auto c = lmh::reports::compare_to_baseline({}, *baseline_text, ro.tolerance_pct); !c.ok()) {
+      std::fprintf(stderr, "lmh: --baseline %s: %s\n", ro.baseline.c_str(), c.status().message().c_str());
+      return kExitInput;
+    }
   }
   lmh::harness::Capabilities caps;
   if (auto rc = prepare_machine(run_id, caps)) return *rc;
@@ -450,10 +511,11 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
   // of hours can be split, or interrupted and picked up).
   int index = 0;
   std::vector<lmh::reports::RepeatedEntry> others;  // in flake.json, not run this time
-  if (std::filesystem::exists(dir + "/flake.json")) {
-    auto earlier = lmh::reports::repeated_from_json(lmh::harness::read_text_file(dir + "/flake.json"));
+  const std::string runs_file = dir + (ro.bench ? "/bench-runs.json" : "/flake.json");
+  if (std::filesystem::exists(runs_file)) {
+    auto earlier = lmh::reports::repeated_from_json(lmh::harness::read_text_file(runs_file));
     if (!earlier.ok()) {
-      std::fprintf(stderr, "lmh: %s/flake.json: %s\n", dir.c_str(), earlier.status().message().c_str());
+      std::fprintf(stderr, "lmh: %s: %s\n", runs_file.c_str(), earlier.status().message().c_str());
       return kExitInput;
     }
     for (auto& old : *earlier) {
@@ -465,7 +527,7 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
     if (auto prior_report = lmh::reports::from_json_text(lmh::harness::read_text_file(dir + "/result.json"));
         prior_report.ok())
       evidence = *prior_report;
-    std::fprintf(stderr, "lmh: flake: resuming %s after %d runs\n", dir.c_str(), index);
+    std::fprintf(stderr, "lmh: %s: resuming %s after %d runs\n", what.c_str(), dir.c_str(), index);
   }
   auto all_entries = [&] {
     auto all = entries;
@@ -473,7 +535,7 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
     return all;
   };
   auto write = [&] {
-    std::ofstream(dir + "/flake.json") << lmh::reports::repeated_json(run_id, all_entries());
+    std::ofstream(runs_file) << lmh::reports::repeated_json(run_id, all_entries());
     (void)lmh::reports::write_run_files(evidence, dir);
   };
   const int rounds = *std::max_element(runs_of.begin(), runs_of.end());
@@ -513,11 +575,38 @@ int cmd_flake(const std::vector<std::string>& args, const std::vector<std::strin
     }
   }
   write();
-  std::cout << lmh::reports::repeated_table(all_entries());
-  std::cout << "results: " << dir << "/flake.json\n";
+  if (!ro.bench) {
+    std::cout << lmh::reports::repeated_table(all_entries());
+    std::cout << "results: " << runs_file << "\n";
+    for (const auto& e : entries)
+      if (e.unexpected() || e.count(lmh::reports::Verdict::kError)) return kExitFail;
+    return kExitPass;
+  }
+  lmh::reports::BenchContext context;
+  context.date = utc_now_iso();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  context.host_name = host;
+  context.num_cpus = static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+  double load[3] = {};
+  if (::getloadavg(load, 3) == 3) context.load_avg = {load[0], load[1], load[2]};
+  std::ofstream(dir + "/bench.json") << lmh::reports::bench_google_json(entries, context);
+  std::cout << lmh::reports::bench_table(entries);
+  std::cout << "results: " << dir << "/bench.json (Google Benchmark JSON), " << runs_file << "\n";
+  int rc = kExitPass;
   for (const auto& e : entries)
-    if (e.unexpected() || e.count(lmh::reports::Verdict::kError)) return kExitFail;
-  return kExitPass;
+    if (e.count(lmh::reports::Verdict::kError)) rc = kExitEnvironment;
+  if (baseline_text) {
+    auto c = lmh::reports::compare_to_baseline(entries, *baseline_text, ro.tolerance_pct);
+    for (const auto& m : c->compared)
+      std::printf("%-70s baseline %8.1f ms  now %8.1f ms  %+6.1f %%%s\n", m.name.c_str(), m.baseline_ms, m.now_ms,
+                  m.change_pct, m.change_pct > ro.tolerance_pct ? "  REGRESSION" : "");
+    for (const auto& n : c->not_in_baseline) std::printf("%-70s not in the baseline\n", n.c_str());
+    std::printf("--baseline: %zu median(s) compared, %zu beyond +%.1f %%\n", c->compared.size(),
+                c->regressions.size(), ro.tolerance_pct);
+    if (!c->regressions.empty()) rc = kExitFail;
+  }
+  return rc;
 }
 
 // lmh matrix: 'file' once per fault point x action.
@@ -709,6 +798,22 @@ int main(int argc, char** argv) {
   flake->add_option("--results", results, "results directory (default: results)");
   flake->add_option("--run-id", run_id, "run id (default: random)");
 
+  auto* bench = app.add_subcommand(
+      "bench", "run each backend's scenario N times: downtime and recovery median, p95, min, max (Google Benchmark JSON)");
+  RepeatOptions bench_opt;
+  bench_opt.bench = true;
+  bench->add_option("scenarios", bench_opt.args, "matrix or scenario files (default: scenarios/bench.matrix)");
+  bench->add_option("--runs", bench_opt.runs, "runs per scenario (default 10)")->check(CLI::Range(1, 100000));
+  bench->add_option("--backends", bench_opt.backends, "only these destination backends: linuxbridge,openvswitch,ovn")
+      ->delimiter(',');
+  bench->add_option("--tier", bench_opt.tier, "only scenarios of this tier")->check(CLI::IsMember({"emulated", "libvirt"}));
+  bench->add_option("--set", bench_opt.sets, "override a scenario key");
+  bench->add_option("--baseline", bench_opt.baseline, "an earlier bench.json: exit 1 when a median regresses");
+  bench->add_option("--tolerance", bench_opt.tolerance_pct, "percent a median may rise over the baseline (default 10)")
+      ->check(CLI::Range(0.0, 10000.0));
+  bench->add_option("--results", results, "results directory (default: results)");
+  bench->add_option("--run-id", run_id, "run id (default: random)");
+
   auto* validate = app.add_subcommand(
       "validate-cloud", "build the lab from a cloud's configuration files and release; run its migration matrix");
   lmh::harness::ValidateOptions vopt;
@@ -771,7 +876,21 @@ int main(int argc, char** argv) {
     return kExitInput;
   }
   if (*run) return cmd_run(files, sets, fault_texts, results, run_id, run_how);
-  if (*flake) return cmd_flake(flake_args, flake_sets, flake_runs, flake_tier, results, run_id);
+  if (*flake) {
+    RepeatOptions ro;
+    ro.args = flake_args;
+    ro.sets = flake_sets;
+    ro.runs = flake_runs;
+    ro.tier = flake_tier;
+    ro.results_root = results;
+    ro.run_id = run_id;
+    return cmd_repeat(ro);
+  }
+  if (*bench) {
+    bench_opt.results_root = results;
+    bench_opt.run_id = run_id;
+    return cmd_repeat(bench_opt);
+  }
   if (*matrix) return cmd_matrix(matrix_file, matrix_sets, matrix_points, matrix_actions, matrix_expect, results, run_id,
                                  matrix_how);
   if (*validate) {

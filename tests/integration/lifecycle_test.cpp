@@ -218,5 +218,56 @@ TEST_F(Lifecycle, DoctorNamesEachCapabilityAndWhichAcceleratorBootsTheGuest) {
   EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});  // its scratch namespace is gone
 }
 
+// lmh bench: Google Benchmark JSON with every run's downtime and the
+// aggregates; --baseline exits 1 when a median rose beyond --tolerance, and
+// a file that is not benchmark JSON is refused before anything runs.
+TEST_F(Lifecycle, BenchWritesGoogleBenchmarkJsonAndGatesOnABaselineMedian) {
+  const std::string results = ::testing::TempDir() + "lmh-results";
+  const std::string warm = scenario_path("lb-vlan-warm-destination.yaml");
+  auto bench = [&](std::vector<std::string> extra, const std::string& id) {
+    std::vector<std::string> args = {LMH_BINARY, "bench", warm, "--results", results, "--run-id", id};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::filesystem::remove_all(results + "/" + id);
+    auto c = harness::run_command(args, std::chrono::seconds(180));
+    EXPECT_TRUE(c.ok());
+    return c.ok() ? *c : harness::CommandResult{};
+  };
+  const std::string bad = write_file("bad-baseline.json", "{\"context\": {}}");
+  auto refused = bench({"--runs", "1", "--baseline", bad}, "itbbad");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("--baseline " + bad + ": no \"benchmarks\" list"), std::string::npos) << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(results + "/itbbad"));
+
+  auto two = bench({"--runs", "2"}, "itbench");
+  ASSERT_EQ(two.exit_code, 0) << two.err << two.out;
+  EXPECT_NE(two.out.find("lb-vlan-warm-destination"), std::string::npos) << two.out;
+  std::ifstream f(results + "/itbench/bench.json");
+  auto doc = nlohmann::json::parse(f, nullptr, false);
+  ASSERT_TRUE(doc.is_object());
+  std::vector<double> runs;
+  double median = -1;
+  for (const auto& b : doc["benchmarks"]) {
+    if (b["run_name"] != "lb-vlan-warm-destination/downtime_ms") continue;
+    if (b["run_type"] == "iteration") runs.push_back(b["real_time"].get<double>());
+    else if (b["aggregate_name"] == "median") median = b["real_time"].get<double>();
+  }
+  ASSERT_EQ(runs.size(), 2u) << doc.dump(1);
+  for (double d : runs) {
+    EXPECT_GT(d, 0.0);
+    EXPECT_LT(d, 100.0);  // the warm destination: the switchover only
+  }
+  EXPECT_DOUBLE_EQ(median, (runs[0] + runs[1]) / 2);
+
+  // A baseline whose median is far below today's: a regression, exit 1.
+  const std::string fast = write_file("fast-baseline.json", R"({"benchmarks": [
+      {"name": "lb-vlan-warm-destination/downtime_ms", "run_type": "iteration", "real_time": 1.0, "time_unit": "ms"}]})");
+  auto regressed = bench({"--runs", "1", "--baseline", fast, "--tolerance", "50"}, "itbreg");
+  EXPECT_EQ(regressed.exit_code, 1) << regressed.err << regressed.out;
+  EXPECT_NE(regressed.out.find("REGRESSION"), std::string::npos) << regressed.out;
+  EXPECT_NE(regressed.out.find("--baseline: 1 median(s) compared, 1 beyond +50.0 %"), std::string::npos)
+      << regressed.out;
+  EXPECT_EQ(lmh_leftovers(), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace lmh::testing
