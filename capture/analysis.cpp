@@ -47,7 +47,13 @@ std::vector<MonoTime> window_sends(const AnalysisInput& in) {
 // time (a paused guest whose queue is answered after it resumes) still
 // counts in full.
 // 'sends' are the window's send times, sorted (window_sends).
-MonoTime::duration max_gap(const AnalysisInput& in, const std::vector<MonoTime>& sends) {
+// Every stretch of the window without a reply: between consecutive replies
+// (from one interval before the next probe sent after the earlier reply, so
+// a pause of the prober itself is not the guest's), the lead-in from the
+// window's start to the first reply (a guest that did not answer from the
+// start was not reachable, whatever the reason), and an unrecovered tail to
+// the window's end.
+std::vector<std::pair<MonoTime, MonoTime>> reply_gaps(const AnalysisInput& in, const std::vector<MonoTime>& sends) {
   std::vector<MonoTime> replies;
   std::vector<MonoTime> unanswered;
   for (const ProbeRecord& r : in.probes) {
@@ -58,23 +64,22 @@ MonoTime::duration max_gap(const AnalysisInput& in, const std::vector<MonoTime>&
       unanswered.push_back(r.sent);
     }
   }
-  if (replies.empty()) return std::max(in.window_end - in.window_start, MonoTime::duration::zero());
+  if (replies.empty()) return {{in.window_start, std::max(in.window_end, in.window_start)}};
 
   std::sort(replies.begin(), replies.end());
-  // The lead-in counts: a guest that did not answer from the start of the
-  // window was not reachable, whatever the reason.
-  MonoTime::duration gap = std::max(replies.front() - in.window_start, MonoTime::duration::zero());
+  std::vector<std::pair<MonoTime, MonoTime>> gaps;
+  gaps.emplace_back(std::min(in.window_start, replies.front()), replies.front());
   for (size_t i = 1; i < replies.size(); ++i) {
     MonoTime from = replies[i - 1];
     if (auto next = std::upper_bound(sends.begin(), sends.end(), from); next != sends.end())
       from = std::max(from, *next - std::chrono::duration_cast<MonoTime::duration>(in.interval));
-    gap = std::max(gap, replies[i] - std::min(from, replies[i]));
+    gaps.emplace_back(std::min(from, replies[i]), replies[i]);
   }
   MonoTime last = replies.back();
   bool lost_tail = std::any_of(unanswered.begin(), unanswered.end(),
                                [&](MonoTime sent) { return sent > last; });
-  if (lost_tail) gap = std::max(gap, in.window_end - last);
-  return gap;
+  if (lost_tail) gaps.emplace_back(last, std::max(in.window_end, last));
+  return gaps;
 }
 
 // Returns the first packet (by time) at 'point' after 'after' that satisfies
@@ -218,7 +223,14 @@ Metrics analyze(const AnalysisInput& in) {
     if (!valid_reply(r, in.reply_timeout)) ++m.loss;
   }
   const std::vector<MonoTime> sends = window_sends(in);
-  m.max_gap_ms = to_ms(max_gap(in, sends));
+  // The report draws the gaps worth seeing: more than three intervals.
+  for (const auto& [from, to] : reply_gaps(in, sends)) {
+    const double gap_ms = to_ms(to - from);
+    m.max_gap_ms = std::max(m.max_gap_ms, gap_ms);
+    if (gap_ms > 3 * m.interval_ms)
+      m.reply_gaps_ms.emplace_back(to_ms(from - in.origin), to_ms(to - in.origin));
+  }
+  m.window_ms = {to_ms(in.window_start - in.origin), to_ms(in.window_end - in.origin)};
   for (size_t i = 1; i < sends.size(); ++i) m.max_send_gap_ms = std::max(m.max_send_gap_ms, to_ms(sends[i] - sends[i - 1]));
   m.downtime_ms = std::max(0.0, m.max_gap_ms - m.interval_ms);
 

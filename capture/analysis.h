@@ -94,6 +94,11 @@ struct Metrics {
   // waited to be scheduled (a loaded machine), which slows the lab's own
   // daemons the same way.
   double max_send_gap_ms = 0;
+  // The stretches without a reply longer than three intervals (ms since
+  // the run's origin, from-to), and the measurement window: what the
+  // report's probe strip draws.
+  std::vector<std::pair<double, double>> reply_gaps_ms;
+  std::pair<double, double> window_ms{0, 0};
   // What re-taught the fabric: "announce", "guest_traffic", "peer_arp"
   // (the peer re-resolved the guest by broadcast ARP), "tunnel_fdb" (a
   // tunnel network: a probe reached the guest through the peer host's

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lmh::reports {
@@ -60,6 +61,12 @@ struct MetricsEntry {
   // The prober's longest pause between two probes (capture's
   // Metrics::max_send_gap_ms): how loaded the machine was while measuring.
   double max_send_gap_ms = 0;
+  // What the HTML report's probe strip draws (ms since the run's t = 0):
+  // the measurement window and each stretch of it without a reply longer
+  // than three intervals. result.json: "window_ms" {from, to} and
+  // "reply_gaps_ms" [{from, to}].
+  std::pair<double, double> window_ms{0, 0};
+  std::vector<std::pair<double, double>> reply_gaps_ms{};
 };
 
 struct FallbackEntry {

@@ -73,6 +73,10 @@ OrderedJson scenario_to_json(const ScenarioResult& s) {
   metrics["hypervisor_downtime_ms"] = optional_number(s.metrics.hypervisor_downtime_ms);
   if (s.metrics.flows_installed_ms) metrics["flows_installed_ms"] = round3(*s.metrics.flows_installed_ms);
   metrics["max_send_gap_ms"] = round3(s.metrics.max_send_gap_ms);
+  metrics["window_ms"] = {{"from", round3(s.metrics.window_ms.first)}, {"to", round3(s.metrics.window_ms.second)}};
+  OrderedJson gaps = OrderedJson::array();
+  for (const auto& [from, to] : s.metrics.reply_gaps_ms) gaps.push_back({{"from", round3(from)}, {"to", round3(to)}});
+  metrics["reply_gaps_ms"] = std::move(gaps);
   OrderedJson announces = OrderedJson::array();
   for (const auto& a : s.announces)
     announces.push_back({{"seq", a.seq}, {"t_ms", round3(a.t_ms)}, {"seen_at", a.seen_at}});
@@ -230,6 +234,18 @@ ScenarioResult scenario_from_json(const Fields& f) {
   if (m.raw().contains("flows_installed_ms")) s.metrics.flows_installed_ms = m.number("flows_installed_ms");
   // Absent from results written before lmh measured it.
   if (m.raw().contains("max_send_gap_ms")) s.metrics.max_send_gap_ms = m.number("max_send_gap_ms");
+  // Absent from results written before the HTML report.
+  if (m.raw().contains("window_ms")) {
+    Fields w = m.object("window_ms");
+    s.metrics.window_ms = {w.number("from"), w.number("to")};
+  }
+  if (m.raw().contains("reply_gaps_ms")) {
+    const Json& gaps = m.array("reply_gaps_ms");
+    for (size_t i = 0; i < gaps.size(); ++i) {
+      Fields g(gaps[i], fmt::format("{}[{}]", m.where("reply_gaps_ms"), i));
+      s.metrics.reply_gaps_ms.emplace_back(g.number("from"), g.number("to"));
+    }
+  }
   s.recovery_cause = f.str("recovery_cause");
   s.migration_status = f.str("migration_status");
   const Json& announces = f.array("announces");

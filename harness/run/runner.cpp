@@ -598,6 +598,8 @@ reports::MetricsEntry metrics_entry(const capture::Metrics& m, std::optional<dou
   e.stale_forwarding_by_host_ms = m.stale_forwarding_by_host_ms;
   e.hypervisor_downtime_ms = hypervisor_downtime_ms;
   e.max_send_gap_ms = m.max_send_gap_ms;
+  e.window_ms = m.window_ms;
+  e.reply_gaps_ms = m.reply_gaps_ms;
   return e;
 }
 

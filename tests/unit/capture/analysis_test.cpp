@@ -134,6 +134,12 @@ TEST(AnalysisTest, OutageInTheMiddle) {
   EXPECT_TRUE(m.recovered);
   ASSERT_TRUE(m.recovery_ms.has_value());
   EXPECT_NEAR(*m.recovery_ms, 50.2, 1e-9);  // 600.2 - 550
+  // The report's strip: the window, and the one stretch without replies.
+  EXPECT_DOUBLE_EQ(m.window_ms.first, 0.0);
+  EXPECT_DOUBLE_EQ(m.window_ms.second, 1000.0);
+  ASSERT_EQ(m.reply_gaps_ms.size(), 1u);
+  EXPECT_NEAR(m.reply_gaps_ms[0].first, 395.2, 1e-9);
+  EXPECT_NEAR(m.reply_gaps_ms[0].second, 600.2, 1e-9);
   EXPECT_EQ(m.recovery_cause, "unknown");  // no packets at all
   ASSERT_TRUE(m.stale_forwarding_ms.has_value());
   EXPECT_DOUBLE_EQ(*m.stale_forwarding_ms, 0.0);
@@ -151,6 +157,7 @@ TEST(AnalysisTest, APauseOfTheProberItselfIsNoGap) {
   EXPECT_EQ(m.loss, 0);
   EXPECT_NEAR(m.max_gap_ms, 5.2, 1e-9);  // 400.2 -> 550.2 counts from 545 (one interval before 550)
   EXPECT_NEAR(m.downtime_ms, 0.2, 1e-9);
+  EXPECT_TRUE(m.reply_gaps_ms.empty());  // nothing for the report to mark
 }
 
 // Probes sent on time and answered 300 ms late (a paused guest whose queue

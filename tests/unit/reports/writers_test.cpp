@@ -159,6 +159,8 @@ TEST(ResultJson, GoldenText) {
   s.verdict = Verdict::kPass;
   s.verdict_reason = "ok";
   s.metrics = {1, 10, 5, 12.3456, 7.3456, 30, std::nullopt, std::nullopt, {}, std::nullopt};
+  s.metrics.window_ms = {0, 2000.0004};
+  s.metrics.reply_gaps_ms = {{88.25, 100.5}};
   s.recovery_cause = "announce";
   s.migration_status = "completed";
   s.announces = {{1, 100.0001, {"dst.fabric_port", "dst.tap"}}};
@@ -189,7 +191,17 @@ TEST(ResultJson, GoldenText) {
         "recovery_ms": 30.0,
         "stale_forwarding_ms": null,
         "hypervisor_downtime_ms": null,
-        "max_send_gap_ms": 0.0
+        "max_send_gap_ms": 0.0,
+        "window_ms": {
+          "from": 0.0,
+          "to": 2000.0
+        },
+        "reply_gaps_ms": [
+          {
+            "from": 88.25,
+            "to": 100.5
+          }
+        ]
       },
       "recovery_cause": "announce",
       "migration_status": "completed",
@@ -305,7 +317,7 @@ TEST(ResultJson, OvnFlowsInstalledOnlyWhenMeasured) {
   ScenarioResult ovn = passing();
   ovn.metrics.flows_installed_ms = 17.25;
   std::string text = to_json_text(report({ovn, passing()}));
-  EXPECT_THAT(text, HasSubstr("\"hypervisor_downtime_ms\": null,\n        \"flows_installed_ms\": 17.25,\n        \"max_send_gap_ms\": 7.25\n"));
+  EXPECT_THAT(text, HasSubstr("\"hypervisor_downtime_ms\": null,\n        \"flows_installed_ms\": 17.25,\n        \"max_send_gap_ms\": 7.25,\n"));
   EXPECT_EQ(text.find("flows_installed_ms"), text.rfind("flows_installed_ms")) << "only the OVN run has it";
   auto out = from_json_text(text);
   ASSERT_TRUE(out.ok()) << out.status().to_string();
