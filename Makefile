@@ -20,7 +20,7 @@ DEBS    := build-essential cmake pkg-config iproute2 apt \
            openvswitch-source ovn-central ovn-host ovn-common python3 \
            libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev \
            qemu-system-x86 busybox-static cpio kmod nftables iptables \
-           clang-14 libclang-rt-14-dev
+           clang-14 libclang-rt-14-dev chromium fonts-dejavu-core libpng-dev
 # The default matrix: scenarios/default.matrix lists each scenario with the
 # verdict it must get (the as-shipped rows reproduce the seed outages).
 MATRIX  := scenarios/default.matrix

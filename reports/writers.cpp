@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "reports/html_report.h"
 namespace lmh::reports {
 
 const char* to_string(Verdict v) {
@@ -585,6 +586,7 @@ Status write_run_files(const RunReport& report, const std::string& dir) {
   std::string base = dir;
   while (base.size() > 1 && base.back() == '/') base.pop_back();
   LMH_RETURN_IF_ERROR(write_file(base + "/result.json", to_json_text(report)));
+  LMH_RETURN_IF_ERROR(write_file(base + "/report.html", to_html(report)));
   return write_file(base + "/junit.xml", to_junit_xml(report));
 }
 

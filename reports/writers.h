@@ -16,7 +16,7 @@ StatusOr<RunReport> from_json_text(const std::string& text);
 std::string to_junit_xml(const RunReport& report);
 std::string summary_table(const RunReport& report);
 
-// Writes result.json and junit.xml into 'dir' (which must exist).
+// Writes result.json, report.html and junit.xml into 'dir' (which must exist).
 Status write_run_files(const RunReport& report, const std::string& dir);
 
 }  // namespace lmh::reports

@@ -38,6 +38,7 @@
 #include "harness/system/log.h"
 #include "harness/virt/accel_probe.h"
 #include "reports/bench_report.h"
+#include "reports/html_report.h"
 #include "reports/repeated_runs.h"
 #include "reports/writers.h"
 
@@ -119,7 +120,7 @@ int cmd_faults() {
   return kExitPass;
 }
 
-int cmd_report(const std::string& path) {
+int cmd_report(const std::string& path, bool html) {
   std::ifstream f(path);
   if (!f) {
     std::fprintf(stderr, "lmh: cannot read %s\n", path.c_str());
@@ -131,6 +132,16 @@ int cmd_report(const std::string& path) {
   if (!report.ok()) {
     std::fprintf(stderr, "lmh: %s: %s\n", path.c_str(), report.status().message().c_str());
     return kExitInput;
+  }
+  if (html) {
+    // Beside the result, where its pcaps and serial logs are.
+    const std::string out = (std::filesystem::path(path).parent_path() / "report.html").string();
+    if (auto w = lmh::harness::write_text_file(out, lmh::reports::to_html(*report)); !w.ok()) {
+      std::fprintf(stderr, "lmh: %s\n", w.message().c_str());
+      return kExitEnvironment;
+    }
+    std::cout << out << "\n";
+    return kExitPass;
   }
   std::cout << lmh::reports::summary_table(*report);
   return kExitPass;
@@ -843,6 +854,8 @@ int main(int argc, char** argv) {
   auto* report = app.add_subcommand("report", "print the summary of a result.json");
   std::string result_path;
   report->add_option("result", result_path, "result.json")->required();
+  bool report_html = false;
+  report->add_flag("--html", report_html, "write report.html beside it (a timeline per scenario) instead");
 
   auto* xml = app.add_subcommand("xml", "libvirt domain XML tools");
   xml->require_subcommand(1);
@@ -909,7 +922,7 @@ int main(int argc, char** argv) {
   if (*cleanup) return cmd_cleanup(all);
   if (*doctor) return cmd_doctor();
   if (*faults) return cmd_faults();
-  if (*report) return cmd_report(result_path);
+  if (*report) return cmd_report(result_path, report_html);
   if (*update_vif) return lmh::harness::xml_update_vif_command(domain_xml, vif_json, xml_sets, std::cout, std::cerr);
   return kExitInput;
 }
