@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -439,6 +440,7 @@ struct RepeatOptions {
   std::string results_root, run_id;
   std::string baseline;  // bench: Google Benchmark JSON to compare medians with
   double tolerance_pct = 10;
+  int jobs = 1;  // labs at once (child lmh processes)
 };
 
 // The backend a scenario measures: its destination host's.
@@ -469,8 +471,10 @@ int cmd_repeat(RepeatOptions ro) {
       return kExitInput;
     }
   ExpectedVerdicts expected;
-  auto scenarios = load_scenario_args(ro.args, ro.sets, expected);
+  std::vector<std::vector<std::string>> all_child_args;
+  auto scenarios = load_scenario_args(ro.args, ro.sets, expected, &all_child_args);
   if (!scenarios) return kExitInput;
+  std::vector<std::vector<std::string>> child_args;  // of the chosen ones
   const int runs_arg = ro.runs;
   const std::string& tier_arg = ro.tier;
   const std::string& results_root = ro.results_root;
@@ -489,6 +493,7 @@ int cmd_repeat(RepeatOptions ro) {
     runs_of.push_back(runs_arg > 0 ? runs_arg : ro.bench || sc.tier != lmh::harness::Tier::kEmulated ? 10 : 30);
     entries.push_back({sc.display_name(), tier, expected[k].value_or(lmh::reports::Verdict::kPass), {}});
     chosen.push_back(std::move(sc));
+    child_args.push_back(all_child_args[k]);
   }
   if (chosen.empty()) {
     std::fprintf(stderr, "lmh: %s: no scenario of tier '%s' and backends given\n", what.c_str(), tier_arg.c_str());
@@ -552,38 +557,79 @@ int cmd_repeat(RepeatOptions ro) {
   const int rounds = *std::max_element(runs_of.begin(), runs_of.end());
   int total = 0, done = 0;
   for (size_t k = 0; k < chosen.size(); ++k) total += std::max(0, runs_of[k] - static_cast<int>(entries[k].runs.size()));
-  for (int round = 1; round <= rounds; ++round) {
-    for (size_t k = 0; k < chosen.size(); ++k) {
-      if (round > runs_of[k] || round <= static_cast<int>(entries[k].runs.size())) continue;
-      ++index;
-      ++done;
+  // What each finished run leaves: its figures; its evidence only when
+  // its verdict was not the expected one.
+  auto record = [&](size_t k, int round, int number, const lmh::reports::ScenarioResult& r, double wall_ms) {
+    ++done;
+    auto& e = entries[k];
+    lmh::reports::RepeatedRun run{round, r.verdict, r.verdict_reason, r.metrics.downtime_ms, r.metrics.recovery_ms,
+                                  wall_ms, ""};
+    run.overloaded = lmh::harness::overloaded(r.metrics.max_send_gap_ms, r.metrics.interval_ms);
+    if (r.verdict != e.expected) {
+      run.evidence = "result.json scenario " + std::to_string(evidence.scenarios.size() + 1) + ", " +
+                     std::to_string(number) + "-*";
+      evidence.scenarios.push_back(r);
+    } else {
+      for (const auto& pcap : r.pcaps) std::filesystem::remove(dir + "/" + pcap);
+      for (const auto& log : r.serial_logs) std::filesystem::remove(dir + "/" + log);
+    }
+    std::fprintf(stderr, "[%d/%d] %s round %d: %s%s (downtime %.1f ms)\n", done, total, e.name.c_str(), round,
+                 lmh::reports::to_string(r.verdict), r.verdict == e.expected ? "" : " (NOT AS EXPECTED)",
+                 r.metrics.downtime_ms);
+    e.runs.push_back(std::move(run));
+    if (done % 10 == 0) write();  // a long soak can be read while it runs
+  };
+  // Round after round, so a disturbance spreads over every entry.
+  struct Pending {
+    size_t k;
+    int round, number;
+  };
+  std::vector<Pending> pending;
+  for (int round = 1; round <= rounds; ++round)
+    for (size_t k = 0; k < chosen.size(); ++k)
+      if (round <= runs_of[k] && round > static_cast<int>(entries[k].runs.size()))
+        pending.push_back({k, round, ++index});
+  auto interrupted = [&] {
+    write();
+    std::cout << lmh::reports::repeated_table(all_entries());
+    return kExitInterrupted;
+  };
+  if (ro.jobs <= 1) {
+    for (const auto& p : pending) {
       const auto t0 = std::chrono::steady_clock::now();
-      auto r = lmh::harness::run_scenario(chosen[k], caps, opt, index);
+      auto r = lmh::harness::run_scenario(chosen[p.k], caps, opt, p.number);
       const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (!r.ok()) {
         std::fprintf(stderr, "lmh: %s; lab torn down\n", r.status().message().c_str());
-        write();
-        std::cout << lmh::reports::repeated_table(all_entries());
-        return kExitInterrupted;
+        return interrupted();
       }
-      auto& e = entries[k];
-      lmh::reports::RepeatedRun run{round, r->verdict, r->verdict_reason, r->metrics.downtime_ms,
-                                    r->metrics.recovery_ms, wall_ms, ""};
-      run.overloaded = lmh::harness::overloaded(r->metrics.max_send_gap_ms, r->metrics.interval_ms);
-      if (r->verdict != e.expected) {
-        run.evidence = "result.json scenario " + std::to_string(evidence.scenarios.size() + 1) + ", " +
-                       std::to_string(index) + "-*";
-        evidence.scenarios.push_back(*r);
-      } else {
-        for (const auto& pcap : r->pcaps) std::filesystem::remove(dir + "/" + pcap);
-        for (const auto& log : r->serial_logs) std::filesystem::remove(dir + "/" + log);
-      }
-      std::fprintf(stderr, "[%d/%d] %s round %d: %s%s (downtime %.1f ms)\n", done, total, e.name.c_str(), round,
-                   lmh::reports::to_string(r->verdict), r->verdict == e.expected ? "" : " (NOT AS EXPECTED)",
-                   r->metrics.downtime_ms);
-      e.runs.push_back(std::move(run));
-      if (done % 10 == 0) write();  // a long soak can be read while it runs
+      record(p.k, p.round, p.number, *r, wall_ms);
     }
+  } else {
+    std::vector<lmh::harness::ChildRun> runs;
+    std::map<int, Pending> by_number;
+    for (const auto& p : pending) {
+      runs.push_back({p.number, entries[p.k].name, child_args[p.k]});
+      by_number[p.number] = p;
+    }
+    lmh::harness::ChildRunOptions copt;
+    copt.lmh_binary = std::filesystem::read_symlink("/proc/self/exe").string();
+    copt.results_root = results_root;
+    copt.run_id = run_id;
+    copt.results_dir = dir;
+    copt.jobs = ro.jobs;
+    copt.verbose = g_verbose;
+    copt.interrupt = &g_interrupted;
+    std::fprintf(stderr, "lmh: %s: %zu runs, %d at a time\n", what.c_str(), runs.size(), ro.jobs);
+    lmh::Status st = lmh::harness::run_children(runs, copt, [&](const lmh::harness::ChildRun& run, auto r) {
+      const Pending& p = by_number.at(run.number);
+      r.name = run.name;
+      record(p.k, p.round, p.number, r, r.wall_ms);
+    });
+    if (!st.ok()) return interrupted();
+    // In round order in the file, whatever order they finished in.
+    for (auto& e : entries)
+      std::stable_sort(e.runs.begin(), e.runs.end(), [](const auto& a, const auto& b) { return a.round < b.round; });
   }
   write();
   if (!ro.bench) {
@@ -804,6 +850,9 @@ int main(int argc, char** argv) {
       ->required();
   flake->add_option("--runs", flake_runs, "runs per entry (default 30 emulated, 10 libvirt)")
       ->check(CLI::Range(1, 100000));
+  int flake_jobs = 1;
+  flake->add_option("--jobs,-j", flake_jobs, "labs run at once, each in its own lmh process (default 1)")
+      ->check(CLI::Range(1, 64));
   flake->add_option("--tier", flake_tier, "only entries of this tier")->check(CLI::IsMember({"emulated", "libvirt"}));
   flake->add_option("--set", flake_sets, "override a scenario key");
   flake->add_option("--results", results, "results directory (default: results)");
@@ -815,6 +864,8 @@ int main(int argc, char** argv) {
   bench_opt.bench = true;
   bench->add_option("scenarios", bench_opt.args, "matrix or scenario files (default: scenarios/bench.matrix)");
   bench->add_option("--runs", bench_opt.runs, "runs per scenario (default 10)")->check(CLI::Range(1, 100000));
+  bench->add_option("--jobs,-j", bench_opt.jobs, "labs run at once, each in its own lmh process (default 1)")
+      ->check(CLI::Range(1, 64));
   bench->add_option("--backends", bench_opt.backends, "only these destination backends: linuxbridge,openvswitch,ovn")
       ->delimiter(',');
   bench->add_option("--tier", bench_opt.tier, "only scenarios of this tier")->check(CLI::IsMember({"emulated", "libvirt"}));
@@ -895,6 +946,7 @@ int main(int argc, char** argv) {
     ro.sets = flake_sets;
     ro.runs = flake_runs;
     ro.tier = flake_tier;
+    ro.jobs = flake_jobs;
     ro.results_root = results;
     ro.run_id = run_id;
     return cmd_repeat(ro);

@@ -39,6 +39,7 @@ const std::vector<ExternalProgram>& external_programs() {
       {"grep", "grep", "tests/layering.sh"},
       {"sleep", "coreutils", "process runner tests (a child that outlives its timeout)"},
       {"echo", "coreutils", "process runner tests"},
+      {"chromium", "chromium", "the HTML report test renders report.html headless (DOM and screenshot)"},
   };
   return programs;
 }
