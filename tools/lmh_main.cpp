@@ -278,6 +278,19 @@ std::optional<int> prepare_machine(std::string& run_id, lmh::harness::Capabiliti
   return std::nullopt;
 }
 
+// --jobs: runs in child lmh processes (this binary) under 'run_id'.
+lmh::harness::ChildRunOptions child_run_options(const std::string& results_root, const std::string& run_id, int jobs) {
+  lmh::harness::ChildRunOptions o;
+  o.lmh_binary = std::filesystem::read_symlink("/proc/self/exe").string();
+  o.results_root = results_root;
+  o.run_id = run_id;
+  o.results_dir = results_root + "/" + run_id;
+  o.jobs = jobs;
+  o.verbose = g_verbose;
+  o.interrupt = &g_interrupted;
+  return o;
+}
+
 // Runs validated 'scenarios' on this machine: set-up checks, one lab per
 // scenario (numbered 1.. in the order given; --shard keeps its slice of the
 // numbers, --jobs runs that many labs at once in child processes), the
@@ -340,14 +353,7 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
   } else {
     std::vector<lmh::harness::ChildRun> runs;
     for (int k : numbers) runs.push_back({k, scenarios[k - 1].display_name(), how.child_args.at(k - 1)});
-    lmh::harness::ChildRunOptions copt;
-    copt.lmh_binary = std::filesystem::read_symlink("/proc/self/exe").string();
-    copt.results_root = results_root;
-    copt.run_id = run_id;
-    copt.results_dir = dir;
-    copt.jobs = how.jobs;
-    copt.verbose = g_verbose;
-    copt.interrupt = &g_interrupted;
+    const auto copt = child_run_options(results_root, run_id, how.jobs);
     progress.print(fmt::format("lmh: {} runs, {} at a time", total, how.jobs));
     std::set<int> running;
     for (size_t i = 0; i < numbers.size() && static_cast<int>(i) < how.jobs; ++i) running.insert(numbers[i]);
@@ -612,14 +618,7 @@ int cmd_repeat(RepeatOptions ro) {
       runs.push_back({p.number, entries[p.k].name, child_args[p.k]});
       by_number[p.number] = p;
     }
-    lmh::harness::ChildRunOptions copt;
-    copt.lmh_binary = std::filesystem::read_symlink("/proc/self/exe").string();
-    copt.results_root = results_root;
-    copt.run_id = run_id;
-    copt.results_dir = dir;
-    copt.jobs = ro.jobs;
-    copt.verbose = g_verbose;
-    copt.interrupt = &g_interrupted;
+    const auto copt = child_run_options(results_root, run_id, ro.jobs);
     std::fprintf(stderr, "lmh: %s: %zu runs, %d at a time\n", what.c_str(), runs.size(), ro.jobs);
     lmh::Status st = lmh::harness::run_children(runs, copt, [&](const lmh::harness::ChildRun& run, auto r) {
       const Pending& p = by_number.at(run.number);
