@@ -4,6 +4,7 @@
 
 #include "capture/analysis.h"
 #include "capture/packet.h"
+#include "reports/html_report.h"
 
 namespace {
 
@@ -62,6 +63,34 @@ void BM_Analyze(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 BENCHMARK(BM_Analyze)->Range(1 << 10, 1 << 17)->Unit(benchmark::kMillisecond);
+
+// report.html for a default matrix's worth of runs (21 scenarios), each
+// with state.range(0) timeline events, 5 announces and a few gaps: what
+// every run pays at its end, and `lmh report --html`.
+void BM_HtmlReport(benchmark::State& state) {
+  lmh::reports::RunReport report;
+  report.run_id = "bench";
+  for (int s = 0; s < 21; ++s) {
+    lmh::reports::ScenarioResult r;
+    r.name = "scenario-" + std::to_string(s);
+    r.metrics.window_ms = {1000, 9000};
+    r.metrics.reply_gaps_ms = {{4000, 4030}, {6000, 6100}};
+    static const char* kSources[] = {"conductor", "compute.src", "compute.dst", "neutron", "agent.lb.dst", "guest"};
+    for (int i = 0; i < state.range(0); ++i)
+      r.timeline.push_back({1000.0 + i * 8000.0 / static_cast<double>(state.range(0)), kSources[i % 6],
+                            "event <" + std::to_string(i) + "> with some text", i == 10 ? "guest_paused" : "note", ""});
+    for (int a = 1; a <= 5; ++a) r.announces.push_back({a, 4000.0 + 50 * a, {"dst.tap", "dst.uplink", "peer"}});
+    report.scenarios.push_back(std::move(r));
+  }
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string html = lmh::reports::to_html(report);
+    bytes = html.size();
+    benchmark::DoNotOptimize(html);
+  }
+  state.counters["html_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_HtmlReport)->Arg(80)->Arg(400)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
