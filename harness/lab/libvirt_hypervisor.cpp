@@ -877,6 +877,17 @@ void LibvirtHypervisor::schedule_traffic(Guest& g) {
 
 // ---------------------------------------------------------------- console
 
+std::string LibvirtHypervisor::paused_state(const std::string& uuid) {
+  auto it = guests_.find(uuid);
+  if (it == guests_.end() || it->second->host.empty()) return "";
+  HostConnection* hc = host_connection(it->second->host);
+  if (!hc) return "";
+  LibvirtDomain dom(virDomainLookupByUUIDString(hc->conn.get(), uuid.c_str()));
+  int state = 0, reason = 0;
+  if (!dom || virDomainGetState(dom.get(), &state, &reason, 0) != 0 || state != VIR_DOMAIN_PAUSED) return "";
+  return "paused (libvirt reason " + std::to_string(reason) + ")";
+}
+
 StatusOr<std::string> LibvirtHypervisor::console_command(const std::string& uuid, const std::string& command,
                                                          std::chrono::milliseconds timeout) {
   auto it = guests_.find(uuid);

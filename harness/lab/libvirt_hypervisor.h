@@ -133,6 +133,9 @@ class LibvirtHypervisor final : public core::Hypervisor {
   // before its LMH-DONE line; an error when the console does not answer
   // within 'timeout'. Blocks the caller: for after the measurement, when
   // the loop has nothing outstanding.
+  // "paused (reason N)" when the guest's domain on its host is not
+  // running its vCPUs, "" when it runs (or is gone).
+  std::string paused_state(const std::string& instance_uuid);
   StatusOr<std::string> console_command(const std::string& instance_uuid, const std::string& command,
                                         std::chrono::milliseconds timeout);
   // Copies each guest's serial console log from every host it ran on into

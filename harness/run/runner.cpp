@@ -560,6 +560,12 @@ std::optional<std::string> guest_unresponsive(const RunContext& ctx, RunState& s
   in.guest_mac = *capture::parse_mac(sc.guest.mac);
   in.guest_ip = *capture::parse_ipv4(sc.guest.ip);
   const std::string point = inst->host + ".tap";
+  // A domain left paused runs no vCPU: its QEMU holds every frame, the
+  // announces too, so the fabric never learns the new port. Say so.
+  if (const std::string paused = hv->paused_state(sc.guest.instance_uuid); !paused.empty())
+    return "guest unresponsive after migration: its domain on " + inst->host + " is " + paused +
+           ", so QEMU sent no announce and the guest nothing; serial logs in the results (" +
+           std::to_string(ctx.index) + "-*.serial.log)";
   const capture::TapActivity a = capture::tap_activity(in, point, resumed.back().t);
   // A few requests: one lost ARP is not a silent guest.
   constexpr int kRequestsThatNeedAnAnswer = 3;

@@ -203,10 +203,11 @@ TEST_F(RealTier, FailedMigrationLeavesNothingOnTheDestination) {
   EXPECT_LT(s["metrics"]["downtime_ms"].get<double>(), 100.0);
 }
 
-// A guest that hangs on its new host (guest.freeze: migrated paused, vCPUs
-// stopped past the observation): QEMU announced, the peer's requests
-// reached the destination tap, the guest sent nothing and its console is
-// silent. lmh says so, as an error about the guest, not as an outage.
+// A guest hung on its new host (guest.freeze: migrated paused, vCPUs
+// stopped past the observation). Its QEMU holds every frame while the
+// vCPUs are stopped, the announces too (QEMU sends nothing for a stopped
+// VM), so the peer loses it; lmh says it is the guest, as an error, not an
+// outage of the network.
 TEST_F(RealTier, FrozenGuestIsReportedUnresponsiveNotAsAnOutage) {
   auto r = run_lmh({scenario_path("real-lb-vlan-warm-destination.yaml"), "--fault", "guest.freeze=delay:120000"},
                    std::string(kRunPrefix) + "frz");
@@ -216,14 +217,10 @@ TEST_F(RealTier, FrozenGuestIsReportedUnresponsiveNotAsAnOutage) {
   EXPECT_EQ(s["verdict"], "error");
   EXPECT_EQ(s["migration_status"], "completed") << s["verdict_reason"];
   const std::string why = s["verdict_reason"].get<std::string>();
-  EXPECT_EQ(why.rfind("guest unresponsive after migration: ", 0), 0u) << why;
-  EXPECT_NE(why.find("reached dst.tap"), std::string::npos) << why;
-  EXPECT_NE(why.find("its serial console does not answer either"), std::string::npos) << why;
+  EXPECT_EQ(why.rfind("guest unresponsive after migration: its domain on dst is paused", 0), 0u) << why;
   EXPECT_NE(why.find("serial logs in the results"), std::string::npos) << why;
   EXPECT_GT(t_of(s, "libvirt", "guest.freeze: "), 0);
-  // QEMU announces with the vCPUs stopped: the fabric learnt the new port.
-  ASSERT_FALSE(s["announces"].empty());
-  for (const auto& a : s["announces"]) EXPECT_TRUE(seen_at(a, "dst.fabric_port")) << a.dump();
+  EXPECT_TRUE(s["announces"].empty()) << s["announces"].dump();
   EXPECT_TRUE(s["metrics"]["recovery_ms"].is_null()) << s["metrics"].dump();
   EXPECT_FALSE(s["serial_logs"].empty());
 }
