@@ -877,6 +877,26 @@ void LibvirtHypervisor::schedule_traffic(Guest& g) {
 
 // ---------------------------------------------------------------- console
 
+std::vector<std::string> virtio_kernel_errors(const std::string& serial_log) {
+  std::vector<std::string> out;
+  std::istringstream log(serial_log);
+  for (std::string line; std::getline(log, line);) {
+    if (line.find("virtio") == std::string::npos) continue;
+    if (line.find("is not a head") == std::string::npos && line.find("broken") == std::string::npos &&
+        line.find("Bad ") == std::string::npos && line.find("error") == std::string::npos)
+      continue;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::vector<std::string> LibvirtHypervisor::virtio_errors(const std::string& uuid) const {
+  auto it = guests_.find(uuid);
+  if (it == guests_.end() || it->second->host.empty()) return {};
+  return virtio_kernel_errors(read_text_file(it->second->serial_log));
+}
+
 std::string LibvirtHypervisor::paused_state(const std::string& uuid) {
   auto it = guests_.find(uuid);
   if (it == guests_.end() || it->second->host.empty()) return "";

@@ -81,6 +81,10 @@ struct RealGuestConfig {
   std::string traffic_to;
 };
 
+// The lines of a guest's serial log where its kernel complains about a
+// virtio device (a corrupt ring: "is not a head", "broken", "Bad ...").
+std::vector<std::string> virtio_kernel_errors(const std::string& serial_log);
+
 class LibvirtHypervisor final : public core::Hypervisor {
  public:
   struct Options {
@@ -133,6 +137,10 @@ class LibvirtHypervisor final : public core::Hypervisor {
   // before its LMH-DONE line; an error when the console does not answer
   // within 'timeout'. Blocks the caller: for after the measurement, when
   // the loop has nothing outstanding.
+  // The kernel's complaints about its virtio devices in the guest's
+  // serial log on the host it runs on ("virtio_net virtio0: output.0:id 0
+  // is not a head!"): a ring the driver found corrupt is broken for good.
+  std::vector<std::string> virtio_errors(const std::string& instance_uuid) const;
   // "paused (reason N)" when the guest's domain on its host is not
   // running its vCPUs, "" when it runs (or is gone).
   std::string paused_state(const std::string& instance_uuid);

@@ -96,8 +96,13 @@ Status run_children(const std::vector<ChildRun>& runs, const ChildRunOptions& op
   for (const auto& r : runs) waiting.push_back(&r);
   std::vector<RunningChild> running;
   auto interrupted = [&] { return options.interrupt && options.interrupt->load(); };
+  auto may_start = [&](const ChildRun* next) {
+    if (running.empty()) return true;
+    if (next->exclusive || running.front().run->exclusive) return false;
+    return static_cast<int>(running.size()) < std::max(1, options.jobs);
+  };
   while (!waiting.empty() || !running.empty()) {
-    while (!interrupted() && !waiting.empty() && static_cast<int>(running.size()) < std::max(1, options.jobs)) {
+    while (!interrupted() && !waiting.empty() && may_start(waiting.front())) {
       const ChildRun* run = waiting.front();
       waiting.pop_front();
       RunningChild c;

@@ -35,6 +35,10 @@ struct ChildRun {
   int number = 0;
   std::string name;  // for progress lines
   std::vector<std::string> run_args;
+  // Runs alone: nothing else starts while it runs, and it starts when
+  // nothing else runs. The real tier's QEMU guests under TCG need the CPU
+  // (two at once broke a guest's virtio ring here, README "Known limits").
+  bool exclusive = false;
 };
 
 struct ChildRunOptions {

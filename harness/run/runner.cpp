@@ -580,6 +580,13 @@ std::optional<std::string> guest_unresponsive(const RunContext& ctx, RunState& s
     std::replace(text.begin(), text.end(), '\r', ' ');
     return text;
   };
+  // Seen here under load: the guest's virtio-net driver found its TX ring
+  // corrupt after the migration ("output.0:id 0 is not a head!") and
+  // stopped transmitting for good.
+  if (const auto errors = hv->virtio_errors(sc.guest.instance_uuid); !errors.empty()) {
+    why += "; its kernel logged:";
+    for (const auto& e : errors) why += " " + e;
+  }
   auto diag = hv->console_command(sc.guest.instance_uuid, "diag", std::chrono::seconds(5));
   if (diag.ok()) {
     std::this_thread::sleep_for(std::chrono::seconds(1));

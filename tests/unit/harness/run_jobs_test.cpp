@@ -81,7 +81,7 @@ class RunChildren : public ::testing::Test {
       << "while [ $# -gt 0 ]; do [ \"$1\" = --index ] && K=$2; shift; done\n"
       << "trap 'kill $P 2>/dev/null; touch " << d << "/torn-$K; exit 130' INT\n"
       << "touch " << d << "/running-$K\n"
-      << "ls " << d << " | grep -c '^running-' >> " << d << "/concurrency\n"
+      << "echo \"$K $(ls " << d << " | grep -c '^running-')\" >> " << d << "/concurrency\n"
       << "if [ \"$K\" = " << fail_number << " ]; then rm " << d << "/running-$K; echo \"boom in run $K\" >&2; exit 1; fi\n"
       << "sleep " << sleep_s << " & P=$!; wait $P\n"
       << "rm " << d << "/running-$K\n"
@@ -114,10 +114,16 @@ class RunChildren : public ::testing::Test {
     o.jobs = jobs;
     return o;
   }
+  // How many ran when each started, in the order they started.
   std::vector<int> concurrency() {
-    std::ifstream f(dir_ / "concurrency");
     std::vector<int> out;
-    for (int n; f >> n;) out.push_back(n);
+    for (const auto& [k, n] : starts()) out.push_back(n);
+    return out;
+  }
+  std::vector<std::pair<int, int>> starts() {
+    std::ifstream f(dir_ / "concurrency");
+    std::vector<std::pair<int, int>> out;
+    for (int k, n; f >> k >> n;) out.emplace_back(k, n);
     return out;
   }
   fs::path dir_;
@@ -140,6 +146,21 @@ TEST_F(RunChildren, RunsAtMostJobsAtOnceAndReturnsEachResult) {
   const auto c = concurrency();
   ASSERT_EQ(c.size(), 5u);
   EXPECT_EQ(*std::max_element(c.begin(), c.end()), 2);  // two at once, never three
+}
+
+// A real-tier run takes the machine: nothing runs beside it.
+TEST_F(RunChildren, AnExclusiveRunRunsAlone) {
+  auto all = runs(4);
+  all[1].exclusive = true;  // run 2
+  Status s = run_children(all, options(write_fake(0.3, 0), 3), [](const ChildRun&, reports::ScenarioResult) {});
+  ASSERT_TRUE(s.ok());
+  const auto st = starts();
+  ASSERT_EQ(st.size(), 4u);
+  // 1 starts; 2 waits for it and starts alone; 3 and 4 start after 2, together.
+  EXPECT_EQ(st[0], std::make_pair(1, 1));
+  EXPECT_EQ(st[1], std::make_pair(2, 1));
+  EXPECT_EQ(std::set<int>({st[2].first, st[3].first}), (std::set<int>{3, 4}));
+  EXPECT_EQ(std::max(st[2].second, st[3].second), 2);
 }
 
 TEST_F(RunChildren, AChildWithoutAResultBecomesAnErrorWithItsLog) {
