@@ -80,5 +80,12 @@ TEST(KnownBreaks, GateFailsOnANewBreakAndOnAListedOneThatNoLongerBreaks) {
   EXPECT_TRUE(gate_breaks(*known, runs).passed());
 }
 
+// The shipped list parses (a typo in it would fail the matrix with exit 2).
+TEST(KnownBreaks, TheShippedListOfTheWarmDestinationParses) {
+  auto k = load_known_breaks(std::string(LMH_SOURCE_DIR) + "/scenarios/lb-vlan-warm-destination.expect");
+  ASSERT_TRUE(k.ok()) << k.status().message();
+  EXPECT_EQ(k->size(), 11u);
+}
+
 }  // namespace
 }  // namespace lmh::harness
