@@ -245,6 +245,7 @@ const char* kStyle = R"(
 body{font:14px/1.4 system-ui,sans-serif;margin:20px;color:#222}
 h1{font-size:20px} h3{font-size:14px;margin:10px 0 0;color:#555} h2{font-size:17px;margin-top:32px;border-top:1px solid #ccc;padding-top:12px}
 table{border-collapse:collapse} td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
+table.summary td:nth-child(2){max-width:340px;overflow-wrap:anywhere} table.summary td:last-child{min-width:320px}
 .verdict-pass{color:#176f2c;font-weight:bold}.verdict-fail{color:#b3261e;font-weight:bold}.verdict-error{color:#8a5300;font-weight:bold}
 .broken{background:#fde7e7}.banner{background:#fde7e7;border-left:4px solid #b3261e;padding:6px 10px;margin:8px 0}
 svg.timeline{display:block;margin:8px 0;font:11px system-ui,sans-serif}
