@@ -83,12 +83,21 @@ struct Axis {
 // The switchover and what followed it: from a little before the guest
 // paused (or the first gap began) to a little after the last gap ended
 // and the last announce; nullopt when the guest never paused.
-std::optional<Axis> switchover_axis(const ScenarioResult& s) {
+// When the guest first paused and last resumed, as the timeline says.
+struct Switchover {
   std::optional<double> paused, resumed;
+};
+Switchover switchover_of(const ScenarioResult& s) {
+  Switchover w;
   for (const auto& t : s.timeline) {
-    if (t.kind == "guest_paused" && !paused) paused = t.t_ms;
-    if (t.kind == "guest_resumed") resumed = t.t_ms;
+    if (t.kind == "guest_paused" && !w.paused) w.paused = t.t_ms;
+    if (t.kind == "guest_resumed") w.resumed = t.t_ms;
   }
+  return w;
+}
+
+std::optional<Axis> switchover_axis(const ScenarioResult& s) {
+  const auto [paused, resumed] = switchover_of(s);
   if (!paused) return std::nullopt;
   Axis a{*paused, resumed.value_or(*paused)};
   for (const auto& [from, to] : s.metrics.reply_gaps_ms) {
@@ -156,11 +165,7 @@ std::string timeline_svg(const ScenarioResult& s, std::optional<Axis> zoom, cons
         esc(sources[i]), y, kWidth, kLaneHeight, i % 2 ? "odd" : "even", y + 15);
   }
   // The switchover: paused on the source until resumed on the destination.
-  std::optional<double> paused, resumed;
-  for (const auto& t : s.timeline) {
-    if (t.kind == "guest_paused" && !paused) paused = t.t_ms;
-    if (t.kind == "guest_resumed") resumed = t.t_ms;
-  }
+  const auto [paused, resumed] = switchover_of(s);
   if (paused && resumed && *resumed >= *paused)
     svg += fmt::format(
         "<rect class=\"switchover\" x=\"{:.1f}\" y=\"{:.0f}\" width=\"{:.1f}\" height=\"{:.0f}\"><title>switchover: "

@@ -355,22 +355,22 @@ int execute(std::vector<lmh::harness::Scenario> scenarios, const std::string& re
     for (int k : numbers)
       runs.push_back({k, scenarios[k - 1].display_name(), how.child_args.at(k - 1),
                       scenarios[k - 1].tier == lmh::harness::Tier::kLibvirt});
-    const auto copt = child_run_options(results_root, run_id, how.jobs);
+    auto copt = child_run_options(results_root, run_id, how.jobs);
     progress.print(fmt::format("lmh: {} runs, {} at a time", total, how.jobs));
-    std::set<int> running;
-    for (size_t i = 0; i < numbers.size() && static_cast<int>(i) < how.jobs; ++i) running.insert(numbers[i]);
+    std::set<int> running;  // as run_children starts and ends them
     auto show_running = [&] {
       std::string names;
       for (int k : running) names += (names.empty() ? "" : ", ") + std::to_string(k);
       progress.set(fmt::format("[{}/{} done] running {}:", finished, total, names));
     };
-    show_running();
-    size_t next = running.size();
+    copt.on_start = [&](const lmh::harness::ChildRun& run) {
+      running.insert(run.number);
+      show_running();
+    };
     lmh::Status s = lmh::harness::run_children(runs, copt, [&](const lmh::harness::ChildRun& run, auto r) {
       r.name = run.name;  // as a sequential run names it (a matrix run's fault included)
       print_done(r);
       running.erase(run.number);
-      if (next < numbers.size()) running.insert(numbers[next++]);
       show_running();
       results[std::find(numbers.begin(), numbers.end(), run.number) - numbers.begin()] = std::move(r);
     });

@@ -118,6 +118,7 @@ Status run_children(const std::vector<ChildRun>& runs, const ChildRunOptions& op
       }
       c.process = std::move(process).value();
       running.push_back(std::move(c));
+      if (options.on_start) options.on_start(*run);
     }
     if (interrupted() && !waiting.empty()) waiting.clear();
     if (interrupted()) {

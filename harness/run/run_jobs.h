@@ -49,6 +49,8 @@ struct ChildRunOptions {
   int jobs = 2;
   bool verbose = false;
   const std::atomic<bool>* interrupt = nullptr;
+  // Told as each run's process starts (for progress lines).
+  std::function<void(const ChildRun&)> on_start;
 };
 
 // Called on the caller's thread as each run ends, in the order they end:
